@@ -1,0 +1,54 @@
+# Jamtail: the two commands a fresh machine needs are `make demo` and `make test`.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CMS_PORT  ?= 8000
+SITE_PORT ?= 8080
+RUNNER_PORT ?= 8090
+
+.PHONY: demo test install system-deps lint typecheck test-postgres bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(BIN)/.installed
+
+## demo: migrate, import the demo content, start the CMS, worker and build runner, deploy and serve
+demo: install
+	$(BIN)/python scripts/demo.py --cms-port $(CMS_PORT) --site-port $(SITE_PORT) --runner-port $(RUNNER_PORT)
+
+## system-deps: Debian's Chromium (browser tests) and the Nu HTML checker (needs Java)
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium (browser tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@test -f node_modules/vnu-jar/build/dist/vnu.jar || { \
+	  command -v npm >/dev/null 2>&1 && npm install --no-save --silent vnu-jar >/dev/null 2>&1 || echo "npm unavailable: HTML validation tests will skip"; }
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+## test: everything: lint, types, the whole suite on SQLite (and PostgreSQL when it runs)
+test: install system-deps lint typecheck
+	$(BIN)/python -m pytest --browser chromium
+	@$(MAKE) --no-print-directory test-postgres
+
+test-postgres:
+	@if [ -n "$$DATABASE_URL" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+	  echo "PostgreSQL found: running the CMS tests on it"; \
+	  DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -m "not corpus and not browser" -q; \
+	else echo "PostgreSQL not running at 127.0.0.1:5432 and DATABASE_URL unset: PostgreSQL run skipped"; fi
+
+bench: install
+	$(BIN)/python bench/rust_blog.py
+
+clean:
+	rm -rf build deploy .jamtail-cache .jamtail-runner media db.sqlite3* .pytest_cache

@@ -1,0 +1,1 @@
+"""The Jamtail CMS: a Wagtail project serving content to the static build over HTTP."""

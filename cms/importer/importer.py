@@ -1,0 +1,414 @@
+"""Write an :class:`ImportPlan` into Wagtail: pages, revisions, redirects, media.
+
+``import_directory(root, parent_path="/", slug=None, dry_run=False)`` runs the
+stages in a straight line and returns an :class:`ImportReport`:
+
+1. plan     read and parse every file, lay out the tree (``plan.py``, no DB)
+2. place    find each file's page through ``ImportSource`` or create it,
+            unpublished and without a body, so every page has an id
+3. write    convert bodies (links resolve to those ids), set authors and tags,
+            save a revision and publish it (drafts: revision only, never live),
+            add redirects for ``path`` and ``aliases``, record the digest
+
+Each file is written in its own transaction (savepoint); a file that fails is
+reported and leaves nothing behind, the rest import. A file whose digest is
+unchanged since the last import is skipped. ``dry_run`` runs every stage in
+one transaction that is rolled back and stores no image or document files.
+Raises :class:`TargetError` when the parent page does not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import posixpath
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from wagtail.contrib.redirects.models import Redirect
+from wagtail.models import Page, Site
+
+from cms.content.models import (
+    ArticleAuthor,
+    ArticlePage,
+    Author,
+    ImportSource,
+    SectionPage,
+    StandardPage,
+)
+
+from .errors import SourceError, TargetError
+from .markdown import (
+    ImageTarget,
+    LinkTarget,
+    is_local_url,
+    markdown_to_blocks,
+    markdown_to_rich_text,
+)
+from .media import LibraryFiles
+from .plan import (
+    ARTICLE,
+    IMAGE_EXTENSIONS,
+    SECTION,
+    ImportPlan,
+    PlannedPage,
+    locate_local,
+    plan_import,
+    url_key,
+)
+from .slugs import dedupe, make_slug
+
+logger = logging.getLogger(__name__)
+
+PAGE_MODELS: dict[str, type[Page]] = {
+    SECTION: SectionPage,
+    ARTICLE: ArticlePage,
+    "standard": StandardPage,
+}
+
+
+@dataclass
+class ImportReport:
+    """Counts of one import; ``failed`` and ``warnings`` are ``"path: reason"`` lines."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    drafts: int = 0
+    redirects: int = 0
+    images: int = 0
+    documents: int = 0
+    failed: list[SourceError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        prefix = "dry run, nothing written: " if self.dry_run else ""
+        return (
+            f"{prefix}created {self.created}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, drafts {self.drafts}, redirects {self.redirects}, "
+            f"images {self.images}, failed {len(self.failed)} ({self.seconds:.1f}s)"
+        )
+
+
+def import_directory(
+    root: Path | str, parent_path: str = "/", slug: str | None = None, dry_run: bool = False
+) -> ImportReport:
+    """Import the content folder ``root`` below the page at URL path ``parent_path``."""
+    started = time.monotonic()
+    root = Path(root)
+    if not root.is_dir():
+        raise TargetError(f"{root} is not a folder")
+    plan = plan_import(root, make_slug(slug) if slug else None)
+    logger.info("planned %d pages in %.1fs", len(plan.pages), time.monotonic() - started)
+    report = ImportReport(failed=list(plan.failures), dry_run=dry_run)
+    outer = transaction.atomic() if dry_run else contextlib.nullcontext()
+    with outer:
+        site, parent = find_parent(parent_path)
+        run = _Import(plan, site, parent, report, dry_run)
+        run.place_pages()
+        run.write_pages()
+        report.images = run.files.created_images
+        report.documents = run.files.created_documents
+        if dry_run:
+            transaction.set_rollback(True)
+    report.failed.sort(key=lambda e: e.path)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def find_parent(url_path: str) -> tuple[Site, Page]:
+    """The default site and the page at ``url_path`` in it (``"/"`` is its root page)."""
+    site = Site.objects.select_related("root_page").filter(is_default_site=True).first()
+    if site is None:
+        raise TargetError("there is no default Wagtail site; create one in Settings > Sites")
+    root = site.root_page
+    path = url_path.strip("/")
+    if not path:
+        return site, root.specific
+    page = Page.objects.filter(url_path=f"{root.url_path}{path}/").first()
+    if page is None:
+        raise TargetError(f"no page at {url_path!r} in site {site}; check --parent")
+    return site, page.specific
+
+
+class _Import:
+    """The place and write stages over one plan; holds the lookups they share."""
+
+    def __init__(
+        self, plan: ImportPlan, site: Site, parent: Page, report: ImportReport, dry_run: bool
+    ) -> None:
+        self.plan = plan
+        self.site = site
+        self.parent = parent
+        self.report = report
+        self.dry_run = dry_run
+        self.files = LibraryFiles(dry_run=dry_run)
+        self.sources = {
+            s.key: s for s in ImportSource.objects.filter(key__startswith=f"{plan.root_name}/")
+        }
+        existing = Page.objects.filter(pk__in=[s.page_id for s in self.sources.values()])
+        self.existing = {p.pk: p for p in existing.specific()}
+        self.pages: dict[str, Page] = {}
+        self.new_keys: set[str] = set()
+        self.child_slugs: dict[int, set[str]] = {}
+        self.authors = {a.slug: a for a in Author.objects.all()}
+        self.redirects = {r.old_path: r for r in Redirect.objects.filter(site=site)}
+        self.claimed_paths: dict[str, str] = {}
+        root_url = site.root_page.url_path
+        self.site_prefix_len = len(root_url) - 1
+        self.root_url = root_url
+
+    def page_at(self, path: str) -> Page | None:
+        """A page already in the site at the site path ``path`` (from any import or editor)."""
+        url_path = self.root_url + path.strip("/") + "/" if path.strip("/") else self.root_url
+        return Page.objects.filter(url_path=url_path).first()
+
+    # --- stage 2: place -------------------------------------------------------------
+
+    def place_pages(self) -> None:
+        for planned in self.plan.pages:
+            try:
+                with transaction.atomic():
+                    self.pages[planned.key] = self.place(planned)
+            except SourceError as exc:
+                self.report.failed.append(exc)
+
+    def place(self, planned: PlannedPage) -> Page:
+        model = PAGE_MODELS[planned.kind]
+        source = self.sources.get(planned.key)
+        page = self.existing.get(source.page_id) if source else None
+        if page is not None:
+            if type(page) is not model:
+                raise SourceError(
+                    planned.rel_path,
+                    f"it was imported as {type(page).__name__} #{page.pk} but is now a "
+                    f"{model.__name__}; delete that page to re-import it",
+                )
+            return page
+        parent = self.parent if planned.parent_key is None else self.pages.get(planned.parent_key)
+        if parent is None:
+            raise SourceError(planned.rel_path, f"its section {planned.parent_key} failed")
+        parent_model = parent.specific_class
+        if model not in parent_model.allowed_subpage_models() or (
+            parent_model not in model.allowed_parent_page_models()
+        ):
+            raise SourceError(
+                planned.rel_path,
+                f"a {model.__name__} is not allowed under {parent_model.__name__} "
+                f"{parent.title!r}; import into a section (--parent) or add an _index.md",
+            )
+        slugs = self.slugs_under(parent)
+        page = model(
+            title=planned.title,
+            slug=dedupe(planned.slug, slugs),
+            live=False,
+            has_unpublished_changes=True,
+        )
+        self.set_fields(page, planned)
+        parent.add_child(instance=page)
+        slugs.add(page.slug)
+        self.new_keys.add(planned.key)
+        return page
+
+    def slugs_under(self, parent: Page) -> set[str]:
+        if parent.pk not in self.child_slugs:
+            children = Page.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
+            self.child_slugs[parent.pk] = set(children.values_list("slug", flat=True))
+        return self.child_slugs[parent.pk]
+
+    # --- stage 3: write -------------------------------------------------------------
+
+    def write_pages(self) -> None:
+        for planned in self.plan.pages:
+            page = self.pages.get(planned.key)
+            if page is None:
+                continue
+            source = self.sources.get(planned.key)
+            if planned.key not in self.new_keys and source and source.digest == planned.digest:
+                self.report.unchanged += 1
+                continue
+            try:
+                with transaction.atomic():
+                    self.write(planned, page)
+            except Exception as exc:
+                self.fail(planned, exc)
+                continue
+            if planned.key in self.new_keys:
+                self.report.created += 1
+            else:
+                self.report.updated += 1
+            if planned.doc.draft:
+                self.report.drafts += 1
+
+    def fail(self, planned: PlannedPage, exc: Exception) -> None:
+        if isinstance(exc, SourceError):
+            error = exc
+        elif isinstance(exc, ValidationError):
+            error = SourceError(planned.rel_path, f"invalid page: {'; '.join(exc.messages)}")
+        else:
+            logger.exception("unexpected error importing %s", planned.rel_path)
+            error = SourceError(planned.rel_path, f"unexpected error: {exc!r}")
+        self.report.failed.append(error)
+        self.files.forget()
+        if planned.key in self.new_keys:
+            page = self.pages.pop(planned.key)
+            Page.objects.get(pk=page.pk).delete()
+
+    def write(self, planned: PlannedPage, page: Page) -> None:
+        resolver = _Resolver(self, planned)
+        page.title = planned.title
+        self.set_fields(page, planned)
+        if isinstance(page, SectionPage):
+            page.intro = markdown_to_rich_text(planned.tokens, resolver)
+        else:
+            page.body = _with_ids(markdown_to_blocks(planned.tokens, resolver))
+        if isinstance(page, ArticlePage):
+            page.tags.set(planned.doc.tags)
+            page.article_authors = [
+                ArticleAuthor(author=self.author(name), sort_order=i)
+                for i, name in enumerate(planned.doc.authors)
+            ]
+        if planned.doc.draft:
+            if page.live:
+                page.unpublish(log_action=False)
+            page.save()
+            page.save_revision()
+        else:
+            page.save_revision().publish()
+        self.add_redirects(planned, page)
+        ImportSource.objects.update_or_create(
+            key=planned.key, defaults={"page": page, "digest": planned.digest}
+        )
+
+    def set_fields(self, page: Page, planned: PlannedPage) -> None:
+        doc = planned.doc
+        if isinstance(page, SectionPage):
+            page.description = doc.summary
+            if doc.per_page:
+                page.per_page = doc.per_page
+            if doc.sort_by:
+                page.order = "-date" if doc.sort_by in ("date", "update_date") else "tree"
+        else:
+            page.summary = doc.summary
+        if isinstance(page, ArticlePage):
+            page.date = doc.date
+
+    def author(self, name: str) -> Author:
+        slug = make_slug(name, fallback="author")
+        if slug not in self.authors:
+            self.authors[slug] = Author.objects.create(name=name[:255], slug=slug)
+        return self.authors[slug]
+
+    def add_redirects(self, planned: PlannedPage, page: Page) -> None:
+        own = Redirect.normalise_path(page.url_path[self.site_prefix_len :])
+        for url in planned.old_urls():
+            old = Redirect.normalise_path("/" + url.lstrip("/"))
+            if old == own:
+                continue
+            claimant = self.claimed_paths.setdefault(old, planned.key)
+            if claimant != planned.key:
+                self.report.warnings.append(
+                    f"{planned.rel_path}: old URL {old} already redirects to {claimant}"
+                )
+                continue
+            redirect = self.redirects.get(old)
+            if redirect is None:
+                redirect = Redirect(old_path=old, site=self.site, is_permanent=True)
+                self.report.redirects += 1
+            elif redirect.redirect_page_id == page.pk and redirect.is_permanent:
+                continue
+            redirect.redirect_page = page
+            redirect.redirect_link = ""
+            redirect.is_permanent = True
+            redirect.save()
+            self.redirects[old] = redirect
+
+
+class _Resolver:
+    """Links and images of one file -> ids in Wagtail (the ``markdown.Resolver`` protocol)."""
+
+    def __init__(self, run: _Import, planned: PlannedPage) -> None:
+        self.run = run
+        self.planned = planned
+        self.root = run.plan.root
+
+    def link(self, href: str) -> LinkTarget | None:
+        if href.startswith("@/"):
+            return self.page_link(f"{self.run.plan.root_name}/{urlsplit(href[2:]).path}")
+        if not is_local_url(href) or not urlsplit(href).path:
+            return None
+        target = locate_local(self.planned, self.root, self.run.plan.folders, href)
+        if target is None:
+            path = unquote(urlsplit(href).path)
+            if path.endswith(".md"):
+                target = (self.planned.base_dir / path).resolve()
+        if target is not None and target.is_relative_to(self.root):
+            if target.is_dir() or target.suffix == ".md":
+                for candidate in (target / "_index.md", target / "index.md", target):
+                    rel = candidate.relative_to(self.root).as_posix()
+                    found = self.page_link(f"{self.run.plan.root_name}/{rel}")
+                    if found:
+                        return found
+            elif target in self.planned.files:
+                return LinkTarget("document", self.run.files.document(target))
+        path = unquote(urlsplit(href).path)
+        if not path.startswith("/") and self.planned.doc.path:
+            path = posixpath.join("/" + url_key(self.planned.doc.path), path)
+        key = self.run.plan.permalinks.get(url_key(posixpath.normpath(path)))
+        found = self.page_link(key) if key else None
+        if found is None and path.startswith("/"):
+            existing = self.run.page_at(posixpath.normpath(path))
+            found = LinkTarget("page", existing.pk) if existing else None
+        if found is None:
+            self.unresolved(href)
+        return found
+
+    def unresolved(self, href: str) -> None:
+        """Report a local link that names no page and no file (it stays as written)."""
+        self.run.report.warnings.append(
+            f"{self.planned.rel_path}: local link {href} matches no page or file"
+        )
+
+    def page_link(self, key: str) -> LinkTarget | None:
+        page = self.run.pages.get(key)
+        return LinkTarget("page", page.pk) if page is not None else None
+
+    def image(self, src: str, alt: str) -> ImageTarget | None:
+        if not is_local_url(src):
+            return None
+        target = locate_local(self.planned, self.root, self.run.plan.folders, src)
+        if target is None:
+            raise SourceError(self.planned.rel_path, f"image not found: {unquote(src)}")
+        return self.run.files.image(target, alt)
+
+    def file_url(self, href: str) -> str | None:
+        if not is_local_url(href) or not urlsplit(href).path:
+            return None
+        target = locate_local(self.planned, self.root, self.run.plan.folders, href)
+        if target is None:
+            self.unresolved(href)
+            return None
+        if target.suffix == ".md":
+            return None
+        if target.suffix.lower() in IMAGE_EXTENSIONS:
+            return self.run.files.image(target, "").url
+        return self.run.files.document_url(target)
+
+
+def _with_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Raw StreamField data: every block (and list item) gets a fresh UUID."""
+    for block in blocks:
+        block["id"] = str(uuid.uuid4())
+        if block["type"] == "footnotes":
+            block["value"] = [
+                {"type": "item", "value": item, "id": str(uuid.uuid4())} for item in block["value"]
+            ]
+    return blocks

@@ -1,0 +1,395 @@
+"""Markdown -> StreamField blocks of ``BodyBlock`` (cms/content/blocks.py), as raw data.
+
+Pure: no database access. Links and images are resolved through a
+:class:`Resolver` the caller provides, so the same code serves planning
+(collect references) and importing (ids of pages, images, documents).
+
+``markdown_to_blocks(tokens, resolver)`` returns ``[{"type", "value"}]`` where
+
+=============  ===============================================================
+``heading``    ``{"text": str, "level": "2"|"3"|"4", "anchor": str}``
+               (h1 -> 2, deeper than h4 -> 4; Zola's ``{#anchor}`` -> anchor)
+``paragraph``  Wagtail database rich text; consecutive paragraphs, lists, rules
+               and inline HTML merge into one block
+``image``      ``{"image": int, "alt": str, "caption": str}`` for a paragraph
+               that is only local images (each optionally inside a link)
+``code``       ``{"language": str, "code": str}`` (first word of the info string)
+``quote``      ``{"text": rich text, "attribution": str}`` (a trailing
+               ``— Name`` / ``-- Name`` line becomes the attribution)
+``table``      ``{"columns": [{"type": "text", "heading": str}],
+               "rows": [{"values": [rich text]}], "caption": ""}``
+``raw_html``   the HTML block, local ``<img src>`` pointed at the library file
+``footnotes``  ``[{"anchor": "fn-LABEL", "text": rich text}]``, last, if any
+=============  ===============================================================
+
+Rich text links: ``<a linktype="page" id="N">``, ``<a linktype="document"
+id="N">`` or ``<a href="...">``; local images in text become
+``<embed embedtype="image" .../>``; external images a link to them;
+footnote references ``<sup><a href="#fn-LABEL">N</a></sup>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any, Protocol
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+_ANCHOR = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")
+_ATTRIBUTION = re.compile(r"^\s*(?:\u2014|\u2015|\u2013|--)\s*(\S.*)$")
+_IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_A_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_OTHER_SRC = re.compile(
+    r"""(<(?:script|source|video|audio|iframe)\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""",
+    re.IGNORECASE | re.DOTALL,
+)
+_CONTAINERS = {
+    "bullet_list_open": "bullet_list_close",
+    "ordered_list_open": "ordered_list_close",
+    "blockquote_open": "blockquote_close",
+    "table_open": "table_close",
+    "paragraph_open": "paragraph_close",
+    "heading_open": "heading_close",
+    "footnote_block_open": "footnote_block_close",
+}
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """A link the resolver recognised: ``kind`` is ``"page"`` or ``"document"``."""
+
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True)
+class ImageTarget:
+    """A local image in Wagtail's library: its id and the original file's URL."""
+
+    id: int
+    url: str
+
+
+class Resolver(Protocol):
+    """Answers for the links and images of one source file."""
+
+    def link(self, href: str) -> LinkTarget | None:
+        """The page or document ``href`` points to, or ``None`` to keep the href."""
+
+    def image(self, src: str, alt: str) -> ImageTarget | None:
+        """The library image for a local ``src``; ``None`` for an external one.
+
+        Raises ``SourceError`` when a local image is missing.
+        """
+
+    def file_url(self, href: str) -> str | None:
+        """The library URL (image or document file) of a local file, for raw HTML links."""
+
+
+def _make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"linkify": False}).enable(["table", "strikethrough"])
+    return md.use(footnote_plugin)
+
+
+_MD = _make_parser()
+
+
+def parse_markdown(text: str) -> list[Token]:
+    """Tokenise ``text`` once; reference-style links are resolved by markdown-it."""
+    return _MD.parse(text, {})
+
+
+def referenced_urls(tokens: Sequence[Token]) -> tuple[list[str], list[str]]:
+    """Return ``(image srcs, link hrefs)`` used anywhere in ``tokens``, HTML ``<img>`` too."""
+    images: list[str] = []
+    links: list[str] = []
+    for token in _walk(tokens):
+        if token.type == "image":
+            images.append(str(token.attrGet("src") or ""))
+        elif token.type == "link_open":
+            links.append(str(token.attrGet("href") or ""))
+        elif token.type in ("html_block", "html_inline"):
+            images.extend(m.group(3) for m in _IMG_SRC.finditer(token.content))
+            links.extend(m.group(3) for m in _A_HREF.finditer(token.content))
+    return images, links
+
+
+def markdown_to_blocks(tokens: Sequence[Token], resolver: Resolver) -> list[dict[str, Any]]:
+    """Convert parsed Markdown to raw ``BodyBlock`` data (see the module docstring)."""
+    return _BlockWriter(resolver).write(list(tokens))
+
+
+def markdown_to_rich_text(tokens: Sequence[Token], resolver: Resolver) -> str:
+    """Convert parsed Markdown to one piece of Wagtail rich text (e.g. a section intro)."""
+    body = [t for t in tokens if not t.type.startswith("footnote_")]
+    return _RichText(resolver).render(body)
+
+
+def _walk(tokens: Sequence[Token]) -> Any:
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _walk(token.children)
+
+
+def _plain(inline: Token) -> str:
+    parts = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline", "html_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts).strip()
+
+
+def _footnote_anchor(meta: dict[str, Any]) -> str:
+    label = meta.get("label") or str(meta["id"] + 1)
+    return "fn-" + re.sub(r"[^\w-]+", "-", label)
+
+
+class _RichText(RendererHTML):
+    """markdown-it's HTML renderer, emitting Wagtail's database rich-text format."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        super().__init__()
+        self.resolver = resolver
+
+    def render(self, tokens: Sequence[Token], options: Any = None, env: Any = None) -> str:
+        return super().render(tokens, options or _MD.options, env if env is not None else {})
+
+    def inline(self, children: Sequence[Token]) -> str:
+        return self.renderInline(children, _MD.options, {})
+
+    def renderToken(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        if token.type == "link_open":
+            return self._link_open(token)
+        if token.type in ("em_open", "em_close", "strong_open", "strong_close"):
+            tag = "i" if token.type.startswith("em") else "b"
+            return f"<{tag}>" if token.nesting == 1 else f"</{tag}>"
+        if token.type == "footnote_ref":
+            n = token.meta["id"] + 1
+            return f'<sup><a href="#{_footnote_anchor(token.meta)}">{n}</a></sup>'
+        if token.type == "footnote_anchor":
+            return ""
+        return super().renderToken(tokens, idx, options, env)
+
+    def _link_open(self, token: Token) -> str:
+        href = str(token.attrGet("href") or "")
+        target = self.resolver.link(href)
+        if target is not None:
+            return f'<a linktype="{target.kind}" id="{target.id}">'
+        return f'<a href="{escape(href)}">'
+
+    def image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        src = str(token.attrGet("src") or "")
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        target = self.resolver.image(src, alt)
+        if target is None:
+            return f'<a href="{escape(src)}">{escape(alt or src)}</a>'
+        return f'<embed embedtype="image" id="{target.id}" format="fullwidth" alt="{escape(alt)}"/>'
+
+    def html_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return _rewrite_local_refs(tokens[idx].content, self.resolver)
+
+    def html_block(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        return _rewrite_local_refs(tokens[idx].content, self.resolver)
+
+
+def _rewrite_local_refs(html: str, resolver: Resolver) -> str:
+    """Point ``<img src>``, ``<a href>`` and other ``src`` of raw HTML at library files.
+
+    Raw HTML is stored as it is (Wagtail does not expand references in it), so
+    local files get their final URLs here: images their original file, other
+    files their document.
+    """
+
+    def image(match: re.Match[str]) -> str:
+        target = resolver.image(match.group(3), "")
+        if target is None:
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)}{target.url}{match.group(2)}"
+
+    def link(match: re.Match[str]) -> str:
+        url = resolver.file_url(match.group(3))
+        if not url:
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)}{url}{match.group(2)}"
+
+    html = _IMG_SRC.sub(image, html)
+    return _OTHER_SRC.sub(link, _A_HREF.sub(link, html))
+
+
+class _BlockWriter:
+    """Walks top-level tokens, emitting blocks; rich text accumulates in ``pending``."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.html = _RichText(resolver)
+        self.blocks: list[dict[str, Any]] = []
+        self.pending: list[str] = []
+        self.footnotes: list[dict[str, str]] = []
+
+    def write(self, tokens: list[Token]) -> list[dict[str, Any]]:
+        i = 0
+        while i < len(tokens):
+            end = _close_index(tokens, i)
+            self.block(tokens[i : end + 1])
+            i = end + 1
+        self.flush()
+        if self.footnotes:
+            self.blocks.append({"type": "footnotes", "value": self.footnotes})
+        return self.blocks
+
+    def emit(self, type_: str, value: Any) -> None:
+        self.flush()
+        self.blocks.append({"type": type_, "value": value})
+
+    def flush(self) -> None:
+        html = "".join(self.pending).strip()
+        if html:
+            self.blocks.append({"type": "paragraph", "value": html})
+        self.pending = []
+
+    def block(self, group: list[Token]) -> None:
+        first = group[0]
+        if first.type == "heading_open":
+            self.heading(first, group[1])
+        elif first.type in ("fence", "code_block"):
+            info = re.split(r"[\s,{]", first.info.strip(), maxsplit=1)[0] if first.info else ""
+            self.emit("code", {"language": info[:50], "code": first.content.rstrip("\n")})
+        elif first.type == "html_block":
+            self.emit("raw_html", _rewrite_local_refs(first.content, self.resolver).rstrip("\n"))
+        elif first.type == "blockquote_open":
+            self.quote(group[1:-1])
+        elif first.type == "table_open":
+            self.emit("table", self.table(group))
+        elif first.type == "footnote_block_open":
+            self.collect_footnotes(group)
+        elif first.type == "paragraph_open" and self.image_paragraph(group[1]):
+            return
+        else:
+            self.pending.append(self.html.render(group))
+
+    def heading(self, opening: Token, inline: Token) -> None:
+        text = _plain(inline)
+        anchor = ""
+        match = _ANCHOR.search(text)
+        if match:
+            anchor, text = match.group(1), text[: match.start()].rstrip()
+        level = min(max(int(opening.tag[1]), 2), 4)
+        self.emit("heading", {"text": text[:255], "level": str(level), "anchor": anchor[:255]})
+
+    def image_paragraph(self, inline: Token) -> bool:
+        """Emit image blocks if the paragraph holds only local images; else do nothing."""
+        images: list[Token] = []
+        for child in inline.children or []:
+            if child.type in ("softbreak", "hardbreak", "link_open", "link_close"):
+                continue
+            if child.type == "text" and not child.content.strip():
+                continue
+            if child.type != "image":
+                return False
+            images.append(child)
+        if not images or any(not is_local_url(str(i.attrGet("src") or "")) for i in images):
+            return False
+        for token in images:
+            alt = self.html.renderInlineAsText(token.children or [], _MD.options, {})
+            target = self.resolver.image(str(token.attrGet("src") or ""), alt)
+            if target is None:
+                return False
+            caption = str(token.attrGet("title") or "")
+            self.emit("image", {"image": target.id, "alt": alt[:500], "caption": caption[:1000]})
+        return True
+
+    def quote(self, inner: list[Token]) -> None:
+        attribution = ""
+        last_inline = _last_paragraph_inline(inner)
+        if last_inline is not None:
+            children = last_inline.children or []
+            cut = max(
+                (i for i, c in enumerate(children) if c.type in ("softbreak", "hardbreak")),
+                default=-1,
+            )
+            tail = Token("inline", "", 0, children=children[cut + 1 :])
+            match = _ATTRIBUTION.match(_plain(tail))
+            if match:
+                attribution = match.group(1).strip()[:255]
+                if cut >= 0:
+                    last_inline.children = children[:cut]
+                else:
+                    inner = _drop_last_paragraph(inner)
+        self.emit("quote", {"text": self.html.render(inner).strip(), "attribution": attribution})
+
+    def table(self, group: list[Token]) -> dict[str, Any]:
+        headings: list[str] = []
+        rows: list[list[str]] = []
+        in_head = False
+        for i, token in enumerate(group):
+            if token.type == "thead_open":
+                in_head = True
+            elif token.type == "thead_close":
+                in_head = False
+            elif token.type == "tr_open" and not in_head:
+                rows.append([])
+            elif token.type == "inline" and group[i - 1].type in ("th_open", "td_open"):
+                if in_head:
+                    headings.append(_plain(token))
+                else:
+                    cell = self.html.inline(token.children or [])
+                    rows[-1].append(f"<p>{cell}</p>" if cell.strip() else "")
+        width = len(headings)
+        return {
+            "caption": "",
+            "columns": [{"type": "text", "heading": h} for h in headings],
+            "rows": [{"values": (r + [""] * width)[:width]} for r in rows],
+        }
+
+    def collect_footnotes(self, group: list[Token]) -> None:
+        start = 0
+        for i, token in enumerate(group):
+            if token.type == "footnote_open":
+                start = i
+            elif token.type == "footnote_close":
+                text = self.html.render(group[start + 1 : i]).strip()
+                self.footnotes.append({"anchor": _footnote_anchor(group[start].meta), "text": text})
+
+
+def _close_index(tokens: list[Token], start: int) -> int:
+    """Index of the token closing the block opened at ``start`` (itself if self-contained)."""
+    closing = _CONTAINERS.get(tokens[start].type)
+    if closing is None:
+        return start
+    depth = 0
+    for i in range(start, len(tokens)):
+        if tokens[i].type == tokens[start].type:
+            depth += 1
+        elif tokens[i].type == closing:
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(tokens) - 1
+
+
+def _last_paragraph_inline(inner: list[Token]) -> Token | None:
+    if len(inner) >= 3 and inner[-1].type == "paragraph_close" and inner[-2].type == "inline":
+        return inner[-2]
+    return None
+
+
+def _drop_last_paragraph(inner: list[Token]) -> list[Token]:
+    return inner[:-3]
+
+
+def is_local_url(url: str) -> bool:
+    """True for a relative or site-absolute path; False for URLs with a scheme or ``//``."""
+    return bool(url) and not re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|//|#)", url)

@@ -1,0 +1,87 @@
+"""The outbox of build requests and the record of each build.
+
+``BuildRequest``: one content change (event, affected page ids and paths),
+written in the same transaction as the change. ``build`` stays empty until the
+dispatch task claims the request into a ``BuildRecord``.
+
+``BuildRecord``: one build as the admin shows it. The dispatch task creates it
+(status ``pending``) and posts the build hooks (``webhook_attempts``); the
+runner reports ``running`` and then ``succeeded`` or ``failed`` with counts,
+times, the log tail and the deploy URL through ``/api/v2/builds/<id>/``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class BuildRecord(models.Model):
+    PENDING, RUNNING, SUCCEEDED, FAILED = "pending", "running", "succeeded", "failed"
+    STATUSES = [(s, s) for s in (PENDING, RUNNING, SUCCEEDED, FAILED)]
+
+    trigger = models.CharField(max_length=50, help_text="publish, rebuild, retry, runner, ...")
+    status = models.CharField(max_length=10, choices=STATUSES, default=PENDING, db_index=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    events = models.JSONField(default=list, blank=True)
+    page_ids = models.JSONField(default=list, blank=True)
+    paths = models.JSONField(default=list, blank=True)
+    pages_rendered = models.PositiveIntegerField(null=True, blank=True)
+    files_uploaded = models.PositiveIntegerField(null=True, blank=True)
+    bytes = models.BigIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text="seconds")
+    log_tail = models.TextField(blank=True)
+    deploy_url = models.URLField(max_length=500, blank=True)
+    runner = models.CharField(max_length=100, blank=True)
+    webhook_attempts = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, help_text="why the build or its webhooks failed")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Build #{self.pk} ({self.status})"
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body sent to build hooks (see docs/publishing.md)."""
+        requests = list(self.requests.order_by("id"))
+        return {
+            "build_id": self.pk,
+            "trigger": self.trigger,
+            "events": self.events,
+            "page_ids": self.page_ids,
+            "paths": self.paths,
+            "request_ids": [str(r.request_id) for r in requests],
+            "time": self.requested_at.isoformat(),
+        }
+
+
+class BuildRequest(models.Model):
+    """One content change waiting for (or included in) a build."""
+
+    request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.CharField(max_length=50)
+    page_ids = models.JSONField(default=list, blank=True)
+    paths = models.JSONField(default=list, blank=True)
+    object_repr = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    build = models.ForeignKey(
+        BuildRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.object_repr}".strip()

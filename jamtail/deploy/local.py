@@ -1,0 +1,148 @@
+"""Deploy to a local directory: ``releases/<id>/`` and an atomically switched ``current`` link.
+
+Layout under the deploy root (``JAMTAIL_DEPLOY_DIR``, default ``deploy``)::
+
+    releases/20261121T101500123456Z/   one complete site per deploy
+    current -> releases/<id>           what a web server (or ``jamtail serve``) serves
+
+A deploy copies the build into a new release, hard-linking every file that
+is unchanged since the live release (same size and SHA-1), then replaces
+``current`` with ``os.replace`` on a fresh symlink, which is atomic: readers
+see the old release or the new one. The newest ``JAMTAIL_DEPLOY_KEEP``
+releases (default 5) are kept; the live one is never removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..exceptions import ConfigError
+from .base import DeployBackend, DeployError, DeployPlan, DeployResult
+from .files import SiteFiles
+
+log = logging.getLogger(__name__)
+
+
+class LocalBackend(DeployBackend):
+    """Params: ``dir`` (deploy root), ``keep`` (releases kept, at least 1)."""
+
+    name = "local"
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.root = Path(self.params.get("dir") or "deploy").resolve()
+        try:
+            self.keep = max(1, int(self.params.get("keep") or 5))
+        except ValueError:
+            raise ConfigError("JAMTAIL_DEPLOY_KEEP must be a whole number") from None
+        self.releases = self.root / "releases"
+        self.current = self.root / "current"
+
+    @classmethod
+    def from_environ(cls) -> LocalBackend:
+        return cls(
+            {
+                "dir": os.environ.get("JAMTAIL_DEPLOY_DIR"),
+                "keep": os.environ.get("JAMTAIL_DEPLOY_KEEP"),
+            }
+        )
+
+    def live_release(self) -> str | None:
+        """The id ``current`` points at, or ``None`` before the first deploy."""
+        if not self.current.is_symlink():
+            return None
+        return Path(os.readlink(self.current)).name
+
+    def release_ids(self) -> list[str]:
+        """Complete releases, oldest first."""
+        if not self.releases.is_dir():
+            return []
+        return sorted(p.name for p in self.releases.iterdir() if p.is_dir() and "." not in p.name)
+
+    def _live_files(self) -> dict[str, Path]:
+        live = self.live_release()
+        if live is None:
+            return {}
+        base = self.releases / live
+        return {p.relative_to(base).as_posix(): p for p in base.rglob("*") if p.is_file()}
+
+    def _unchanged(self, site: SiteFiles, path: str, old: Path | None) -> bool:
+        return (
+            old is not None
+            and old.stat().st_size == site.size(path)
+            and SiteFiles.sha1_of(old) == site.sha1(path)
+        )
+
+    def plan(self, site: SiteFiles, force_delete: bool = False) -> DeployPlan:
+        live = self._live_files()
+        plan = DeployPlan(self.name)
+        for path in site.paths:
+            if not self._unchanged(site, path, live.get(path)):
+                plan.uploads.append(path)
+                plan.upload_bytes += site.size(path)
+        plan.deletes = sorted(set(live) - set(site.paths))
+        return plan
+
+    def deploy(self, site: SiteFiles, plan: DeployPlan) -> DeployResult:
+        started = time.monotonic()
+        release = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        live = self._live_files()
+        staging = self.releases / f"{release}.partial"
+        staging.mkdir(parents=True)
+        changed = set(plan.uploads)
+        try:
+            for path in site.paths:
+                target = staging / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if path not in changed and path in live:
+                    os.link(live[path], target)
+                else:
+                    shutil.copy2(site.file(path), target)
+            staging.rename(self.releases / release)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise DeployError(f"could not write release {release} in {self.root}: {exc}") from exc
+        self._switch(release)
+        self._prune()
+        return DeployResult(
+            self.name,
+            uploaded=len(plan.uploads),
+            bytes=plan.upload_bytes,
+            deleted=len(plan.deletes),
+            invalidated=0,
+            seconds=time.monotonic() - started,
+            url=self.current.as_uri(),
+            release=release,
+        )
+
+    def _switch(self, release: str) -> None:
+        link = self.root / f".current-{release}"
+        link.symlink_to(Path("releases") / release)
+        os.replace(link, self.current)
+        log.info("current -> releases/%s", release)
+
+    def _prune(self) -> None:
+        live = self.live_release()
+        for old in self.release_ids()[: -self.keep]:
+            if old != live:
+                shutil.rmtree(self.releases / old)
+
+    def rollback(self, to: str | None = None) -> str:
+        releases = self.release_ids()
+        live = self.live_release()
+        if to is None:
+            older = [r for r in releases if live is None or r < live]
+            if not older:
+                raise DeployError(
+                    f"no release older than {live} in {self.releases} to roll back to"
+                )
+            to = older[-1]
+        elif to not in releases:
+            raise DeployError(f"no release {to!r} in {self.releases}; have: {', '.join(releases)}")
+        self._switch(to)
+        return to

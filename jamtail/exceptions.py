@@ -1,0 +1,42 @@
+"""The builder's exceptions.
+
+    JamtailError                 any error the CLI reports in one line (exit 1)
+    ├── ConfigError              a missing or invalid setting
+    ├── CMSError                 the CMS API failed
+    │   └── CMSUnavailableError  the CMS could not be reached at all
+    ├── ContentError             the CMS returned data the build cannot use (names the page)
+    ├── TemplateRenderError      a template failed (names the template and the page)
+    └── OutputError              two outputs claim one path, or a path escapes the site
+
+Anything else is a bug and is shown with its traceback.
+"""
+
+from __future__ import annotations
+
+
+class JamtailError(Exception):
+    """Base class: a build error with a message meant for the person running it."""
+
+
+class ConfigError(JamtailError):
+    """A setting is missing or invalid."""
+
+
+class CMSError(JamtailError):
+    """The CMS API answered with an error or something that is not JSON."""
+
+
+class CMSUnavailableError(CMSError):
+    """The CMS API could not be reached (connection refused, DNS, timeout)."""
+
+
+class ContentError(JamtailError):
+    """Content from the CMS cannot be built; the message names the page at fault."""
+
+
+class TemplateRenderError(JamtailError):
+    """A template failed to render; the message names the template and the page."""
+
+
+class OutputError(JamtailError):
+    """An output path is invalid or claimed twice."""

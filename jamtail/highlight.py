@@ -1,0 +1,96 @@
+"""Syntax highlighting at build time (Pygments), with a cache kept between builds.
+
+Highlighting is the most expensive part of rendering a code-heavy page, and
+the code of a page rarely changes between two builds. :class:`HighlightCache`
+keeps every result in a SQLite file under the build cache, keyed by a hash of
+(language, code, Pygments version), loads it whole at the start of a build,
+highlights what is missing before rendering starts (so forked rendering
+workers inherit a complete cache) and saves what is new at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pygments
+from markupsafe import escape
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+_CACHE: dict[str, str] = {}
+
+
+def highlight_code(code: str, language: str) -> str:
+    """``code`` as HTML with Pygments token classes inside ``div.highlight``.
+
+    Unknown or empty languages give escaped plain text. Results are memoised
+    in the process-wide cache that :class:`HighlightCache` fills and saves.
+    """
+    language = (language or "").strip().lower()
+    key = _key(code, language)
+    html = _CACHE.get(key)
+    if html is None:
+        html = _CACHE[key] = _highlight(code, language)
+    return html
+
+
+def _highlight(code: str, language: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    body = pygments_highlight(code, lexer, _FORMATTER) if lexer else str(escape(code))
+    css_class = f' class="language-{escape(language)}"' if language else ""
+    return f'<div class="highlight"><pre><code{css_class}>{body}</code></pre></div>'
+
+
+def _key(code: str, language: str) -> str:
+    return hashlib.sha1(f"{pygments.__version__}\0{language}\0{code}".encode()).hexdigest()
+
+
+def code_blocks(pages: Iterable[dict[str, Any]]) -> Iterable[tuple[str, str]]:
+    """``(code, language)`` of every ``code`` block in the pages' bodies."""
+    for page in pages:
+        for block in page.get("body") or []:
+            if block.get("type") == "code" and isinstance(block.get("value"), dict):
+                yield block["value"].get("code") or "", block["value"].get("language") or ""
+
+
+class HighlightCache:
+    """The persistent highlight cache at ``path`` (a SQLite file, created on first use)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.loaded: set[str] = set()
+
+    def load(self) -> None:
+        """Read every cached result into memory."""
+        if not self.path.exists():
+            return
+        with sqlite3.connect(self.path) as db:
+            for key, html in db.execute("SELECT key, html FROM highlight"):
+                _CACHE[key] = html
+                self.loaded.add(key)
+
+    def prime(self, blocks: Iterable[tuple[str, str]]) -> None:
+        """Highlight the given code now, in this process, if not cached yet."""
+        for code, language in blocks:
+            highlight_code(code, language)
+
+    def save(self) -> None:
+        """Write results that were not in the file yet."""
+        new = [(k, v) for k, v in _CACHE.items() if k not in self.loaded]
+        if not new:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(self.path) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS highlight (key TEXT PRIMARY KEY, html TEXT)")
+            db.executemany("INSERT OR REPLACE INTO highlight VALUES (?, ?)", new)
+        self.loaded.update(k for k, _ in new)

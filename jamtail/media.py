@@ -1,0 +1,120 @@
+"""Media: make every media URL in the content local to the built site.
+
+Images and documents live in the CMS's storage (``/media/...`` on the CMS, or
+an S3 bucket). The static site must not depend on the CMS being up, so every
+media URL found in the content (image dicts, ``src``/``href`` attributes in
+rich text) is rewritten to a root-relative ``/media/...`` path and the file
+is copied into the build. Downloads go through a persistent cache so a second
+build of unchanged content downloads no image again
+(files without a content hash are revalidated with a conditional GET).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from .client import CMSClient
+
+log = logging.getLogger(__name__)
+
+_ATTR_RE = re.compile(r'(\s(?:src|href|poster)=")([^"]+)(")')
+LOCAL_PREFIX = "/media/"
+
+
+class MediaLocaliser:
+    """Rewrite media URLs to local paths and remember which files to fetch.
+
+    ``api_url`` is the CMS API root; ``media_url`` the CMS's ``MEDIA_URL``
+    (absolute, as the site-settings endpoint gives it); ``site_origin`` the
+    scheme and host of the CMS's page URLs, stripped from internal links.
+    :attr:`files` maps local path (``/media/images/x.png``) to
+    ``(absolute source URL, version)`` where version is the image's file hash
+    when known (a changed file has a new hash and is fetched again).
+    """
+
+    def __init__(self, api_url: str, media_url: str, site_origin: str = ""):
+        self.media_base = urljoin(api_url, media_url or "/media/")
+        self.api_url = api_url
+        self.site_origin = site_origin.rstrip("/")
+        self.files: dict[str, tuple[str, str]] = {}
+
+    def local_url(self, url: str, version: str = "") -> str:
+        """Return the site path for ``url``; URLs outside the media storage are unchanged."""
+        absolute = urljoin(self.api_url, url)
+        if absolute.startswith(self.media_base):
+            local = LOCAL_PREFIX + absolute[len(self.media_base) :].split("?", 1)[0]
+            self.files.setdefault(local, (absolute, version))
+            return local
+        if self.site_origin and url.startswith(self.site_origin + "/"):
+            return url[len(self.site_origin) :]
+        return url
+
+    def localise(self, value: Any) -> Any:
+        """Return ``value`` (any JSON-like data) with every media URL made local."""
+        if isinstance(value, dict):
+            if "renditions" in value and "url" in value:
+                return self._image(value)
+            return {key: self.localise(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.localise(item) for item in value]
+        if isinstance(value, str) and "<" in value and "=" in value:
+            return _ATTR_RE.sub(lambda m: m[1] + self.local_url(m[2]) + m[3], value)
+        return value
+
+    def _image(self, image: dict[str, Any]) -> dict[str, Any]:
+        version = image.get("file_hash") or ""
+        renditions = [
+            {**r, "url": self.local_url(r["url"], version)} for r in image.get("renditions", [])
+        ]
+        return {**image, "url": self.local_url(image["url"], version), "renditions": renditions}
+
+
+class MediaStore:
+    """Copy media files into a build directory through a download cache.
+
+    ``cache_dir`` keeps one file per (source URL, version); files are
+    hard-linked into the build when the file system allows, else copied.
+    """
+
+    def __init__(self, client: CMSClient, cache_dir: Path, workers: int = 8):
+        self.client = client
+        self.cache_dir = cache_dir
+        self.workers = workers
+
+    def place(self, files: dict[Path, tuple[str, str]]) -> int:
+        """Put each ``target: (source URL, version)`` in place; return bytes downloaded."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return sum(pool.map(self._place, sorted(files.items())))
+
+    def _place(self, job: tuple[Path, tuple[str, str]]) -> int:
+        target, (source, version) = job
+        key = hashlib.sha256(f"{source}\0{version}".encode()).hexdigest()
+        cached = self.cache_dir / key[:2] / key
+        size = 0
+        if not cached.exists():
+            size = self.client.download(source, cached)
+        elif not version:
+            # No content hash to key on (documents, rich-text images): revalidate.
+            size = self.client.download(source, cached, revalidate=True)
+        try:
+            os.link(cached, target)
+        except OSError:
+            shutil.copyfile(cached, target)
+        return size
+
+
+def safe_relative(url_path: str) -> Path:
+    """A relative file path for a URL path, refusing ``..`` and absolute escapes."""
+    parts = [p for p in urlsplit(url_path).path.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise ValueError(f"path escapes the site: {url_path!r}")
+    return Path(*parts) if parts else Path()

@@ -1,0 +1,24 @@
+"""Non-HTML outputs, one module each: ``sitemap``, ``feeds``, ``robots``,
+``redirects``, ``headers``.
+
+Each module has one function taking the :class:`~jamtail.plan.SitePlan` and
+returning ``[(path, bytes)]``; :data:`OUTPUTS` is the explicit registry the
+build runs, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..plan import SitePlan
+from . import feeds, headers, redirects, robots, sitemap
+
+OutputFunction = Callable[[SitePlan], list[tuple[str, bytes]]]
+
+OUTPUTS: list[tuple[str, OutputFunction]] = [
+    ("sitemap", sitemap.build_sitemap),
+    ("feeds", feeds.build_feeds),
+    ("robots", robots.build_robots),
+    ("redirects", redirects.build_redirects),
+    ("headers", headers.build_headers),
+]

@@ -1,0 +1,29 @@
+"""A progress bar for terminals (tqdm on stderr); silent when stderr is not a TTY."""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+
+class ProgressBar:
+    """Callable ``(done, total)`` that draws a bar while rendering; ``close()`` when done."""
+
+    def __init__(self, label: str = "Rendering", enabled: bool | None = None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.label = label
+        self.bar: tqdm | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.label, unit="page", leave=False)
+        self.bar.n = done
+        if done == total or done % 25 == 0:
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,115 @@
+"""Render: turn a planned :class:`~jamtail.plan.Output` into HTML with Jinja2.
+
+The environment loads ``site/templates`` with autoescaping on and provides:
+
+- filters ``richtext`` (trusted CMS HTML, marked safe), ``highlight(language)``
+  (Pygments at build time, see ``highlight``), ``isodate`` and ``humandate``;
+- globals ``site``, ``asset(path)`` (fingerprinted URL of a file in
+  ``site/static``) and ``absolute(url)`` (prefix the site's base URL).
+
+A template error becomes :class:`~jamtail.exceptions.TemplateRenderError`
+naming the template, the line and the page being rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .exceptions import TemplateRenderError
+from .highlight import highlight_code
+from .plan import Output
+
+
+def isodate(value: Any) -> str:
+    """ISO 8601 for a date, datetime or ISO string; empty for ``None``."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def humandate(value: Any) -> str:
+    """``17 April 2020`` for a date, datetime or ISO date string."""
+    if isinstance(value, str) and value:
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%B %Y}"
+    return ""
+
+
+class Renderer:
+    """Render outputs with the templates in ``templates_dir``.
+
+    ``site`` is the site dict from the plan; ``asset`` maps a static path to
+    its fingerprinted URL. ``render`` returns the HTML as ``str``.
+    """
+
+    def __init__(self, templates_dir: Path, site: dict[str, Any], asset: Callable[[str], str]):
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates_dir)),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        base_url = site.get("base_url", "")
+
+        def absolute(url: str) -> str:
+            return base_url + url if url and url.startswith("/") else url
+
+        self.absolute = absolute
+        self.env.filters.update(
+            richtext=lambda html: Markup(html or ""),
+            highlight=lambda code, language="": Markup(highlight_code(code or "", language or "")),
+            isodate=isodate,
+            humandate=humandate,
+        )
+        self.env.globals.update(
+            site=site,
+            asset=asset,
+            absolute=absolute,
+        )
+
+    def render(self, output: Output) -> str:
+        """Render one output; raise :class:`TemplateRenderError` naming template and page."""
+        try:
+            template = self.env.get_template(output.template)
+            context = dict(output.context)
+            url = "/" + output.path.removesuffix("index.html")
+            context.setdefault("canonical_url", self.absolute(url))
+            return template.render(context)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateRenderError(
+                f"{output.source}: template {exc.name!r} not found in "
+                f"{self.env.loader.searchpath[0]}; "  # type: ignore[union-attr]
+                f"add it (one template per page type)"
+            ) from exc
+        except Exception as exc:
+            raise TemplateRenderError(
+                f"{output.source}: template {_template_location(exc, output.template)}: "
+                f"{exc.__class__.__name__}: {exc}"
+            ) from exc
+
+
+def _template_location(exc: BaseException, default: str) -> str:
+    """``file.html line N`` of the innermost template frame in ``exc``'s traceback.
+
+    Jinja2 rewrites tracebacks so template frames carry the template's file
+    name and line, which is what a site developer needs to see.
+    """
+    location = getattr(exc, "filename", None) or default
+    line = getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt")):
+            location, line = Path(filename).name, tb.tb_lineno
+        tb = tb.tb_next
+    return f"{location} line {line}" if line else location

@@ -1,0 +1,122 @@
+"""Netlify-style ``_redirects`` and ``_headers`` files: parse and match.
+
+Formats: https://docs.netlify.com/routing/redirects/ (``/from /to [status][!]``,
+``*`` splats as ``:splat``, ``:name`` placeholders) and
+https://docs.netlify.com/routing/headers/ (a path pattern line, then indented
+``Name: value`` lines). ``jamtail serve`` uses them so the local server
+behaves like the CDN the same files are deployed to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RedirectRule:
+    """One ``_redirects`` line. ``status`` 200 is a rewrite; ``force`` is the ``!`` suffix."""
+
+    source: str
+    target: str
+    status: int
+    force: bool
+    pattern: re.Pattern[str]
+
+    def match(self, path: str) -> str | None:
+        """The target for ``path`` (placeholders filled in), or ``None``."""
+        m = self.pattern.fullmatch(path.rstrip("/") or "/")
+        if not m:
+            return None
+        target = self.target
+        for name, value in m.groupdict().items():
+            target = target.replace(f":{name}", value or "")
+        return target
+
+
+def _compile(source: str) -> re.Pattern[str]:
+    source = source.rstrip("/") or "/"
+    parts = []
+    for token in re.split(r"(\*|:[A-Za-z_]\w*)", source):
+        if token == "*":
+            parts.append("(?P<splat>.*)")
+        elif token.startswith(":"):
+            parts.append(f"(?P<{token[1:]}>[^/]+)")
+        else:
+            parts.append(re.escape(token))
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
+def parse_redirects(text: str) -> list[RedirectRule]:
+    """Parse ``_redirects``; malformed lines raise ``ValueError`` naming the line."""
+    rules = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) < 2:
+            raise ValueError(f"_redirects line {number}: expected 'from to [status]': {line!r}")
+        status_field = fields[2] if len(fields) > 2 else "301"
+        force = status_field.endswith("!")
+        try:
+            status = int(status_field.rstrip("!"))
+        except ValueError:
+            raise ValueError(f"_redirects line {number}: bad status {status_field!r}") from None
+        rules.append(RedirectRule(fields[0], fields[1], status, force, _compile(fields[0])))
+    return rules
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """Headers applied to paths matching ``source`` (``*`` matches anything)."""
+
+    source: str
+    headers: tuple[tuple[str, str], ...]
+    pattern: re.Pattern[str]
+
+
+def parse_headers(text: str) -> list[HeaderRule]:
+    """Parse ``_headers``; a header line before any path raises ``ValueError``."""
+    rules: list[HeaderRule] = []
+    current: tuple[str, list[tuple[str, str]]] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if not raw[0].isspace():
+            if current:
+                rules.append(_header_rule(*current))
+            current = (raw.strip(), [])
+            continue
+        if current is None or ":" not in raw:
+            raise ValueError(f"_headers line {number}: expected 'Name: value' under a path")
+        name, value = raw.strip().split(":", 1)
+        current[1].append((name.strip(), value.strip()))
+    if current:
+        rules.append(_header_rule(*current))
+    return rules
+
+
+def _header_rule(source: str, headers: list[tuple[str, str]]) -> HeaderRule:
+    regex = "".join(".*" if t == "*" else re.escape(t) for t in re.split(r"(\*)", source))
+    return HeaderRule(source, tuple(headers), re.compile(regex))
+
+
+def headers_for(rules: list[HeaderRule], path: str) -> list[tuple[str, str]]:
+    """Headers of every rule matching ``path``; a later rule's value replaces an earlier one."""
+    merged: dict[str, tuple[str, str]] = {}
+    for rule in rules:
+        if rule.pattern.fullmatch(path):
+            for name, value in rule.headers:
+                merged[name.lower()] = (name, value)
+    return list(merged.values())
+
+
+def load_rules(site_dir: Path) -> tuple[list[RedirectRule], list[HeaderRule]]:
+    """Read ``_redirects`` and ``_headers`` from a built site (either may be absent)."""
+    redirects = site_dir / "_redirects"
+    headers = site_dir / "_headers"
+    return (
+        parse_redirects(redirects.read_text()) if redirects.exists() else [],
+        parse_headers(headers.read_text()) if headers.exists() else [],
+    )

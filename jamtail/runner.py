@@ -1,0 +1,355 @@
+"""``jamtail runner``: a local build runner that receives signed build hooks.
+
+    POST /            a build hook (JSON body, signed: see ``jamtail/webhooks.py``);
+                      401 on a bad signature or stale timestamp, 202 once queued
+    GET  /status      ``{"queued": N, "building": bool, "builds": K}``
+
+One build at a time: a worker thread takes *every* queued hook as one batch,
+runs ``jamtail build`` and then ``jamtail deploy --target $JAMTAIL_DEPLOY_TARGET``
+(default ``local``) as subprocesses, and reports each build id of the batch to
+the CMS (``/api/v2/builds/<id>/``, ``Authorization: Bearer $JAMTAIL_RUNNER_TOKEN``):
+``running``, then ``succeeded`` or ``failed`` with counts, times, the log tail
+and the deploy URL. Hooks arriving while a build runs wait and become one
+follow-up build (coalescing).
+
+The queue lives in ``<state dir>/queue.json`` (written atomically), and a
+batch leaves it only after its build finished and was reported, so a runner
+killed mid-build builds the batch again when it restarts: no request is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from . import webhooks
+
+log = logging.getLogger(__name__)
+
+LOG_TAIL_CHARS = 8000
+HOOK_BODY_ENV_LIMIT = 64 * 1024  # bytes; Linux's limit for one string is 128 KiB
+SUMMARY = re.compile(r"Built (\d+) pages, (\d+) files, ([\d.]+) MB in ([\d.]+) s")
+UPLOADED = re.compile(r"(\d+) files uploaded \(([\d.]+) MB\)")
+URL = re.compile(r"https?://\S+")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class RunnerConfig:
+    """Where to listen, what to run, whom to report to.
+
+    ``build_args``: extra arguments for ``jamtail build``. ``cms_api``: the CMS
+    API root for status reports (no reports when empty). ``deploy``: run
+    ``jamtail deploy`` after a successful build.
+    """
+
+    state_dir: Path
+    secret: str
+    host: str = "127.0.0.1"
+    port: int = 8090
+    cms_api: str = ""
+    token: str = ""
+    build_args: list[str] = field(default_factory=list)
+    deploy: bool = True
+    deploy_target: str = "local"
+    tolerance: int = webhooks.DEFAULT_TOLERANCE
+    name: str = "local-runner"
+
+
+class HookQueue:
+    """Received hooks, persisted in ``queue.json`` so a restart resumes them."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.ready = threading.Event()
+        self.items: list[dict[str, Any]] = []
+        if path.exists():
+            self.items = json.loads(path.read_text() or "[]")
+        if self.items:
+            self.ready.set()
+
+    def _save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.items, indent=1))
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    def add(self, payload: dict[str, Any]) -> int:
+        with self.lock:
+            self.items.append({"id": uuid.uuid4().hex, "received_at": now_iso(), **payload})
+            self._save()
+            self.ready.set()
+            return len(self.items)
+
+    def batch(self) -> list[dict[str, Any]]:
+        with self.lock:
+            if not self.items:
+                self.ready.clear()
+            return list(self.items)
+
+    def done(self, batch: list[dict[str, Any]]) -> None:
+        finished = {item["id"] for item in batch}
+        with self.lock:
+            self.items = [i for i in self.items if i["id"] not in finished]
+            self._save()
+            if not self.items:
+                self.ready.clear()
+
+
+class Reporter:
+    """PATCH build records on the CMS; a failed report is logged, never fatal."""
+
+    def __init__(self, api: str, token: str):
+        self.api = api.rstrip("/") + "/" if api else ""
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def create(self, trigger: str) -> int | None:
+        if not self.api:
+            return None
+        try:
+            response = self.session.post(
+                self.api + "builds/", json={"trigger": trigger}, timeout=10
+            )
+            response.raise_for_status()
+            return int(response.json()["id"])
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            log.warning("could not create a build record: %s", exc)
+            return None
+
+    def update(self, build_id: int, **fields: Any) -> None:
+        if not self.api:
+            return
+        try:
+            response = self.session.patch(f"{self.api}builds/{build_id}/", json=fields, timeout=10)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            log.warning("could not report build #%s: %s", build_id, exc)
+
+
+class Runner:
+    """The queue, the build worker thread and the HTTP server (see module docstring)."""
+
+    def __init__(self, config: RunnerConfig):
+        self.config = config
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.queue = HookQueue(config.state_dir / "queue.json")
+        self.reporter = Reporter(config.cms_api, config.token)
+        self.building = False
+        self.builds = 0
+        self.stopping = threading.Event()
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "jamtail.cli", *args]
+
+    def hook_environment(self, payload: dict[str, Any]) -> dict[str, str]:
+        """The build's environment: the hook body as Netlify gives it (``INCOMING_HOOK_BODY``).
+
+        Linux refuses an environment string over 128 KiB, which the body of a
+        large import exceeds; the whole body is always in the file named by
+        ``INCOMING_HOOK_BODY_FILE``, and a body over the limit is passed with
+        its lists left out and ``"truncated": true``.
+        """
+        body = json.dumps(payload)
+        body_file = self.config.state_dir / "incoming-hook-body.json"
+        body_file.write_text(body)
+        if len(body.encode()) > HOOK_BODY_ENV_LIMIT:
+            short = {k: v for k, v in payload.items() if not isinstance(v, (list, dict))}
+            body = json.dumps({**short, "truncated": True})
+        return {**os.environ, "INCOMING_HOOK_BODY": body, "INCOMING_HOOK_BODY_FILE": str(body_file)}
+
+    def run_batch(self, batch: list[dict[str, Any]]) -> bool:
+        """Build and deploy once for every hook in ``batch``; report; True on success."""
+        ids = sorted({int(i["build_id"]) for i in batch if i.get("build_id")})
+        if not ids:
+            created = self.reporter.create(batch[-1].get("trigger") or "runner")
+            ids = [created] if created else []
+        started = time.monotonic()
+        for build_id in ids:
+            self.reporter.update(
+                build_id, status="running", started_at=now_iso(), runner=self.config.name
+            )
+        steps = [self.command("build", *self.config.build_args)]
+        if self.config.deploy:
+            steps.append(self.command("deploy", "--target", self.config.deploy_target))
+        output, ok = [], True
+        env = self.hook_environment(batch[-1])
+        for step in steps:
+            log.info("running %s", " ".join(step[2:]))
+            try:
+                result = subprocess.run(
+                    step, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL
+                )
+            except OSError as exc:  # e.g. the command cannot be started at all
+                output.append(f"$ jamtail {' '.join(step[3:])}\ncannot run: {exc}")
+                ok = False
+                break
+            output.append(f"$ jamtail {' '.join(step[3:])}\n{result.stdout}{result.stderr}")
+            if result.returncode != 0:
+                output.append(f"exit status {result.returncode}")
+                ok = False
+                break
+        text = "\n".join(output)
+        (self.config.state_dir / "last-build.log").write_text(text)
+        report = self.summarise(text)
+        report.update(
+            status="succeeded" if ok else "failed",
+            finished_at=now_iso(),
+            duration=round(time.monotonic() - started, 3),
+            log_tail=text[-LOG_TAIL_CHARS:],
+        )
+        if not ok:
+            report["error"] = text.strip().splitlines()[-1] if text.strip() else "build failed"
+        for build_id in ids:
+            self.reporter.update(build_id, **report)
+        self.builds += 1
+        return ok
+
+    @staticmethod
+    def summarise(text: str) -> dict[str, Any]:
+        """Counts from the build's and the deploy's summary lines."""
+        report: dict[str, Any] = {}
+        if match := SUMMARY.search(text):
+            report["pages_rendered"] = int(match[1])
+            report["files_uploaded"] = int(match[2])
+            report["bytes"] = int(float(match[3]) * 1e6)
+        if match := UPLOADED.search(text):
+            report["files_uploaded"] = int(match[1])
+        deployed = [line for line in text.splitlines() if line.startswith("Deployed to")]
+        if deployed and (urls := URL.findall(deployed[-1])):
+            report["deploy_url"] = urls[-1]
+        return report
+
+    def work(self) -> None:
+        """The build loop: one batch at a time until :attr:`stopping` is set."""
+        while not self.stopping.is_set():
+            if not self.queue.ready.wait(timeout=0.2):
+                continue
+            batch = self.queue.batch()
+            if not batch:
+                continue
+            self.building = True
+            try:
+                self.run_batch(batch)
+            except Exception:
+                log.exception("build runner failed on a batch of %d hooks", len(batch))
+            finally:
+                self.building = False
+            self.queue.done(batch)
+
+    def serve(self) -> ThreadingHTTPServer:
+        """Start the worker thread and return the (not yet serving) HTTP server."""
+        threading.Thread(target=self.work, daemon=True, name="jamtail-runner").start()
+        server = ThreadingHTTPServer(
+            (self.config.host, self.config.port), partial(HookHandler, runner=self)
+        )
+        server.daemon_threads = True
+        return server
+
+
+class HookHandler(BaseHTTPRequestHandler):
+    server_version = "jamtail-runner"
+
+    def __init__(self, *args: Any, runner: Runner, **kwargs: Any):
+        self.runner = runner
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") != "/status":
+            return self._json(404, {"message": "POST a build hook to /"})
+        queued = len(self.runner.queue.items)
+        self._json(
+            200, {"queued": queued, "building": self.runner.building, "builds": self.runner.builds}
+        )
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            webhooks.verify(
+                body,
+                self.headers.get(webhooks.TIMESTAMP_HEADER),
+                self.headers.get(webhooks.SIGNATURE_HEADER),
+                self.runner.config.secret,
+                tolerance=self.runner.config.tolerance,
+            )
+        except webhooks.SignatureError as exc:
+            log.warning("refused a build hook from %s: %s", self.client_address[0], exc)
+            return self._json(401, {"message": str(exc)})
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            return self._json(400, {"message": "body is not JSON"})
+        if not isinstance(payload, dict):
+            return self._json(400, {"message": "body must be a JSON object"})
+        queued = self.runner.queue.add(payload)
+        self._json(202, {"queued": queued})
+
+    def _json(self, status: int, data: dict[str, Any]) -> None:
+        body = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+def run(args: Any, has_deploy: bool) -> int:
+    """``jamtail runner``: serve until Ctrl-C (``args`` from the CLI parser)."""
+    from .exceptions import ConfigError
+
+    secret = os.environ.get("JAMTAIL_WEBHOOK_SECRET", "")
+    if not secret:
+        raise ConfigError("set JAMTAIL_WEBHOOK_SECRET: the runner only accepts signed hooks")
+    deploy = has_deploy and not args.no_deploy
+    if not has_deploy and not args.no_deploy:
+        log.warning("this jamtail has no `deploy` command: the runner only builds")
+    config = RunnerConfig(
+        state_dir=Path(args.state_dir),
+        secret=secret,
+        host=args.host,
+        port=args.port,
+        cms_api=args.api,
+        token=os.environ.get("JAMTAIL_RUNNER_TOKEN", ""),
+        build_args=["--api", args.api, *(["--out", args.out] if args.out else [])],
+        deploy=deploy,
+        deploy_target=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
+        tolerance=int(os.environ.get("JAMTAIL_WEBHOOK_TOLERANCE", webhooks.DEFAULT_TOLERANCE)),
+    )
+    if not config.token:
+        log.warning("JAMTAIL_RUNNER_TOKEN is not set: build status is not reported to the CMS")
+    runner = Runner(config)
+    server = runner.serve()
+    host, port = str(server.server_address[0]), server.server_address[1]
+    steps = "build + deploy" if deploy else "build"
+    print(f"Build runner at http://{host}:{port}/ ({steps}; Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stopping.set()
+        server.server_close()
+    return 0

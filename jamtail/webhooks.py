@@ -1,0 +1,170 @@
+"""Signed build hooks: one module that both the sender (the CMS) and receivers import.
+
+Signature scheme (like Stripe's and Slack's):
+
+    X-Jamtail-Timestamp: <unix seconds>
+    X-Jamtail-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{body}")>
+
+A receiver recomputes the HMAC over the raw body, compares it in constant
+time, and rejects a timestamp more than ``tolerance`` seconds (default 300)
+away from its clock, so a captured request cannot be replayed later.
+
+:func:`deliver` POSTs a JSON payload to one hook with retries: timeouts,
+connection errors, 429 and 5xx are retried with exponential backoff
+(``backoff * 2**n`` seconds); other 4xx give up at once. A Netlify build hook
+URL (``https://api.netlify.com/build_hooks/...``) gets ``?trigger_title=``;
+Netlify passes the JSON body to the build as ``INCOMING_HOOK_BODY``.
+
+No Django import here: the local runner and ``scripts/trigger_build.py`` use it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from .exceptions import JamtailError
+
+SIGNATURE_HEADER = "X-Jamtail-Signature"
+TIMESTAMP_HEADER = "X-Jamtail-Timestamp"
+DEFAULT_TOLERANCE = 300
+USER_AGENT = "jamtail-webhook/1"
+
+
+class SignatureError(JamtailError):
+    """A webhook's signature or timestamp is missing, malformed, wrong or too old."""
+
+
+def signature(body: bytes, secret: str, timestamp: int) -> str:
+    """``sha256=<hex>``: the HMAC-SHA256 of ``b"<timestamp>." + body`` keyed by ``secret``."""
+    message = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def sign(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """The timestamp and signature headers for ``body`` (``timestamp``: now by default)."""
+    if not secret:
+        raise SignatureError("no webhook secret configured: set JAMTAIL_WEBHOOK_SECRET")
+    ts = int(time.time()) if timestamp is None else int(timestamp)
+    return {TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: signature(body, secret, ts)}
+
+
+def verify(
+    body: bytes,
+    timestamp: str | None,
+    signed: str | None,
+    secret: str,
+    tolerance: int = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> None:
+    """Check a received webhook; raise :class:`SignatureError` saying why it is refused."""
+    if not secret:
+        raise SignatureError("the receiver has no webhook secret configured")
+    if not timestamp or not signed:
+        raise SignatureError(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        raise SignatureError(f"{TIMESTAMP_HEADER} is not a Unix time: {timestamp!r}") from None
+    current = time.time() if now is None else now
+    if abs(current - ts) > tolerance:
+        raise SignatureError(
+            f"timestamp {ts} is {current - ts:+.0f} s from now, outside the {tolerance} s window"
+        )
+    expected = signature(body, secret, ts)
+    if not hmac.compare_digest(expected.encode(), signed.strip().encode()):
+        raise SignatureError("signature does not match the body")
+
+
+def hook_url(url: str, title: str = "") -> str:
+    """``url``, with ``trigger_title`` added when it is a Netlify build hook."""
+    parts = urlsplit(url)
+    if parts.hostname == "api.netlify.com" and parts.path.startswith("/build_hooks/") and title:
+        return url + ("&" if parts.query else "?") + urlencode({"trigger_title": title[:200]})
+    return url
+
+
+@dataclass
+class Attempt:
+    """One POST: HTTP status (None when no response), error text, seconds taken."""
+
+    number: int
+    status: int | None
+    error: str
+    seconds: float
+
+
+@dataclass
+class Delivery:
+    """The outcome of :func:`deliver` for one hook; ``reason`` says why it gave up."""
+
+    url: str
+    ok: bool
+    attempts: list[Attempt] = field(default_factory=list)
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed and sent."""
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def deliver(
+    url: str,
+    payload: dict[str, Any],
+    secret: str,
+    *,
+    max_attempts: int = 5,
+    timeout: float = 10.0,
+    backoff: float = 1.0,
+    title: str = "",
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
+    """POST ``payload`` signed to ``url``, retrying timeouts, 429 and 5xx; never raises."""
+    body = encode(payload)
+    target = hook_url(url, title)
+    http = session or requests.Session()
+    delivery = Delivery(url=url, ok=False)
+    for number in range(1, max(1, max_attempts) + 1):
+        started = time.monotonic()
+        status: int | None = None
+        try:
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                **sign(body, secret),
+            }
+            response = http.post(target, data=body, headers=headers, timeout=timeout)
+            status = response.status_code
+            error = "" if response.ok else f"HTTP {status}: {response.text[:200]}"
+        except SignatureError as exc:
+            delivery.reason = str(exc)
+            return delivery
+        except requests.Timeout:
+            error = f"timed out after {timeout} s"
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        delivery.attempts.append(Attempt(number, status, error, time.monotonic() - started))
+        if status is not None and 200 <= status < 300:
+            delivery.ok = True
+            return delivery
+        retryable = status is None or status == 429 or status >= 500
+        if not retryable:
+            delivery.reason = f"refused: {error}"
+            return delivery
+        if number < max_attempts:
+            sleep(backoff * 2 ** (number - 1))
+    delivery.reason = f"gave up after {len(delivery.attempts)} attempts: {error}"
+    return delivery

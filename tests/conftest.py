@@ -1,0 +1,81 @@
+"""Shared fixtures: isolated data directories, the corpus, real CMS processes, Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Before Django reads its settings: never touch the developer's database or media.
+_DATA_DIR = tempfile.mkdtemp(prefix="jamtail-test-data-")
+os.environ["JAMTAIL_DATA_DIR"] = _DATA_DIR
+os.environ.setdefault("MEDIA_ROOT", str(Path(_DATA_DIR) / "media"))
+# Background tasks run inline in the unit tests and in CMS processes that start
+# no worker; the publishing end-to-end tests run the database backend and its worker.
+os.environ.setdefault("JAMTAIL_TASKS_BACKEND", "immediate")
+
+
+def pytest_configure(config):
+    """pytest-django may read the settings before this module sets the variable above."""
+    from django.conf import settings
+    from django.core.signals import setting_changed
+
+    backend = settings.TASK_BACKENDS[os.environ["JAMTAIL_TASKS_BACKEND"]]
+    settings.TASKS = {"default": {"BACKEND": backend}}
+    setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def corpora_dir() -> Path:
+    """``$JAMTAIL_CORPORA`` or ``../shared/corpora`` next to the repository."""
+    return Path(os.environ.get("JAMTAIL_CORPORA", REPO.parent / "shared" / "corpora"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test rolls its database back; cached renditions must not outlive their rows."""
+    yield
+    from django.core.cache import caches
+
+    for alias in ("default", "renditions"):
+        caches[alias].clear()
+
+
+@pytest.fixture(scope="session")
+def rust_blog() -> Path:
+    """The Rust blog's content folder; skips the test when the corpus is absent."""
+    path = corpora_dir() / "rust-blog" / "content"
+    if not path.is_dir():
+        pytest.skip(f"third-party corpus not found at {path} (set JAMTAIL_CORPORA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch Debian's Chromium (never a downloaded browser), as root, offline."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).exists():
+        pytest.skip("Chromium is not installed: run `make test`, which installs it")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            *browser_type_launch_args.get("args", []),
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)

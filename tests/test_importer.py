@@ -1,0 +1,503 @@
+"""The Markdown importer: Zola/Hugo/Jekyll content folders become Wagtail pages.
+
+Integration tests run the real import on the test database; the Markdown
+conversion is also specified block by block without a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+from wagtail.contrib.redirects.models import Redirect
+from wagtail.images import get_image_model
+from wagtail.models import Page
+
+from cms.content.models import ArticlePage, Author, ImportSource, SectionPage, StandardPage
+from cms.importer import SourceError, import_directory
+from cms.importer.frontmatter import parse_document
+from cms.importer.markdown import ImageTarget, LinkTarget, markdown_to_blocks, parse_markdown
+from cms.importer.slugs import make_slug
+from tests.importer_helpers import copy_fixture, make_png, run_command, write_tree
+
+Image = get_image_model()
+
+
+# --- front matter (no database) ------------------------------------------------------
+
+
+def test_toml_front_matter_gives_title_authors_tags_summary_and_aliases():
+    doc = parse_document(
+        '+++\ntitle = "T"\nauthors = ["A", "B"]\ndescription = "D"\n'
+        'aliases = ["x.html"]\ntags = ["t1"]\n[taxonomies]\ncategories = ["c1"]\n+++\nBody\n',
+        "t.md",
+    )
+    assert (doc.title, doc.authors, doc.summary, doc.aliases) == ("T", ["A", "B"], "D", ["x.html"])
+    assert doc.tags == ["t1", "c1"]
+    assert doc.body == "Body\n"
+
+
+def test_yaml_front_matter_with_author_string_and_space_separated_categories():
+    doc = parse_document("---\ntitle: Y\nauthor: Grace\ncategories: a b\n---\nText", "y.md")
+    assert (doc.title, doc.authors, doc.tags) == ("Y", ["Grace"], ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("text", "rel_path", "expected"),
+    [
+        ("+++\ndate = 2019-03-04\n+++\n", "x.md", dt.date(2019, 3, 4)),
+        ("---\ndate: 2019-03-04 10:00:00 +0000\n---\n", "x.md", dt.date(2019, 3, 4)),
+        ('+++\npath = "inside-rust/2020/04/17/x"\n+++\n', "x.md", dt.date(2020, 4, 17)),
+        ("", "2018/01/02/post.md", dt.date(2018, 1, 2)),
+        ("", "_posts/2017-06-30-jekyll-post.md", dt.date(2017, 6, 30)),
+        ("", "undated.md", None),
+    ],
+)
+def test_date_comes_from_front_matter_path_key_relative_path_or_jekyll_name(
+    text, rel_path, expected
+):
+    assert parse_document(text, rel_path).date == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("+++\ntitle = \n+++\n", "invalid TOML front matter"),
+        ("---\ntitle: [unclosed\n---\n", "invalid YAML front matter"),
+        ("+++\ntitle = 'x'\n", "never closed"),
+        ('+++\ndate = "2020-13-45"\n+++\n', "invalid date"),
+    ],
+)
+def test_bad_front_matter_is_a_source_error_naming_the_file(text, reason):
+    with pytest.raises(SourceError) as caught:
+        parse_document(text, "bad.md")
+    assert caught.value.path == "bad.md"
+    assert reason in caught.value.reason
+
+
+def test_slugs_are_valid_wagtail_slugs():
+    assert make_slug("Rust-1.12") == "rust-1-12"
+    assert make_slug("Überblick 2.0!") == "überblick-2-0"
+    assert make_slug("...") == "page"
+
+
+# --- Markdown -> blocks (no database) --------------------------------------------------
+
+
+class FakeResolver:
+    """Pages are ``*.md`` links (id 5); local images get id 7."""
+
+    def link(self, href):
+        return LinkTarget("page", 5) if href.endswith(".md") else None
+
+    def image(self, src, alt):
+        return None if src.startswith("http") else ImageTarget(7, "/media/original_images/x.png")
+
+    def file_url(self, href):
+        return None if href.startswith(("http", "#")) else f"/media/documents/{href}"
+
+
+SAMPLE = """\
+# Title {#top}
+
+Some *text* with a [page](other.md), a [site](https://example.org) and a note[^n].
+
+- one
+- two
+
+![Ferris](ferris.png "The crab")
+
+![remote](https://example.org/x.png)
+
+```rust,ignore
+fn main() {}
+```
+
+> Be excellent.
+> — Bill
+
+<div class="note"><img src="ferris.png"></div>
+
+| Name | Link |
+|------|------|
+| a    | [b](other.md) |
+
+##### Deep
+
+[^n]: The *note*.
+"""
+
+
+def test_every_block_type_from_a_markdown_sample():
+    blocks = markdown_to_blocks(parse_markdown(SAMPLE), FakeResolver())
+    assert [b["type"] for b in blocks] == [
+        "heading",
+        "paragraph",
+        "image",
+        "paragraph",
+        "code",
+        "quote",
+        "raw_html",
+        "table",
+        "heading",
+        "footnotes",
+    ]
+    heading, para, image, remote, code, quote, raw, table, deep, notes = (
+        b["value"] for b in blocks
+    )
+    assert heading == {"text": "Title", "level": "2", "anchor": "top"}
+    assert '<a linktype="page" id="5">page</a>' in para
+    assert '<a href="https://example.org">site</a>' in para
+    assert '<sup><a href="#fn-n">1</a></sup>' in para
+    assert "<ul>" in para, "lists merge into the paragraph block"
+    assert image == {"image": 7, "alt": "Ferris", "caption": "The crab"}
+    assert remote == '<p><a href="https://example.org/x.png">remote</a></p>'
+    assert code == {"language": "rust", "code": "fn main() {}"}
+    assert quote == {"text": "<p>Be excellent.</p>", "attribution": "Bill"}
+    assert raw == '<div class="note"><img src="/media/original_images/x.png"></div>'
+    assert table["columns"] == [
+        {"type": "text", "heading": "Name"},
+        {"type": "text", "heading": "Link"},
+    ]
+    assert table["rows"] == [{"values": ["<p>a</p>", '<p><a linktype="page" id="5">b</a></p>']}]
+    assert deep["level"] == "4"
+    assert notes == [{"anchor": "fn-n", "text": "<p>The <i>note</i>.</p>"}]
+
+
+def test_raw_html_links_to_local_files_point_at_library_files():
+    html = '<div>\n<a href="chart.svg">SVG</a> <a href="https://x.org/a.png">x</a>\n</div>\n'
+    [block] = markdown_to_blocks(parse_markdown(html), FakeResolver())
+    assert block["type"] == "raw_html"
+    assert 'href="/media/documents/chart.svg"' in block["value"]
+    assert 'href="https://x.org/a.png"' in block["value"]
+
+
+def test_images_inside_text_become_rich_text_embeds():
+    blocks = markdown_to_blocks(parse_markdown("See ![a cat](cat.png) here."), FakeResolver())
+    assert blocks == [
+        {
+            "type": "paragraph",
+            "value": '<p>See <embed embedtype="image" id="7" format="fullwidth" alt="a cat"/>'
+            " here.</p>",
+        }
+    ]
+
+
+def test_empty_body_gives_no_blocks():
+    assert markdown_to_blocks(parse_markdown(""), FakeResolver()) == []
+
+
+# --- importing into Wagtail ------------------------------------------------------------
+
+
+@pytest.fixture
+def blog(tmp_path: Path) -> Path:
+    return copy_fixture("blog", tmp_path)
+
+
+def page_for(key: str) -> Page:
+    return ImportSource.objects.get(key=key).page.specific
+
+
+@pytest.mark.django_db
+def test_a_zola_folder_becomes_a_section_with_articles_standard_pages_and_drafts(blog):
+    report = import_directory(blog)
+    assert report.failed == []
+    assert (report.created, report.drafts) == (5, 1)
+
+    section = page_for("blog/_index.md")
+    assert isinstance(section, SectionPage)
+    assert section.title == "Fixture Blog"
+    assert section.description == "A small blog in the Zola convention."
+    assert "<i>fixture</i>" in section.intro
+    assert section.get_parent().specific_class.__name__ == "HomePage"
+
+    first = page_for("blog/first-post.md")
+    assert isinstance(first, ArticlePage)
+    assert (first.slug, first.date, first.live) == ("first-post", dt.date(2020, 4, 17), True)
+    assert first.summary == "The very first post."
+    assert [a.author.name for a in first.article_authors.all()] == [
+        "Ada Lovelace",
+        "Charles Babbage",
+    ]
+    assert sorted(t.name for t in first.tags.all()) == ["announcements", "news", "rust"]
+    assert first.revisions.count() == 1
+
+    second = page_for("blog/posts/2021-05-06-second.md")
+    assert (second.slug, second.date, second.summary) == (
+        "second",
+        dt.date(2021, 5, 6),
+        "From YAML.",
+    )
+    assert sorted(t.name for t in second.tags.all()) == ["jekyll", "notes", "yaml"]
+    assert second.get_parent().pk == section.pk, "a folder without _index.md is not a section"
+
+    assert isinstance(page_for("blog/about.md"), StandardPage)
+    assert Author.objects.filter(slug="grace-hopper").exists()
+
+
+@pytest.mark.django_db
+def test_a_draft_is_imported_but_never_live(blog):
+    import_directory(blog)
+    draft = page_for("blog/draft.md")
+    assert draft.live is False
+    assert draft.title == "Unfinished"
+    assert draft.revisions.count() == 1
+    assert not Page.objects.live().filter(pk=draft.pk).exists()
+
+
+@pytest.mark.django_db
+def test_path_and_aliases_become_permanent_redirects_to_the_page(blog):
+    import_directory(blog)
+    first = page_for("blog/first-post.md")
+    redirects = Redirect.objects.filter(redirect_page=first)
+    assert {r.old_path for r in redirects} == {
+        "/2020/04/17/First-post",
+        "/2020/04/17/First-post.html",
+    }
+    assert all(r.is_permanent for r in redirects)
+
+
+@pytest.mark.django_db
+def test_internal_links_become_page_links(blog):
+    import_directory(blog)
+    first, second = page_for("blog/first-post.md"), page_for("blog/posts/2021-05-06-second.md")
+    first_html = first.body[0].value.source
+    assert f'<a linktype="page" id="{second.pk}">second post</a>' in first_html
+    assert f'<a linktype="page" id="{first.pk}">timeline</a>' in first_html, "old permalink"
+    assert f'<a linktype="page" id="{first.pk}">first</a>' in second.body[0].value.source
+
+
+@pytest.mark.django_db
+def test_re_running_updates_in_place_without_duplicates(blog):
+    import_directory(blog)
+    counts = (Page.objects.count(), Redirect.objects.count(), Author.objects.count())
+
+    again = import_directory(blog)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
+
+    about = blog / "about.md"
+    about.write_text(about.read_text().replace('"About"', '"About us"'))
+    edited = import_directory(blog)
+    assert (edited.created, edited.updated, edited.unchanged) == (0, 1, 4)
+    assert page_for("blog/about.md").title == "About us"
+    assert (Page.objects.count(), Redirect.objects.count(), Author.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_a_page_bundle_puts_its_images_in_the_library_once(tmp_path):
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_index.md": '+++\ntitle = "Site"\n+++\n',
+            "launch/index.md": """\
+                +++
+                title = "Launch"
+                date = 2024-02-03
+                +++
+
+                ![A red square](red.png)
+
+                Inline ![again](red.png) and a [file](notes.txt).
+                """,
+            "reprint/index.md": '+++\ntitle = "Copy"\n+++\n\n![Same pixels](same.png)\n',
+        },
+    )
+    make_png(root / "launch" / "red.png", "red")
+    make_png(root / "reprint" / "same.png", "red")
+    (root / "launch" / "notes.txt").write_text("notes")
+
+    report = import_directory(root)
+    assert report.failed == [] and report.images == 1
+    launch = page_for("site/launch/index.md")
+    assert launch.slug == "launch"
+    image = Image.objects.get()
+    assert image.description == "A red square"
+    assert launch.body[0].block_type == "image"
+    assert launch.body[0].value["image"].pk == image.pk
+    html = launch.body[1].value.source
+    assert f'<embed embedtype="image" id="{image.pk}"' in html
+    assert 'linktype="document"' in html
+    assert page_for("site/reprint/index.md").body[0].value["image"].pk == image.pk
+
+    import_directory(root)
+    assert Image.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_missing_bundle_image_fails_that_file_only_and_the_command_exits_non_zero(tmp_path):
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_index.md": '+++\ntitle = "Site"\n+++\n',
+            "broken/index.md": "+++\ntitle = 'Broken'\ndate = 2024-01-01\n+++\n![x](gone.png)\n",
+            "bad.md": "+++\ntitle = \n+++\n",
+            "fine.md": "+++\ntitle = 'Fine'\ndate = 2024-01-01\n+++\nOk.\n",
+        },
+    )
+    out, err, error = run_command(str(root))
+    assert error is not None and "2 file(s) failed" in str(error)
+    assert "broken/index.md: image not found: gone.png" in err
+    assert "bad.md: invalid TOML front matter" in err
+    assert "created 2" in out and "failed 2" in out
+    assert page_for("site/fine.md").live
+    assert not ImportSource.objects.filter(key="site/broken/index.md").exists()
+
+
+@pytest.mark.django_db
+def test_duplicate_slugs_non_ascii_titles_missing_titles_and_empty_bodies_all_import(tmp_path):
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "_index.md": '+++\ntitle = "Site"\n+++\n',
+            "Rust-1.0.md": "+++\ntitle = 'One'\ndate = 2015-05-15\n+++\n",
+            "rust-1-0.md": "+++\ntitle = 'Two'\ndate = 2015-05-16\n+++\n",
+            "überblick.md": "+++\ntitle = 'Überblick über Ünïcode 🦀'\n+++\n",
+            "latest.md": '+++\ntemplate = "latest.html"\n+++\n',
+        },
+    )
+    report = import_directory(root)
+    assert report.failed == []
+    assert page_for("site/Rust-1.0.md").slug == "rust-1-0"
+    assert page_for("site/rust-1-0.md").slug == "rust-1-0-2"
+    unicode_page = page_for("site/überblick.md")
+    assert (unicode_page.slug, unicode_page.title) == ("überblick", "Überblick über Ünïcode 🦀")
+    latest = page_for("site/latest.md")
+    assert (type(latest), latest.title, list(latest.body)) == (StandardPage, "Latest", [])
+
+
+@pytest.mark.django_db
+def test_weight_orders_siblings_and_sections_take_sort_by_and_paginate_by(tmp_path):
+    root = write_tree(
+        tmp_path / "guide",
+        {
+            "_index.md": '+++\ntitle = "Guide"\nsort_by = "weight"\npaginate_by = 3\n+++\n',
+            "alpha.md": "+++\ntitle = 'Alpha'\nweight = 30\n+++\n",
+            "beta/index.md": "+++\ntitle = 'Beta'\nweight = 10\n+++\n",
+            "gamma.md": "+++\ntitle = 'Gamma'\nweight = 20\n+++\n",
+            "zeta.md": "+++\ntitle = 'Zeta'\n+++\n",
+        },
+    )
+    assert import_directory(root).failed == []
+    section = page_for("guide/_index.md")
+    assert (section.order, section.per_page) == ("tree", 3)
+    titles = [p.title for p in section.get_children()]
+    assert titles == ["Beta", "Gamma", "Alpha", "Zeta"]
+
+
+@pytest.mark.django_db
+def test_links_to_an_old_section_url_resolve_and_broken_local_links_are_reported(tmp_path):
+    root = write_tree(
+        tmp_path / "content",
+        {
+            "_index.md": '+++\ntitle = "Blog"\n+++\n',
+            "news/_index.md": '+++\ntitle = "News"\n+++\n',
+            "post.md": "+++\ntitle = 'Post'\ndate = 2020-01-01\n+++\n"
+            "See [the news](/news/), [gone](./missing.md) and [typo](github.com/x).\n",
+        },
+    )
+    report = import_directory(root, slug="blog")
+    assert report.failed == []
+    assert (
+        Redirect.objects.get(old_path="/news").redirect_page_id
+        == page_for("content/news/_index.md").pk
+    )
+    body = page_for("content/post.md").body.raw_data[0]["value"]
+    assert f'linktype="page" id="{page_for("content/news/_index.md").pk}"' in body
+    assert "post.md: local link ./missing.md matches no page or file" in report.warnings
+    assert "post.md: local link github.com/x matches no page or file" in report.warnings
+
+
+@pytest.mark.django_db
+def test_links_to_pages_of_an_earlier_import_become_page_links(tmp_path):
+    docs = write_tree(
+        tmp_path / "docs",
+        {"_index.md": '+++\ntitle = "Docs"\n+++\n', "setup.md": "+++\ntitle = 'Setup'\n+++\n"},
+    )
+    blog = write_tree(
+        tmp_path / "blog",
+        {
+            "_index.md": '+++\ntitle = "Blog"\n+++\n',
+            "post.md": "+++\ntitle = 'Post'\ndate = 2020-01-01\n+++\nRead [setup](/docs/setup/).\n",
+        },
+    )
+    import_directory(docs)
+    report = import_directory(blog)
+    assert report.warnings == []
+    body = page_for("blog/post.md").body.raw_data[0]["value"]
+    assert f'linktype="page" id="{page_for("docs/setup.md").pk}"' in body
+
+
+@pytest.mark.django_db
+def test_sort_by_date_lists_newest_first():
+    doc = parse_document('+++\nsort_by = "date"\npaginate = 5\n+++\n', "_index.md")
+    assert (doc.sort_by, doc.per_page) == ("date", 5)
+    with pytest.raises(SourceError, match="weight"):
+        parse_document("+++\nweight = 'heavy'\n+++\n", "x.md")
+
+
+@pytest.mark.django_db
+def test_an_article_without_a_section_fails_where_the_parent_does_not_accept_it(tmp_path):
+    root = write_tree(tmp_path / "loose", {"dated.md": "+++\ndate = 2020-01-01\n+++\n"})
+    report = import_directory(root)
+    assert [e.path for e in report.failed] == ["dated.md"]
+    assert "not allowed under HomePage" in report.failed[0].reason
+
+
+@pytest.mark.django_db
+def test_dry_run_writes_nothing(blog, tmp_path):
+    make_png(blog / "pic" / "p.png")
+    (blog / "pic" / "index.md").write_text("+++\ntitle = 'Pic'\n+++\n![p](p.png)\n")
+    before = (Page.objects.count(), Redirect.objects.count(), Image.objects.count())
+    out, err, error = run_command(str(blog), "--dry-run")
+    assert error is None, err
+    assert "dry run" in out and "created 6" in out and "images 1" in out
+    after = (Page.objects.count(), Redirect.objects.count(), Image.objects.count())
+    assert after == before
+    assert not ImportSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_slug_and_parent_options_place_the_section(blog):
+    import_directory(blog, slug="news")
+    _out, err, error = run_command(str(blog / "posts"), "--parent", "/news/", "--slug", "x")
+    assert error is None, err
+    assert page_for("blog/_index.md").slug == "news"
+    assert page_for("posts/2021-05-06-second.md").get_parent().slug == "news"
+
+
+# --- the real corpus -------------------------------------------------------------------
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_the_whole_rust_blog_imports(rust_blog: Path):
+    started = time.monotonic()
+    report = import_directory(rust_blog)
+    seconds = time.monotonic() - started
+    print(f"Rust blog import: {report.summary()} in {seconds:.1f}s")
+    assert [str(e) for e in report.failed] == []
+
+    sources = ImportSource.objects.filter(key__startswith="content/").select_related("page")
+    files = [p for p in rust_blog.rglob("*.md") if p.name != "_index.md"]
+    files = [p for p in files if p.name == "index.md" or not (p.parent / "index.md").exists()]
+    pages = {s.key: s.page for s in sources}
+    for path in files:
+        page = pages[f"content/{path.relative_to(rust_blog).as_posix()}"]
+        assert page.live, path
+    assert SectionPage.objects.filter(slug__in=["content", "inside-rust", "releases"]).count() == 3
+
+    rust_1_12 = page_for("content/Rust-1.12/index.md")
+    assert rust_1_12.date == dt.date(2016, 9, 29)
+    assert Author.objects.filter(name="The Rust Core Team").exists()
+    assert Redirect.objects.filter(
+        old_path="/2016/09/29/Rust-1.12.html"
+    ).get().redirect_page_id == (rust_1_12.pk)
+    image_blocks = [b for b in rust_1_12.body if b.block_type == "image"]
+    assert image_blocks and all(b.value["image"] is not None for b in image_blocks)
+    for page in ArticlePage.objects.filter(pk__in=[p.pk for p in pages.values()])[:200]:
+        assert page.date is not None
+    assert page_for("content/releases/latest.md").title == "Latest"

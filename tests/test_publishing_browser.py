@@ -1,0 +1,118 @@
+"""The "Builds" admin list in a real Chromium, with the whole publishing pipeline running.
+
+The CMS (gunicorn), its task worker and ``jamtail runner`` run as processes
+(``tests/publishing_stack.py``) on the demo content (docs/ and demo/blog/),
+with a 0.5 s quiet period. An editor publishes an article in Wagtail's page
+editor and watches its build in **Builds** go from pending or running to
+succeeded; a member of Wagtail's default "Editors" group sees **Builds** too.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.publishing_stack import Stack, admin_login, publish_title_in_admin
+
+ADMIN = ("admin", "correct horse battery staple")
+EDITOR = ("edith", "another long passphrase")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("publishing-browser"), quiet_seconds=0.5)
+    stack.prepare([("docs", "docs"), ("demo/blog", "blog")])
+    stack.create_user(*ADMIN, superuser=True)
+    stack.create_user(*EDITOR, groups=["Editors"])
+    stack.start()
+    try:
+        stack.wait_for_first_build()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def page_id(stack: Stack, slug: str) -> int:
+    code = f"from wagtail.models import Page; print(Page.objects.get(slug={slug!r}).pk)"
+    return int(stack.shell(code).split()[-1])
+
+
+def statuses(page) -> dict[int, str]:
+    """``{build id: status}`` of the rows the Builds list shows now ({} mid-reload)."""
+    try:
+        rows = page.locator("tr[data-build-id]").evaluate_all(
+            "rows => rows.map(r => [r.dataset.buildId,"
+            " r.querySelector('[data-status]').textContent.trim()])"
+        )
+    except Exception:  # the list reloads itself: the document may be going away
+        return {}
+    return {int(build): status for build, status in rows}
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_an_editor_publishes_and_watches_the_build_run_then_succeed(stack, page):
+    base = stack.cms.base_url
+    admin_login(page, base, *ADMIN)
+    article = page_id(stack, "hello-jamtail")
+    page.goto(base + "/admin/builds/")
+    known = set(statuses(page))
+    assert known, "the first build is listed"
+
+    publish_title_in_admin(page, base, article, "Hello from the page editor")
+    page.goto(base + "/admin/builds/")
+    deadline = time.monotonic() + 30
+    new: set[int] = set()
+    while not new:  # the build record exists once the quiet period is over
+        assert time.monotonic() < deadline, "no new build appeared in Builds"
+        page.wait_for_timeout(200)
+        page.reload()
+        new = set(statuses(page)) - known
+    [build] = new
+
+    # From here on the list refreshes itself while a build is pending or running.
+    seen = [statuses(page)[build]]
+    deadline = time.monotonic() + 90
+    while seen[-1] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, f"build #{build} still {seen[-1]} after 90 s"
+        page.wait_for_timeout(100)
+        status = statuses(page).get(build)
+        if status and status != seen[-1]:
+            seen.append(status)
+    # A small build can start and finish between two 1 s refreshes, so "running"
+    # is not always caught; the order of what was seen is what must hold.
+    assert seen[-1] == "succeeded", seen
+    order = ["pending", "running", "succeeded"]
+    assert [order.index(status) for status in seen] == sorted(order.index(s) for s in seen), seen
+    assert len(seen) >= 2, f"the list never refreshed itself: {seen}"
+
+    page.locator(f'tr[data-build-id="{build}"] a').click()
+    page.wait_for_url(f"**/admin/builds/{build}/")
+    assert page.locator("dd[data-status]").inner_text() == "succeeded"
+    times = page.locator("dt:has-text('Started') + dd, dt:has-text('Finished') + dd")
+    shown = times.all_inner_texts()
+    assert len(shown) == 2 and "-" not in shown, f"a start and a finish time are shown: {shown}"
+    live = page.context.new_page()
+    live.goto(stack.url + "/blog/hello-jamtail/")
+    assert live.locator("h1").inner_text() == "Hello from the page editor"
+
+
+@pytest.mark.browser
+def test_a_member_of_editors_sees_builds_in_the_menu_and_the_list(stack, page):
+    base = stack.cms.base_url
+    admin_login(page, base, *EDITOR)
+    menu = page.get_by_role("link", name="Builds")
+    menu.click()
+    page.wait_for_url("**/admin/builds/")
+    assert page.locator("tr[data-build-id]").count() >= 1
+    assert page.get_by_role("button", name="Rebuild now").is_visible()
+
+
+@pytest.mark.django_db
+def test_editors_and_moderators_may_view_builds_and_request_them():
+    from django.contrib.auth.models import Group
+
+    for name in ("Editors", "Moderators"):
+        codenames = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+        assert {"view_buildrecord", "add_buildrecord"} <= codenames, name

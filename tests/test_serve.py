@@ -1,0 +1,118 @@
+"""``jamtail serve`` behaves like the CDN: pretty URLs, _redirects, _headers, 404 page."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from jamtail.outputs.headers import CSP
+from jamtail.rules import parse_headers, parse_redirects
+from jamtail.serve import make_server
+
+
+@pytest.fixture
+def served(tmp_path):
+    site = tmp_path / "build"
+    (site / "blog" / "hello").mkdir(parents=True)
+    (site / "index.html").write_text("<h1>Home</h1>")
+    (site / "blog" / "hello" / "index.html").write_text("<h1>Hello</h1>")
+    (site / "blog" / "feed.xml").write_text("<feed/>")
+    (site / "404.html").write_text("<h1>Not here</h1>")
+    (site / "static").mkdir()
+    (site / "static" / "site.abc123.css").write_text("body{}")
+    (site / "_redirects").write_text(
+        "# comment\n"
+        "/old-hello /blog/hello/ 301\n"
+        "/2016/09/29/Rust-1.12.html /blog/hello/ 301\n"
+        "/temp /blog/hello/ 302\n"
+        "/news/* /blog/:splat 301\n"
+        "/people/:name /authors/:name/ 301\n"
+        "/app/* /index.html 200\n"
+        "/blog/hello /elsewhere/ 301\n"
+        "/forced /blog/ 301!\n"
+    )
+    (site / "_headers").write_text(
+        f"/*\n  Content-Security-Policy: {CSP}\n  Cache-Control: no-cache\n"
+        "/static/*\n  Cache-Control: public, max-age=31536000, immutable\n"
+    )
+    server = make_server(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def get(url, **kwargs):
+    return requests.get(url, allow_redirects=False, timeout=5, **kwargs)
+
+
+def test_pretty_urls_serve_index_html(served):
+    response = get(served + "/blog/hello/")
+    assert response.status_code == 200 and "Hello" in response.text
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_a_directory_without_slash_redirects_to_the_slash_form(served):
+    response = get(served + "/blog/hello")
+    assert response.status_code == 301 and response.headers["Location"] == "/blog/hello/"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "location"),
+    [
+        ("/old-hello", 301, "/blog/hello/"),
+        ("/old-hello/", 301, "/blog/hello/"),
+        ("/2016/09/29/Rust-1.12.html", 301, "/blog/hello/"),
+        ("/temp", 302, "/blog/hello/"),
+        ("/news/2020/post/", 301, "/blog/2020/post"),
+        ("/people/ada", 301, "/authors/ada/"),
+        ("/forced", 301, "/blog/"),
+    ],
+)
+def test_redirect_rules_apply_to_missing_paths(served, path, status, location):
+    response = get(served + path)
+    assert (response.status_code, response.headers.get("Location")) == (status, location)
+
+
+def test_an_existing_file_shadows_an_unforced_rule(served):
+    assert get(served + "/blog/hello/").status_code == 200
+
+
+def test_a_200_rule_rewrites_without_redirecting(served):
+    response = get(served + "/app/anything")
+    assert response.status_code == 200 and "Home" in response.text
+
+
+def test_missing_paths_get_the_404_page_with_status_404(served):
+    response = get(served + "/nope/")
+    assert response.status_code == 404 and "Not here" in response.text
+    assert response.headers["Content-Security-Policy"] == CSP
+
+
+def test_headers_apply_with_later_rules_overriding(served):
+    assert get(served + "/").headers["Cache-Control"] == "no-cache"
+    css = get(served + "/static/site.abc123.css")
+    assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert css.headers["Content-Security-Policy"] == CSP
+
+
+def test_rule_files_and_paths_outside_the_site_are_never_served(served):
+    assert get(served + "/_redirects").status_code == 404
+    assert get(served + "/_headers").status_code == 404
+    assert get(served + "/../../etc/passwd").status_code == 404
+    assert get(served + "/%2e%2e/%2e%2e/etc/passwd").status_code == 404
+
+
+def test_head_requests_have_no_body(served):
+    response = requests.head(served + "/", timeout=5)
+    assert response.status_code == 200 and response.text == ""
+
+
+def test_malformed_rule_files_name_the_line():
+    with pytest.raises(ValueError, match="line 2"):
+        parse_redirects("/a /b 301\n/lonely\n")
+    with pytest.raises(ValueError, match="line 1"):
+        parse_headers("  X-Orphan: 1\n")
