@@ -12,11 +12,19 @@
 
 Any failure before ``commit`` discards the staging directory, so the previous
 site in ``out_dir`` stays exactly as it was.
+
+Builds are incremental (see :mod:`jamtail.incremental`): after planning, each
+output's inputs are fingerprinted and compared with the dependency graph of
+the build that produced ``out_dir`` (:mod:`jamtail.graph`, under the cache
+directory). Unchanged outputs are hard-linked from the live site into the
+staging directory, only the rest is rendered, and the swap stays atomic.
+``BuildConfig.full`` (``jamtail build --full``) ignores the graph.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +36,10 @@ from . import plan as planner
 from .assets import AssetManifest
 from .client import CMSClient
 from .gather import gather
+from .graph import BuildGraph, GraphStore, OutputRecord
 from .highlight import HighlightCache, code_blocks
+from .incremental import Decision, Inputs, content_changes, plan_rebuild
+from .manifest import FileEntry, Manifest, digest_file, read_manifest
 from .media import MediaLocaliser, MediaStore
 from .outputs import OUTPUTS
 from .parallel import default_jobs, render_to_paths
@@ -38,6 +49,7 @@ from .writer import Writer
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+PRIME_THRESHOLD = 200  # outputs to render before the highlight cache is loaded up front
 
 
 @dataclass
@@ -46,7 +58,8 @@ class BuildConfig:
 
     ``api_url``: the CMS API root. ``out_dir``: the site directory to replace.
     ``site_dir``: holds ``templates/`` and ``static/``. ``cache_dir``: the
-    media download cache, kept between builds. ``jobs``: rendering processes.
+    media download cache and the dependency graph, kept between builds.
+    ``jobs``: rendering processes. ``full``: ignore the graph, render everything.
     """
 
     api_url: str
@@ -54,25 +67,40 @@ class BuildConfig:
     site_dir: Path
     cache_dir: Path
     jobs: int = field(default_factory=default_jobs)
+    full: bool = False
 
 
 @dataclass
 class BuildResult:
-    """Counts and timings of a finished build (seconds per stage in ``timings``)."""
+    """Counts and timings of a finished build (seconds per stage in ``timings``).
+
+    ``rendered``: HTML outputs rendered this time (the rest were unchanged).
+    ``rebuilt``: ``(path, reason)`` for every file written anew, in output
+    order; ``removed``: paths of the previous build that are gone.
+    """
 
     pages: int = 0
     files: int = 0
     bytes: int = 0
     downloaded: int = 0
+    rendered: int = 0
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    rebuilt: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line: ``Built 812 pages, 1190 files, 23.4 MB in 5.21 s``."""
+        """One line: ``Built 812 pages (3 rendered), 1190 files, 23.4 MB in 5.21 s``."""
         return (
-            f"Built {self.pages} pages, {self.files} files, "
+            f"Built {self.pages} pages ({self.rendered} rendered), {self.files} files, "
             f"{self.bytes / 1e6:.1f} MB in {self.seconds:.2f} s"
         )
+
+    def explanation(self) -> list[str]:
+        """``path: reason`` for each rebuilt file, then ``path: removed`` lines."""
+        return [f"{path}: {why}" for path, why in self.rebuilt] + [
+            f"{path}: removed (no output produces it any more)" for path in self.removed
+        ]
 
 
 def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
@@ -90,50 +118,166 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     content.authors = localiser.localise(content.authors)
     site_plan = clock("plan", lambda: planner.plan(content))
     assets = AssetManifest(config.site_dir / "static")
-    renderer = Renderer(config.site_dir / "templates", site_plan.site, assets.url)
+    templates_dir = config.site_dir / "templates"
+    renderer = Renderer(templates_dir, site_plan.site, assets.url)
 
-    highlights = HighlightCache(config.cache_dir / "highlight.sqlite3")
-    clock("highlight", lambda: _prime(highlights, site_plan))
+    store = GraphStore(config.cache_dir / "graph.sqlite3")
+    previous, old_manifest, why_full = _previous(config, store)
+    inputs = clock(
+        "fingerprint", lambda: Inputs.of(site_plan, templates_dir, (n for n, _ in assets))
+    )
+    decision = plan_rebuild(site_plan.outputs, inputs, previous, why_full)
 
     writer = Writer(config.out_dir)
     try:
-        clock("render", lambda: _render_all(site_plan, renderer, writer, config.jobs, progress))
-        clock("outputs", lambda: _write_outputs(site_plan, writer))
+        records = clock("reuse", lambda: _reuse(site_plan, decision, old_manifest, writer))
+        to_render = [site_plan.outputs[i] for i in decision.render]
+        highlights = HighlightCache(config.cache_dir / "highlight.sqlite3")
+        clock("highlight", lambda: _prime(highlights, to_render))
+        render = (to_render, decision, inputs, renderer, writer, records)
+        clock("render", lambda: _render(*render, config.jobs, progress))
+        generators = clock(
+            "outputs",
+            lambda: _write_outputs(site_plan, inputs, previous, old_manifest, why_full, writer),
+        )
         for path, data in assets:
             writer.write(path, data, "static assets")
         media = {
             writer.path_for(unquote(urlsplit(local).path), f"media file {local}"): source
             for local, source in localiser.files.items()
         }
-        store = MediaStore(client, config.cache_dir / "media")
-        result.downloaded = clock("media", lambda: store.place(media))
-        writer.count_placed(list(media))
+        media_store = MediaStore(client, config.cache_dir / "media")
+        result.downloaded = clock("media", lambda: media_store.place(media))
+        _record_media(writer, store, list(media))
         writer.commit()
     except BaseException:
         writer.abort()
         raise
     highlights.save()
+    graph = BuildGraph(
+        writer.build_id,
+        str(config.out_dir.resolve()),
+        inputs.globals,
+        inputs.templates,
+        {r.path: r for r in records},
+        inputs.pages,
+        {name: (key, paths) for name, (key, paths, _) in generators.items()},
+    )
+    changed_pages = None
+    if previous is not None:
+        changed_pages = [
+            pid
+            for pid, rec in inputs.pages.items()
+            if pid not in previous.pages or previous.pages[pid].hash != rec.hash
+        ]
+    clock("graph", lambda: store.save(graph, changed_pages))
+
     result.pages = len(site_plan.outputs)
+    result.rendered = len(to_render)
+    result.rebuilt = [(site_plan.outputs[i].path, decision.reasons[i]) for i in decision.render]
+    for paths_reason in generators.values():
+        result.rebuilt.extend((p, paths_reason[2]) for p in paths_reason[1] if paths_reason[2])
+    result.removed = decision.removed
     result.files, result.bytes = writer.files, writer.bytes
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _render_all(site_plan, renderer: Renderer, writer: Writer, jobs: int, progress) -> None:
-    paths = [writer.path_for(o.path, o.source) for o in site_plan.outputs]
-    size = render_to_paths(renderer, site_plan.outputs, paths, jobs, progress)
-    writer.count(len(paths), size)
+def _previous(
+    config: BuildConfig, store: GraphStore
+) -> tuple[BuildGraph | None, Manifest | None, str]:
+    """The graph and manifest of the site in ``out_dir``, or why there is none to build on."""
+    if config.full:
+        return None, None, "full build (--full)"
+    manifest = read_manifest(config.out_dir)
+    if manifest is None:
+        return None, None, f"no previous build in {config.out_dir}"
+    graph = store.load(config.out_dir, manifest.build)
+    if graph is None:
+        return None, None, "the cache has no dependency graph for the site in the output directory"
+    return graph, manifest, ""
 
 
-def _prime(highlights: HighlightCache, site_plan) -> None:
+def _reuse(site_plan, decision: Decision, manifest: Manifest | None, writer: Writer):
+    """Link unchanged outputs from the live site; anything missing there is rendered instead."""
+    records: list[OutputRecord] = []
+    for index, before in decision.reuse.items():
+        output = site_plan.outputs[index]
+        entry = manifest.files.get(output.path) if manifest else None
+        source = writer.out_dir / output.path
+        if entry is not None and writer.link(output.path, source, entry, output.source):
+            records.append(before)
+        else:
+            decision.render.append(index)
+            decision.reasons[index] = "missing from the previous build"
+    decision.render.sort()
+    return records
+
+
+def _render(to_render, decision, inputs, renderer, writer, records, jobs, progress) -> None:
+    """Render the outputs to rebuild; record their manifest entries and graph records."""
+    paths = [writer.path_for(o.path, o.source) for o in to_render]
+    rendered = render_to_paths(renderer, to_render, paths, jobs, progress)
+    for index, output, done in zip(decision.render, to_render, rendered, strict=True):
+        writer.record(writer.key(output.path), done.entry)
+        digest, refs = decision.digests[index]
+        key = inputs.output_key(output, digest, done.templates)
+        records.append(OutputRecord(output.path, key, output.template, refs, list(done.templates)))
+
+
+def _prime(highlights: HighlightCache, outputs) -> None:
+    """Highlight the code of the pages about to be rendered before workers fork.
+
+    Small incremental builds render in-process and highlight lazily: loading
+    the whole cache would cost more than the few blocks they need.
+    """
+    if len(outputs) < PRIME_THRESHOLD:
+        return
     highlights.load()
-    highlights.prime(code_blocks(site_plan.pages))
+    highlights.prime(code_blocks(o.context["page"] for o in outputs if "page" in o.context))
 
 
-def _write_outputs(site_plan, writer: Writer) -> None:
+def _write_outputs(
+    site_plan, inputs: Inputs, previous, manifest, why_full: str, writer: Writer
+) -> dict[str, tuple[str, list[str], str]]:
+    """Run or reuse each generator; ``{name: (key, paths, reason or "" if reused)}``."""
+    done = {}
     for name, produce in OUTPUTS:
+        key = inputs.generator_key(name)
+        old = previous.generators.get(name) if previous else None
+        if old and old[0] == key and _link_all(old[1], manifest, writer, name):
+            done[name] = (key, old[1], "")
+            continue
+        paths = []
         for path, data in produce(site_plan):
             writer.write(path, data, name)
+            paths.append(writer.key(path))
+        reason = why_full or (content_changes(inputs, previous) if old else "new output")
+        done[name] = (key, paths, reason)
+    return done
+
+
+def _link_all(paths: list[str], manifest: Manifest | None, writer: Writer, owner: str) -> bool:
+    """Link every file a generator wrote last time, if all are still there."""
+    if manifest is None or not all(
+        p in manifest.files and os.path.isfile(writer.out_dir / p) for p in paths
+    ):
+        return False
+    return all(writer.link(p, writer.out_dir / p, manifest.files[p], owner) for p in paths)
+
+
+def _record_media(writer: Writer, store: GraphStore, targets: list[Path]) -> None:
+    """Manifest entries of placed media, hashing only files not seen before (by inode)."""
+    known = store.known_digests()
+    seen: dict[tuple[int, int, int], FileEntry] = {}
+    for target in targets:
+        st = target.stat()
+        identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+        entry = known.get(identity) or digest_file(target)
+        seen[identity] = entry
+        writer.record(target.relative_to(writer.staging).as_posix(), entry)
+    if seen != known:
+        store.remember_digests(seen)
 
 
 class _Clock:

@@ -28,12 +28,15 @@ def _build(args: argparse.Namespace) -> int:
         site_dir=Path(args.site),
         cache_dir=Path(args.cache),
         jobs=args.jobs or default_jobs(),
+        full=args.full,
     )
     bar = ProgressBar()
     try:
         result = build(config, progress=bar)
     finally:
         bar.close()
+    if args.explain:
+        print("\n".join(result.explanation()) or "nothing changed: every output was reused")
     print(result.summary())
     if args.timings:
         print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
@@ -121,6 +124,12 @@ def parser() -> argparse.ArgumentParser:
         "--jobs", "-j", type=int, default=0, help="rendering processes (default: one per CPU)"
     )
     b.add_argument("--timings", action="store_true", help="print seconds per stage")
+    b.add_argument(
+        "--explain", action="store_true", help="print why each file was rebuilt or removed"
+    )
+    b.add_argument(
+        "--full", action="store_true", help="ignore the dependency graph; rebuild everything"
+    )
     b.set_defaults(func=_build)
 
     s = sub.add_parser("serve", help="serve a built site like a CDN")

@@ -3,9 +3,13 @@
 The parent claims every output path first (so conflicts are found before any
 work), then forks ``jobs`` workers that inherit the plan and the renderer
 copy-on-write and receive only index ranges. Each worker renders its outputs,
-writes them to their claimed paths and returns the bytes written; the first
-error (e.g. :class:`~jamtail.exceptions.TemplateRenderError`) is re-raised
-in the parent. On platforms without ``fork`` it renders in-process.
+writes them to their claimed paths and sends back, per output, only its
+manifest entry (size, SHA-1, MD5) and the templates it loaded: no HTML
+crosses a process boundary or stays in memory after its file is written, so
+memory does not grow with the site. The first error (e.g.
+:class:`~jamtail.exceptions.TemplateRenderError`) is re-raised in the parent.
+Small jobs (one chunk), ``jobs=1`` and platforms without ``fork`` render
+in-process.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from .manifest import FileEntry, digest_bytes
 from .plan import Output
 from .render import Renderer
 
@@ -23,6 +29,14 @@ CHUNK = 64
 
 # Set in the parent just before forking; workers read it (never pickled).
 _JOB: tuple[Renderer, list[Output], list[Path]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What rendering one output produced: its file's manifest entry and templates loaded."""
+
+    entry: FileEntry
+    templates: tuple[str, ...]
 
 
 def default_jobs() -> int:
@@ -36,8 +50,8 @@ def render_to_paths(
     paths: list[Path],
     jobs: int,
     progress: Progress | None = None,
-) -> int:
-    """Render ``outputs[i]`` into ``paths[i]`` for all i; return total bytes written."""
+) -> list[Rendered]:
+    """Render ``outputs[i]`` into ``paths[i]`` for all i; return what each produced, in order."""
     global _JOB
     chunks = [(start, min(start + CHUNK, len(outputs))) for start in range(0, len(outputs), CHUNK)]
     can_fork = "fork" in multiprocessing.get_all_start_methods()
@@ -55,22 +69,27 @@ def render_to_paths(
         _JOB = None
 
 
-def _report(results, total: int, progress: Progress | None) -> int:
-    done = written = 0
-    for count, size in results:
-        done += count
-        written += size
+def _report(results, total: int, progress: Progress | None) -> list[Rendered]:
+    rendered: list[Rendered | None] = [None] * total
+    done = 0
+    for start, chunk in results:
+        rendered[start : start + len(chunk)] = chunk
+        done += len(chunk)
         if progress:
             progress(done, total)
-    return written
+    return rendered  # type: ignore[return-value]  # every slot is filled by its chunk
 
 
-def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int]:
+def _render_chunk(bounds: tuple[int, int]) -> tuple[int, list[Rendered]]:
     assert _JOB is not None
     renderer, outputs, paths = _JOB
-    size = 0
+    chunk = []
     for i in range(*bounds):
-        data = renderer.render(outputs[i]).encode("utf-8")
-        paths[i].write_bytes(data)
-        size += len(data)
-    return bounds[1] - bounds[0], size
+        html, templates = renderer.render_tracked(outputs[i])
+        data = html.encode("utf-8")
+        # A new file (never opened for writing in place): the staging tree
+        # hard-links unchanged files from the live site, and those must not change.
+        with open(paths[i], "xb") as f:
+            f.write(data)
+        chunk.append(Rendered(digest_bytes(data), tuple(sorted(templates))))
+    return bounds[0], chunk

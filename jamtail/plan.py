@@ -92,8 +92,11 @@ def plan(content: Content) -> SitePlan:
             "404 page",
         )
     )
+    # Only what templates link to: a context holding the feed's entries would
+    # make every page depend on the newest articles (see jamtail.incremental).
+    site_feeds = [{"title": f["title"], "url": f["url"]} for f in feeds if f["site_wide"]]
     for output in outputs:
-        output.context.setdefault("feeds", [f for f in feeds if f["site_wide"]])
+        output.context.setdefault("feeds", site_feeds)
     return SitePlan(
         site=site, outputs=outputs, pages=pages, feeds=feeds, redirects=content.redirects
     )

@@ -44,6 +44,24 @@ def humandate(value: Any) -> str:
     return ""
 
 
+class TrackingEnvironment(jinja2.Environment):
+    """An environment that records every template name a render asks for.
+
+    ``extends``, ``import``, ``from ... import`` and ``include`` (static or
+    computed, like ``"blocks/" ~ block.type ~ ".html"``) all load through
+    :meth:`_load_template`, so the names recorded while an output renders are
+    exactly the templates its HTML depends on (names that were asked for but
+    do not exist included: creating one later must rebuild the output).
+    """
+
+    loads: set[str] | None = None
+
+    def _load_template(self, name, globals):
+        if self.loads is not None and isinstance(name, str):
+            self.loads.add(name)
+        return super()._load_template(name, globals)
+
+
 class Renderer:
     """Render outputs with the templates in ``templates_dir``.
 
@@ -52,7 +70,7 @@ class Renderer:
     """
 
     def __init__(self, templates_dir: Path, site: dict[str, Any], asset: Callable[[str], str]):
-        self.env = jinja2.Environment(
+        self.env = TrackingEnvironment(
             loader=jinja2.FileSystemLoader(str(templates_dir)),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
             trim_blocks=True,
@@ -76,6 +94,15 @@ class Renderer:
             asset=asset,
             absolute=absolute,
         )
+
+    def render_tracked(self, output: Output) -> tuple[str, set[str]]:
+        """Render one output; return the HTML and the names of every template it loaded."""
+        loads: set[str] = set()
+        self.env.loads = loads
+        try:
+            return self.render(output), loads
+        finally:
+            self.env.loads = None
 
     def render(self, output: Output) -> str:
         """Render one output; raise :class:`TemplateRenderError` naming template and page."""

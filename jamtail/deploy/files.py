@@ -1,7 +1,11 @@
 """The built site as deployable files: paths, sizes, digests, content types, cache policies.
 
 Digests are computed on first use and kept, so a backend that needs SHA-1
-(Netlify) and one that needs MD5 (S3 ETags) each hash a file once.
+(Netlify) and one that needs MD5 (S3 ETags) each hash a file once. A site
+built by ``jamtail build`` carries a manifest (:mod:`jamtail.manifest`) with
+every file's size, SHA-1 and MD5: its digests are used instead of reading the
+files, for every file whose size matches and that was not modified after the
+manifest was written (a file edited by hand afterwards is hashed again).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..exceptions import ConfigError
+from ..manifest import MANIFEST_NAME, FileEntry, read_manifest
 from ..rules import HeaderRule, headers_for, load_rules
 
 CHUNK = 1 << 20
@@ -71,12 +76,35 @@ class SiteFiles:
             raise ConfigError(f"{self.root} has no index.html: run `jamtail build` first")
         self._sha1: dict[str, str] = {}
         self._md5: dict[str, str] = {}
+        self._size: dict[str, int] = {}
+        self.manifest = read_manifest(self.root)
 
     @cached_property
     def paths(self) -> list[str]:
-        return sorted(
-            p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()
-        )
+        """Every file of the site (the manifest itself excluded), sorted."""
+        if self.manifest is None:
+            return sorted(
+                p.relative_to(self.root).as_posix()
+                for p in self.root.rglob("*")
+                if p.is_file() and p.name != MANIFEST_NAME
+            )
+        written = (self.root / MANIFEST_NAME).stat().st_mtime_ns
+        for path, entry in self.manifest.files.items():
+            self._trust(path, entry, written)
+        return sorted(self.manifest.files)
+
+    def _trust(self, path: str, entry: FileEntry, written: int) -> None:
+        """Use the manifest's digests for ``path`` if the file is as the build left it."""
+        try:
+            st = self.file(path).stat()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{self.root} lists {path} in {MANIFEST_NAME} but the file is missing: "
+                "run `jamtail build` again"
+            ) from None
+        self._size[path] = st.st_size
+        if st.st_size == entry.size and st.st_mtime_ns <= written:
+            self._sha1[path], self._md5[path] = entry.sha1, entry.md5
 
     @cached_property
     def header_rules(self) -> list[HeaderRule]:
@@ -86,9 +114,12 @@ class SiteFiles:
         return self.root / path
 
     def size(self, path: str) -> int:
-        return self.file(path).stat().st_size
+        if path not in self._size:
+            self._size[path] = self.file(path).stat().st_size
+        return self._size[path]
 
     def sha1(self, path: str) -> str:
+        self.paths  # noqa: B018  (reads the manifest's digests first)
         if path not in self._sha1:
             self._sha1[path] = _digest(self.file(path), "sha1")
         return self._sha1[path]
@@ -99,9 +130,14 @@ class SiteFiles:
         return _digest(path, "sha1")
 
     def md5(self, path: str) -> str:
+        self.paths  # noqa: B018  (reads the manifest's digests first)
         if path not in self._md5:
             self._md5[path] = _digest(self.file(path), "md5")
         return self._md5[path]
+
+    def entry(self, path: str) -> FileEntry:
+        """Size, SHA-1 and MD5 of ``path`` (from the manifest when it can be trusted)."""
+        return FileEntry(self.size(path), self.sha1(path), self.md5(path))
 
     def cache_control(self, path: str) -> str:
         """Cache-Control from the site's ``_headers`` rules, so every CDN applies one policy.

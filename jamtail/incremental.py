@@ -1,0 +1,318 @@
+"""Incremental builds: which outputs must be rebuilt, and why.
+
+Rendering an output is a pure function of four things, so the builder
+fingerprints each of them and rebuilds an output only when one changed:
+
+1. its **context** from the plan. Pages inside a context (the page itself,
+   listing entries, previous/next, the section, a tag's articles) are
+   summarised by the page's id and content hash, so the digest changes when
+   any page it shows changes, enters or leaves it (pagination shifts);
+2. the **templates** its last rendering loaded (recorded at render time by
+   :class:`~jamtail.render.TrackingEnvironment`, so ``extends``, imports and
+   computed includes count), each by a hash of its source;
+3. the **globals** every template sees: the site settings (name, navigation,
+   base URL...), the fingerprinted asset names, and the builder itself (its
+   source code and the versions of Jinja2, MarkupSafe, Pygments and feedgen),
+   so upgrading a library or editing a filter never leaves stale pages;
+4. the output's template name.
+
+Page hashes are computed from the content the build gathered, never taken
+from the sync's delta, so the result is right whatever the source reported.
+Non-HTML generators (``jamtail.outputs``: sitemap, feeds, redirects, search
+index...) read the whole plan, so they are re-run when any page, setting,
+redirect or ``JAMTAIL_*`` environment variable changed, and reused otherwise.
+
+:func:`plan_rebuild` compares the fingerprints with the
+:class:`~jamtail.graph.BuildGraph` of the last build and returns, for every
+output to rebuild, a reason such as ``page 123 'Hello' (title) moved into
+this listing page``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .graph import BuildGraph, OutputRecord, PageRecord
+from .plan import Output, SitePlan
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+LIBRARIES = ("jinja2", "markupsafe", "pygments", "feedgen")
+MAX_REASONS = 4
+
+
+def _h(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+def builder_fingerprint() -> str:
+    """Hash of the builder's Python source and the rendering libraries' versions."""
+    digest = hashlib.blake2b(digest_size=12)
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={importlib.metadata.version(name)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{name}=?".encode())
+    return digest.hexdigest()
+
+
+def template_hashes(templates_dir: Path) -> dict[str, str]:
+    """``{name: hash of source}`` for every file under ``templates_dir`` (names ``/``-separated)."""
+    return {
+        path.relative_to(templates_dir).as_posix(): hashlib.blake2b(
+            path.read_bytes(), digest_size=12
+        ).hexdigest()
+        for path in sorted(templates_dir.rglob("*"))
+        if path.is_file()
+    }
+
+
+def page_record(page: Mapping[str, Any]) -> PageRecord:
+    """Hash a planned page dict field by field; the page hash covers every field."""
+    fields = {name: _h(_dump(value)) for name, value in page.items()}
+    return PageRecord(_h(_dump(fields)), str(page.get("title", "")), fields)
+
+
+def environment_fingerprint() -> str:
+    """Hash of the ``JAMTAIL_*`` environment, which outputs such as ``_redirects`` read."""
+    return _h(_dump(sorted((k, v) for k, v in os.environ.items() if k.startswith("JAMTAIL_"))))
+
+
+@dataclass
+class Inputs:
+    """The fingerprints of everything the current build renders from.
+
+    ``globals``: ``builder``, ``site``, ``assets``, ``environment`` and
+    ``content`` (all pages, settings and redirects together, for generators).
+    ``templates``: name -> source hash. ``pages``: id -> :class:`PageRecord`.
+    """
+
+    globals: dict[str, str]
+    templates: dict[str, str]
+    pages: dict[int, PageRecord]
+    _page_of: dict[int, int] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, site_plan: SitePlan, templates_dir: Path, asset_names: Iterable[str]) -> Inputs:
+        """Fingerprint a plan, the templates in ``templates_dir`` and the asset names."""
+        pages: dict[int, PageRecord] = {}
+        page_of: dict[int, int] = {}
+        for page in site_plan.pages:
+            pages[page["id"]] = page_record(page)
+            page_of[id(page)] = page["id"]
+        site = _h(_dump(site_plan.site))
+        content = _h(
+            _dump(
+                [
+                    site,
+                    [(p["id"], pages[p["id"]].hash) for p in site_plan.pages],
+                    site_plan.redirects,
+                ]
+            )
+        )
+        return cls(
+            globals={
+                "builder": builder_fingerprint(),
+                "site": site,
+                "assets": _h(_dump(sorted(asset_names))),
+                "environment": environment_fingerprint(),
+                "content": content,
+            },
+            templates=template_hashes(templates_dir),
+            pages=pages,
+            _page_of=page_of,
+        )
+
+    def context_digest(self, context: Mapping[str, Any]) -> tuple[str, list[int]]:
+        """Digest of an output's context and the ids of the pages in it (sorted).
+
+        Walks dicts and lists; a dict that is one of the plan's pages is
+        replaced by its id and hash, so a context costs its size in references,
+        not in page bodies.
+        """
+        parts: list[str] = []
+        refs: set[int] = set()
+        page_of = self._page_of
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                pid = page_of.get(id(value))
+                if pid is not None:
+                    refs.add(pid)
+                    parts.append(f"P{pid}:{self.pages[pid].hash}")
+                    return
+                parts.append("{")
+                for key in sorted(value, key=str):
+                    parts.append(repr(key))
+                    walk(value[key])
+                parts.append("}")
+            elif isinstance(value, list | tuple):
+                parts.append("[")
+                for item in value:
+                    walk(item)
+                parts.append("]")
+            else:
+                parts.append(repr(value))
+
+        walk(context)
+        return _h("\x1f".join(parts)), sorted(refs)
+
+    def output_key(self, output: Output, context_digest: str, templates: Iterable[str]) -> str:
+        """The key of an output rendered from ``context_digest`` with ``templates`` loaded."""
+        used = sorted(set(templates) | {output.template})
+        g = self.globals
+        return _h(
+            "\x1f".join(
+                [
+                    g["builder"],
+                    g["site"],
+                    g["assets"],
+                    output.template,
+                    context_digest,
+                    *(f"{name}={self.templates.get(name, '-')}" for name in used),
+                ]
+            )
+        )
+
+    def generator_key(self, name: str) -> str:
+        """The key of a non-HTML generator: it reads the whole plan and the environment."""
+        g = self.globals
+        return _h("\x1f".join([name, g["builder"], g["content"], g["environment"]]))
+
+
+@dataclass
+class Decision:
+    """What to do with each HTML output of the current plan.
+
+    ``render``: indexes into ``plan.outputs`` to render, with ``reasons[i]``.
+    ``reuse``: index -> the previous record, for outputs to link unchanged.
+    ``digests``: index -> (context digest, page ids) for every output.
+    ``removed``: paths the previous build wrote that no output claims now.
+    """
+
+    render: list[int] = field(default_factory=list)
+    reasons: dict[int, str] = field(default_factory=dict)
+    reuse: dict[int, OutputRecord] = field(default_factory=dict)
+    digests: list[tuple[str, list[int]]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def plan_rebuild(
+    outputs: list[Output], inputs: Inputs, previous: BuildGraph | None, why_full: str = ""
+) -> Decision:
+    """Decide which outputs to render; ``previous`` ``None`` means render all (``why_full``)."""
+    decision = Decision()
+    for index, output in enumerate(outputs):
+        digest, refs = inputs.context_digest(output.context)
+        decision.digests.append((digest, refs))
+        before = previous.outputs.get(output.path) if previous else None
+        if before is None:
+            decision.render.append(index)
+            decision.reasons[index] = why_full if previous is None else "new output"
+            continue
+        if inputs.output_key(output, digest, before.templates) == before.key:
+            decision.reuse[index] = before
+        else:
+            decision.render.append(index)
+            decision.reasons[index] = explain(output, refs, before, inputs, previous)
+    if previous is not None:
+        current = {o.path for o in outputs}
+        decision.removed = sorted(p for p in previous.outputs if p not in current)
+    return decision
+
+
+def explain(
+    output: Output,
+    refs: list[int],
+    before: OutputRecord,
+    inputs: Inputs,
+    previous: BuildGraph | None,
+) -> str:
+    """Why ``output`` differs from the last build, in words (at most a few reasons)."""
+    assert previous is not None
+    reasons: list[str] = []
+    old_globals = previous.globals
+    if old_globals.get("builder") != inputs.globals["builder"]:
+        reasons.append("the builder or its libraries changed")
+    if old_globals.get("site") != inputs.globals["site"]:
+        reasons.append("site settings changed")
+    if old_globals.get("assets") != inputs.globals["assets"]:
+        reasons.append("static assets changed")
+    for name in sorted(set(before.templates) | {output.template}):
+        if previous.templates.get(name) != inputs.templates.get(name):
+            reasons.append(f"template {name} changed")
+    what = "listing page" if "pagination" in output.context else "page"
+    old_refs = set(before.pages)
+    for pid in refs:
+        now = inputs.pages[pid]
+        was = previous.pages.get(pid)
+        fields = _changed_fields(was, now)
+        label = f"page {pid} {now.title!r}" + (f" ({fields})" if fields else "")
+        if pid not in old_refs:
+            reasons.append(f"{label} moved into this {what}")
+        elif was is None or was.hash != now.hash:
+            reasons.append(f"{label} changed")
+    for pid in sorted(old_refs - set(refs)):
+        was = previous.pages.get(pid)
+        title = f" {was.title!r}" if was else ""
+        gone = "" if pid in inputs.pages else ", which is no longer published"
+        reasons.append(f"page {pid}{title} left this {what}{gone}")
+    if not reasons:
+        reasons.append("its order or pagination changed")
+    if len(reasons) > MAX_REASONS:
+        reasons[MAX_REASONS:] = [f"and {len(reasons) - MAX_REASONS} more changes"]
+    return "; ".join(reasons)
+
+
+def _changed_fields(was: PageRecord | None, now: PageRecord) -> str:
+    if was is None or was.hash == now.hash:
+        return ""
+    names = sorted(
+        name
+        for name in set(was.fields) | set(now.fields)
+        if was.fields.get(name) != now.fields.get(name)
+    )
+    return ", ".join(names)
+
+
+def content_changes(inputs: Inputs, previous: BuildGraph) -> str:
+    """A one-line summary of what changed in the content since ``previous`` (for generators)."""
+    reasons = []
+    if previous.globals.get("builder") != inputs.globals["builder"]:
+        reasons.append("the builder or its libraries changed")
+    if previous.globals.get("environment") != inputs.globals["environment"]:
+        reasons.append("JAMTAIL_* environment changed")
+    if previous.globals.get("site") != inputs.globals["site"]:
+        reasons.append("site settings changed")
+    added = [pid for pid in inputs.pages if pid not in previous.pages]
+    gone = [pid for pid in previous.pages if pid not in inputs.pages]
+    changed = [
+        pid
+        for pid, rec in inputs.pages.items()
+        if pid in previous.pages and previous.pages[pid].hash != rec.hash
+    ]
+    for label, ids in (("published", added), ("removed", gone), ("changed", changed)):
+        if ids:
+            shown = ", ".join(str(i) for i in ids[:5]) + (" ..." if len(ids) > 5 else "")
+            reasons.append(f"{len(ids)} page(s) {label}: {shown}")
+    return "; ".join(reasons) or "redirects changed"

@@ -1,0 +1,94 @@
+"""The build manifest: every file of a built site with its size and digests.
+
+``jamtail build`` writes ``.jamtail-manifest.json`` at the root of the site it
+builds, inside the staging directory, so the manifest is swapped in with the
+files it describes and can never disagree with them. Deploy backends read it
+instead of hashing the whole tree (:class:`~jamtail.deploy.files.SiteFiles`),
+so a deploy and its dry run see which files changed at the cost of reading
+one file.
+
+Format (JSON, UTF-8)::
+
+    {"format": 1, "build": "<build id>",
+     "files": {"blog/hello/index.html": [size, "<sha1 hex>", "<md5 hex>"], ...}}
+
+Paths are ``/``-separated and relative to the site root; the manifest does
+not list itself. SHA-1 is what Netlify's file digest API and the local
+backend compare; MD5 is an S3 ETag for single-part uploads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST_NAME = ".jamtail-manifest.json"
+FORMAT = 1
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One file: ``size`` in bytes, ``sha1`` and ``md5`` as lowercase hex."""
+
+    size: int
+    sha1: str
+    md5: str
+
+
+def digest_bytes(data: bytes) -> FileEntry:
+    """The manifest entry for a file holding ``data``."""
+    return FileEntry(len(data), hashlib.sha1(data).hexdigest(), hashlib.md5(data).hexdigest())
+
+
+def digest_file(path: Path) -> FileEntry:
+    """The manifest entry for the file at ``path`` (read in 1 MiB blocks)."""
+    sha1, md5, size = hashlib.sha1(), hashlib.md5(), 0
+    with path.open("rb") as f:
+        while block := f.read(_CHUNK):
+            sha1.update(block)
+            md5.update(block)
+            size += len(block)
+    return FileEntry(size, sha1.hexdigest(), md5.hexdigest())
+
+
+@dataclass
+class Manifest:
+    """The files of one build: ``files`` maps site path to :class:`FileEntry`."""
+
+    build: str
+    files: dict[str, FileEntry]
+
+    def write(self, site_dir: Path) -> None:
+        """Write ``site_dir/.jamtail-manifest.json`` (paths sorted, so builds diff cleanly)."""
+        data = {
+            "format": FORMAT,
+            "build": self.build,
+            "files": {p: [e.size, e.sha1, e.md5] for p, e in sorted(self.files.items())},
+        }
+        target = site_dir / MANIFEST_NAME
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, target)
+
+
+def read_manifest(site_dir: Path) -> Manifest | None:
+    """The manifest of the site in ``site_dir``; ``None`` when it has none or it is unreadable.
+
+    A missing or damaged manifest is not an error: callers fall back to
+    hashing the files (deploy) or to a full build (the incremental builder).
+    """
+    try:
+        data = json.loads((site_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            return None
+        files = {
+            path: FileEntry(int(size), str(sha1), str(md5))
+            for path, (size, sha1, md5) in data["files"].items()
+        }
+        return Manifest(str(data["build"]), files)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

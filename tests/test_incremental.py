@@ -1,0 +1,260 @@
+"""Incremental builds: exactly the outputs whose inputs changed are rebuilt, and the result
+is the same site a full build makes. A real Wagtail (pytest-django's live server), its HTTP
+API and the builder; edits go through Wagtail's models and revisions, as an editor's would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jamtail.build import BuildConfig, BuildResult, build
+from jamtail.cli import main as jamtail_main
+from jamtail.deploy import SiteFiles
+from jamtail.deploy.local import LocalBackend
+from jamtail.exceptions import TemplateRenderError
+from jamtail.manifest import MANIFEST_NAME, read_manifest
+from tests.factories import demo_site
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def site(live_server):
+    return demo_site(per_page=2)
+
+
+@pytest.fixture
+def config(live_server, tmp_path) -> BuildConfig:
+    site_dir = tmp_path / "site"
+    shutil.copytree(REPO / "site", site_dir)
+    return BuildConfig(
+        api_url=f"{live_server.url}/api/v2/",
+        out_dir=tmp_path / "build",
+        site_dir=site_dir,
+        cache_dir=tmp_path / "cache",
+        jobs=1,
+    )
+
+
+def files(directory: Path) -> dict[str, bytes]:
+    """Every file of a built site but its manifest (which names the build), by path."""
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name != MANIFEST_NAME
+    }
+
+
+def rebuilt_html(result: BuildResult) -> set[str]:
+    return {path for path, _ in result.rebuilt if path.endswith(".html")}
+
+
+def full_build_of(config: BuildConfig, tmp_path: Path) -> Path:
+    """A full build of the same CMS and site into another directory with its own cache."""
+    other = BuildConfig(
+        config.api_url,
+        tmp_path / "full",
+        config.site_dir,
+        tmp_path / "full-cache",
+        jobs=1,
+        full=True,
+    )
+    shutil.rmtree(other.out_dir, ignore_errors=True)
+    build(other)
+    return other.out_dir
+
+
+def retitle(page, title: str) -> None:
+    page = page.specific.get_latest_revision_as_object()
+    page.title = title
+    page.save_revision().publish()
+
+
+def test_an_unchanged_site_renders_nothing_and_links_every_file(site, config):
+    first = build(config)
+    inode = (config.out_dir / "blog/hello-jamtail/index.html").stat().st_ino
+    second = build(config)
+    assert first.rendered == first.pages > 10
+    assert second.rendered == 0 and second.rebuilt == [] and second.removed == []
+    assert (config.out_dir / "blog/hello-jamtail/index.html").stat().st_ino == inode
+    assert second.files == first.files
+
+
+def test_a_title_edit_rebuilds_the_page_its_listing_taxonomies_neighbours_and_feeds(
+    site, config, tmp_path
+):
+    build(config)
+    retitle(site["posts"][1], "Second post, retitled")
+    result = build(config)
+    # per_page=2, newest first: page 1 lists Third and Second, page 2 lists Hello.
+    assert rebuilt_html(result) == {
+        "blog/second-post/index.html",  # the page itself
+        "blog/hello-jamtail/index.html",  # its previous/next neighbours link to it
+        "blog/third-post/index.html",
+        "blog/index.html",  # the listing page it is on (page 2 is unchanged)
+        "tags/news/index.html",  # its tag and author pages
+        "authors/ada-lindqvist/index.html",
+        "index.html",  # the home page's recent articles
+    }
+    assert {"sitemap.xml", "atom.xml", "blog/atom.xml"} <= {p for p, _ in result.rebuilt}
+    assert "Second post, retitled" in (config.out_dir / "blog/third-post/index.html").read_text()
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_a_template_change_rebuilds_exactly_the_outputs_that_loaded_it(site, config, tmp_path):
+    build(config)
+    code_block = config.site_dir / "templates/blocks/code.html"
+    code_block.write_text(code_block.read_text() + "<!-- code block -->\n")
+    result = build(config)
+    # Only "Hello Jamtail" has a code block; the include is computed at render time.
+    assert rebuilt_html(result) == {"blog/hello-jamtail/index.html"}
+    assert result.rebuilt[0][1] == "template blocks/code.html changed"
+
+    tag = config.site_dir / "templates/tag.html"
+    tag.write_text(tag.read_text().replace("{% block content %}", "{% block content %}<hr>", 1))
+    result = build(config)
+    assert rebuilt_html(result) == {"tags/news/index.html", "tags/python/index.html"}
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_explain_says_why_each_file_was_rebuilt(site, config, capsys):
+    from cms.content.models import SectionPage
+    from tests.factories import publish
+
+    news = publish(site["home"], SectionPage(title="News", slug="news", per_page=2))
+    build(config)
+    second = site["posts"][1]
+    second.move(news, pos="last-child")  # blog page 1 was [Third, Second], page 2 [Hello]
+    args = ["build", "--api", config.api_url, "--out", str(config.out_dir)]
+    args += ["--cache", str(config.cache_dir), "--site", str(config.site_dir), "--explain"]
+    assert jamtail_main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    hello = site["posts"][0].id
+    assert (
+        f"news/index.html: page {second.id} 'Second post' (parent_url, url) "
+        "moved into this listing page"
+    ) in lines
+    assert (
+        f"blog/index.html: page {hello} 'Hello Jamtail' moved into this listing page; "
+        f"page {second.id} 'Second post' left this listing page"
+    ) in lines
+    assert "blog/page/2/index.html: removed (no output produces it any more)" in lines
+    assert "blog/second-post/index.html: removed (no output produces it any more)" in lines
+    assert "news/second-post/index.html: new output" in lines
+    assert any(line.startswith("sitemap.xml: 1 page(s) changed") for line in lines), lines
+    assert lines[-1].startswith("Built ")
+
+
+def test_full_ignores_the_dependency_graph(site, config):
+    build(config)
+    config.full = True
+    result = build(config)
+    assert result.rendered == result.pages
+    assert all(why == "full build (--full)" for _, why in result.rebuilt)
+
+
+def test_a_failing_incremental_build_leaves_the_live_site_untouched(site, config, tmp_path):
+    build(config)
+    before = files(config.out_dir)
+    manifest = (config.out_dir / MANIFEST_NAME).read_bytes()
+    retitle(site["posts"][0], "Hello again")
+    article = config.site_dir / "templates/article_page.html"
+    good = article.read_text()
+    article.write_text(good.replace("{% block content %}", "{% block content %}{{ 1 / 0 }}", 1))
+    with pytest.raises(TemplateRenderError, match=r"article_page\.html"):
+        build(config)
+    assert files(config.out_dir) == before
+    assert (config.out_dir / MANIFEST_NAME).read_bytes() == manifest
+    assert not list(config.out_dir.parent.glob(".build.staging-*"))
+    article.write_text(good)
+    build(config)  # the graph of the last good build is still the one used
+    assert "Hello again" in (config.out_dir / "blog/hello-jamtail/index.html").read_text()
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_a_file_of_the_live_site_is_never_modified_in_place(site, config):
+    build(config)
+    live = config.out_dir / "blog/second-post/index.html"
+    witness = config.out_dir.parent / "witness.html"
+    os.link(live, witness)  # a reader holding the old file
+    old = witness.read_bytes()
+    retitle(site["posts"][1], "Second post, edited")
+    build(config)
+    assert witness.read_bytes() == old
+    assert b"Second post, edited" in live.read_bytes()
+
+
+def test_unpublished_and_deleted_pages_lose_their_outputs(site, config, tmp_path):
+    build(config)
+    site["posts"][2].unpublish()
+    site["about"].delete()
+    result = build(config)
+    assert {"blog/third-post/index.html", "about/index.html"} <= set(result.removed)
+    assert not (config.out_dir / "blog/third-post/index.html").exists()
+    assert not (config.out_dir / "about").exists()
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_the_manifest_lists_every_file_with_its_size_and_digests(site, config):
+    build(config)
+    retitle(site["posts"][0], "Hello, manifest")
+    build(config)
+    manifest = read_manifest(config.out_dir)
+    assert manifest is not None
+    on_disk = files(config.out_dir)
+    assert set(manifest.files) == set(on_disk)
+    for path, data in on_disk.items():
+        entry = manifest.files[path]
+        assert entry.size == len(data), path
+        assert entry.sha1 == hashlib.sha1(data).hexdigest(), path
+        assert entry.md5 == hashlib.md5(data).hexdigest(), path
+    raw = json.loads((config.out_dir / MANIFEST_NAME).read_text())
+    assert raw["build"] == manifest.build and raw["format"] == 1
+
+
+def test_deploy_plans_from_the_manifests_and_uploads_only_changed_files(site, config, tmp_path):
+    local = LocalBackend({"dir": str(tmp_path / "deploy")})
+    build(config)
+    local.deploy(SiteFiles(config.out_dir), local.plan(SiteFiles(config.out_dir)))
+    before = read_manifest(config.out_dir)
+    retitle(site["posts"][1], "Second post, deployed")
+    build(config)
+    after = read_manifest(config.out_dir)
+    assert before is not None and after is not None
+    site_files = SiteFiles(config.out_dir)
+    plan = local.plan(site_files)
+    changed = sorted(p for p, e in after.files.items() if before.files.get(p) != e)
+    assert plan.uploads == changed
+    assert "blog/second-post/index.html" in changed and "about/index.html" not in changed
+    # The digests came from the manifest, not from reading the files again.
+    assert site_files._sha1["about/index.html"] == after.files["about/index.html"].sha1
+    result = local.deploy(site_files, plan)
+    assert result.uploaded == len(changed)
+    assert files(local.current) == files(config.out_dir)
+
+
+def test_a_file_edited_after_the_build_is_hashed_again_by_deploy(site, config, tmp_path):
+    build(config)
+    path = config.out_dir / "about/index.html"
+    path.write_bytes(path.read_bytes() + b"<!-- edited by hand -->")
+    site_files = SiteFiles(config.out_dir)
+    assert site_files.sha1("about/index.html") == hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def test_a_moved_date_reorders_listings_like_a_full_build(site, config, tmp_path):
+    build(config)
+    page = site["posts"][0].specific.get_latest_revision_as_object()
+    page.date = dt.date(2026, 5, 1)
+    page.save_revision().publish()
+    result = build(config)
+    assert "blog/page/2/index.html" in rebuilt_html(result)
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
