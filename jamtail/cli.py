@@ -47,9 +47,16 @@ def _serve(args: argparse.Namespace) -> int:
     site_dir = Path(args.dir)
     if not (site_dir / "index.html").exists():
         raise JamtailError(f"{site_dir} has no index.html: run `jamtail build` first")
-    from functions import preview
+    from functions import preview, search
 
-    routes = {"/preview/": preview.make_handler(args.api, Path(args.site))}
+    from .search import INDEX_PATH
+
+    routes = {
+        "/preview/": preview.make_handler(args.api, Path(args.site)),
+        "/api/search": search.make_handler(
+            Path(os.environ.get("JAMTAIL_SEARCH_INDEX") or site_dir / INDEX_PATH), Path(args.site)
+        ),
+    }
     server = make_server(site_dir, args.host, args.port, routes)
     port = server.server_address[1]
     print(f"Serving {site_dir} at http://{args.host}:{port}/ (Ctrl-C to stop)", flush=True)

@@ -92,6 +92,7 @@ def plan(content: Content) -> SitePlan:
             "404 page",
         )
     )
+    outputs.append(_search_output(pages, tags))
     # Only what templates link to: a context holding the feed's entries would
     # make every page depend on the newest articles (see jamtail.incremental).
     site_feeds = [{"title": f["title"], "url": f["url"]} for f in feeds if f["site_wide"]]
@@ -100,6 +101,24 @@ def plan(content: Content) -> SitePlan:
     return SitePlan(
         site=site, outputs=outputs, pages=pages, feeds=feeds, redirects=content.redirects
     )
+
+
+def _search_output(pages: list[dict[str, Any]], tags: dict[str, dict[str, Any]]) -> Output:
+    """``/search/``: the search form (answered by functions/search.py) and its filter choices."""
+    sections = sorted(
+        ({"url": p["url"], "title": p["title"]} for p in pages if p["type"] == SECTION),
+        key=lambda s: s["url"],
+    )
+    choices = sorted(
+        ({"slug": t["slug"], "name": t["name"]} for t in tags.values()),
+        key=lambda t: (t["name"].lower(), t["slug"]),
+    )
+    context = {
+        "page": _virtual("Search", "/search/", "SearchPage"),
+        "search_sections": sections,
+        "search_tags": choices,
+    }
+    return Output("search/index.html", "search.html", context, "search page")
 
 
 def _site(settings: dict[str, Any], top_level: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Non-HTML outputs, one module each: ``sitemap``, ``feeds``, ``robots``,
-``redirects``, ``headers``.
+``redirects``, ``headers``, ``search`` (the full-text index).
 
 Each module has one function taking the :class:`~jamtail.plan.SitePlan` and
 returning ``[(path, bytes)]``; :data:`OUTPUTS` is the explicit registry the
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..plan import SitePlan
-from . import feeds, headers, redirects, robots, sitemap
+from . import feeds, headers, redirects, robots, search, sitemap
 
 OutputFunction = Callable[[SitePlan], list[tuple[str, bytes]]]
 
@@ -21,4 +21,5 @@ OUTPUTS: list[tuple[str, OutputFunction]] = [
     ("robots", robots.build_robots),
     ("redirects", redirects.build_redirects),
     ("headers", headers.build_headers),
+    ("search", search.build_search_index),
 ]

@@ -44,6 +44,8 @@ RULES: list[tuple[str, list[tuple[str, str]]]] = [
     ),
     ("/static/*", [("Cache-Control", "public, max-age=31536000, immutable")]),
     ("/media/*", [("Cache-Control", "public, max-age=86400")]),
+    # The search index (public pages only, see docs/search.md): not for search engines.
+    ("/_search/*", [("X-Robots-Tag", "noindex")]),
 ]
 
 

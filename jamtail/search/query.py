@@ -1,0 +1,261 @@
+"""Query the search index: user text in, ranked results with safe snippets out.
+
+User input never reaches FTS5 query syntax. :func:`parse_terms` cuts the
+text into words (letters and digits, joined by ``.``, ``'`` or ``-``, so
+``1.52`` and ``don't`` stay whole); :func:`match_expression` quotes each as
+an FTS5 string (``"1.52"``, which FTS5 reads as the phrase ``1 52``), so
+quotes, ``NEAR``, ``AND``/``OR``/``NOT``, ``*``, ``^``, column filters
+(``title:``) and parentheses are only ever words or separators. Every term
+must match (implicit AND); the last one also matches as a prefix, for
+results as the reader types.
+
+Limits (a :class:`QueryError`, HTTP 400, when exceeded): a query of at most
+:data:`MAX_QUERY_CHARS` characters; ``page`` from 1 to :data:`MAX_PAGE`;
+filters of at most 200 characters. Terms beyond :data:`MAX_TERMS` are
+ignored. Control characters are dropped.
+
+Ranking: pages whose title holds every term come first (the title boost:
+FTS5's BM25 normalises by the length of the whole page, so column weights
+alone let a short page that names a term once beat the long page titled
+with it); then BM25 (``bm25()``) with column weights :data:`WEIGHTS`; ties
+go to the newer page.
+Snippets come from the body (else the summary) with ``snippet()``; the text
+is HTML-escaped first, then the matches are wrapped in ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sqlite3
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .index import SCHEMA_VERSION
+from .text import MARK_CLOSE, MARK_OPEN
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 16
+MAX_PAGE = 100
+MAX_FILTER_CHARS = 200
+PER_PAGE = 10
+SNIPPET_TOKENS = 24
+WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4.0, "authors": 2.0}
+_APOSTROPHE = "\u2019"  # the typographic apostrophe: a word as typed with it, or not
+_TERM = re.compile(r"\w+(?:['\u2019.\-]\w+)*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ue000-\uf8ff]")
+
+
+class QueryError(ValueError):
+    """A request the search cannot answer as asked (HTTP 400): ``code`` and a message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class IndexUnavailable(RuntimeError):
+    """The index file is missing, unreadable or of another schema version (HTTP 503)."""
+
+
+@dataclass
+class Result:
+    """One hit: ``snippet`` is HTML (escaped text, matches in ``<mark>``)."""
+
+    title: str
+    url: str
+    date: str
+    section: str
+    snippet: str
+
+
+@dataclass
+class SearchResults:
+    """A page of hits. ``total`` counts every hit; ``pages`` is ``ceil(total / per_page)``."""
+
+    query: str
+    terms: list[str]
+    section: str
+    tag: str
+    page: int
+    per_page: int
+    total: int = 0
+    pages: int = 0
+    results: list[Result] = field(default_factory=list)
+    took_ms: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON shape of ``GET /api/search`` (see docs/search.md)."""
+        return asdict(self)
+
+
+def parse_terms(query: str) -> list[str]:
+    """The words of ``query``, lower-cased, at most :data:`MAX_TERMS`, in order."""
+    text = unicodedata.normalize("NFKC", _CONTROL.sub(" ", query))
+    terms = []
+    for match in _TERM.finditer(text):
+        term = match.group().replace(_APOSTROPHE, "'").strip("_").lower()
+        if any(ch.isalnum() for ch in term):
+            terms.append(term)
+    return terms[:MAX_TERMS]
+
+
+def match_expression(terms: list[str]) -> str:
+    """The FTS5 query for ``terms``: each a quoted string, the last also a prefix."""
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+    if quoted:
+        quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def check_filter(name: str, value: str) -> str:
+    """``value`` of the ``section``/``tag`` filter, stripped; :class:`QueryError` if too long."""
+    value = _CONTROL.sub("", value or "").strip()
+    if len(value) > MAX_FILTER_CHARS:
+        raise QueryError("bad_filter", f"{name} is longer than {MAX_FILTER_CHARS} characters")
+    return value
+
+
+def check_page(value: str | None) -> int:
+    """The 1-based page number in ``value`` (default 1); :class:`QueryError` if invalid."""
+    if value is None or value == "":
+        return 1
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        raise QueryError("bad_page", f"page must be a whole number from 1 to {MAX_PAGE}")
+    return int(value)
+
+
+def check_query(value: str | None) -> str:
+    """The query text; :class:`QueryError` when longer than :data:`MAX_QUERY_CHARS`."""
+    value = value or ""
+    if len(value) > MAX_QUERY_CHARS:
+        raise QueryError("query_too_long", f"the query is longer than {MAX_QUERY_CHARS} characters")
+    return value
+
+
+def highlight(snippet: str) -> str:
+    """HTML for a snippet with markers: escape the text, then turn markers into ``<mark>``."""
+    return html.escape(snippet).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
+
+
+def open_index(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the index at ``path``; :class:`IndexUnavailable` otherwise."""
+    if not path.is_file():
+        raise IndexUnavailable(f"no search index at {path}: build the site first")
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise IndexUnavailable(f"the search index at {path} cannot be read: {exc}") from exc
+    if version != SCHEMA_VERSION:
+        con.close()
+        raise IndexUnavailable(
+            f"the search index at {path} has schema {version}, expected {SCHEMA_VERSION}: "
+            "rebuild the site with this version of Jamtail"
+        )
+    return con
+
+
+# Rank every hit on the FTS table alone (auxiliary functions cannot run in a
+# join or a window), then make snippets for the requested page only.
+_HITS_SQL = """
+WITH hits AS (
+    SELECT rowid AS id, bm25(fts, {weights}) AS score,
+           rowid IN (SELECT rowid FROM fts WHERE fts MATCH :title_match) AS in_title
+    FROM fts WHERE fts MATCH :match {filters}
+)
+SELECT p.id, p.url, p.title, p.date, p.section, count(*) OVER ()
+FROM hits h JOIN pages p ON p.id = h.id
+ORDER BY h.in_title DESC, h.score, p.date DESC, p.url
+LIMIT :limit OFFSET :offset
+"""
+_SNIPPETS_SQL = """
+SELECT rowid, snippet(fts, 2, :open, :close, '…', :tokens),
+       snippet(fts, 1, :open, :close, '…', :tokens)
+FROM fts WHERE fts MATCH :match AND rowid IN ({ids})
+"""
+
+
+def search(
+    con: sqlite3.Connection,
+    query: str,
+    section: str = "",
+    tag: str = "",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> SearchResults:
+    """Run ``query`` (user text) with optional ``section`` (URL) and ``tag`` (slug) filters.
+
+    Returns page ``page`` of the ranked hits; no terms means no hits.
+    Raises :class:`IndexUnavailable` when the index cannot be queried.
+    """
+    started = time.perf_counter()
+    terms = parse_terms(query)
+    out = SearchResults(query, terms, section, tag, page, per_page)
+    if terms:
+        filters = ""
+        if section:
+            filters += (
+                " AND fts.rowid IN (SELECT page_id FROM page_sections WHERE section_url = :section)"
+            )
+        if tag:
+            filters += " AND fts.rowid IN (SELECT page_id FROM page_tags WHERE tag = :tag)"
+        sql = _HITS_SQL.format(filters=filters, weights=", ".join(str(w) for w in WEIGHTS.values()))
+        params = {
+            "match": match_expression(terms), "section": section, "tag": tag,
+            "title_match": f"title : ({match_expression(terms)})",
+            "limit": per_page, "offset": (page - 1) * per_page,
+        }  # fmt: skip
+        try:
+            rows = con.execute(sql, params).fetchall()
+            if not rows and page > 1:
+                out.total = _count(con, sql, params)
+            snippets = _snippets(con, match_expression(terms), [row[0] for row in rows])
+        except sqlite3.Error as exc:
+            raise IndexUnavailable(f"the search index cannot be queried: {exc}") from exc
+        for page_id, url, title, date, sect, total in rows:
+            out.total = total
+            body_snip, summary_snip = snippets.get(page_id, ("", ""))
+            text = body_snip if MARK_OPEN in body_snip or not summary_snip else summary_snip
+            out.results.append(Result(title, url, date, sect, highlight(text)))
+        out.pages = -(-out.total // per_page)
+    out.took_ms = round((time.perf_counter() - started) * 1000, 2)
+    return out
+
+
+def _snippets(con: sqlite3.Connection, match: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """``{page id: (body snippet, summary snippet)}`` with marker characters around matches."""
+    if not ids:
+        return {}
+    sql = _SNIPPETS_SQL.format(ids=", ".join(str(int(i)) for i in ids))
+    params = {"open": MARK_OPEN, "close": MARK_CLOSE, "tokens": SNIPPET_TOKENS, "match": match}
+    return {row[0]: (row[1] or "", row[2] or "") for row in con.execute(sql, params)}
+
+
+def _count(con: sqlite3.Connection, sql: str, params: dict[str, Any]) -> int:
+    """The number of hits when the requested page is past the last one."""
+    row = con.execute(sql, {**params, "limit": 1, "offset": 0}).fetchone()
+    return row[-1] if row else 0
+
+
+def filter_choices(con: sqlite3.Connection) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """``(sections, tags)`` stored in the index: ``[{"url", "title"}]``, ``[{"slug", "name"}]``."""
+    sections = [
+        {"url": u, "title": t}
+        for u, t in con.execute("SELECT url, title FROM sections ORDER BY url")
+    ]
+    tags = [
+        {"slug": s, "name": n}
+        for s, n in con.execute("SELECT slug, name FROM tags ORDER BY name COLLATE NOCASE, slug")
+    ]
+    return sections, tags
+
+
+def stored_site(con: sqlite3.Connection) -> dict[str, Any]:
+    """The site dict the build stored (name, nav, language...), for the results page."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'site'").fetchone()
+    return json.loads(row[0]) if row else {}

@@ -1,0 +1,134 @@
+"""Plain text of a page for the search index: no markup, no scripts, one space between words.
+
+``page_text(page)`` reads the page dict as :mod:`jamtail.gather` gives it:
+rich text fields (``intro``) are HTML, ``body`` is a StreamField as a list of
+``{"type", "value"}`` blocks (see ``cms/content/blocks.py``):
+
+==============  ==========================================================
+``paragraph``   rich text HTML
+``heading``     ``{"text", "level", "anchor"}``
+``code``        ``{"language", "code"}`` (kept: readers search for APIs)
+``quote``       ``{"text": rich text, "attribution"}``
+``table``       ``{"caption", "columns": [{"heading"}], "rows": [{"values"}]}``
+``image``       ``{"image", "alt", "caption"}``: alt text and caption
+``embed``       ``{"url", "title", "html"}``: the title only
+``raw_html``    HTML; ``<script>``/``<style>`` content is dropped
+``footnotes``   ``[{"anchor", "text": rich text}]``
+==============  ==========================================================
+
+An unknown block type contributes the strings found in its value, so a new
+block type is searchable before anyone teaches this module about it.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+# Characters the query side uses as snippet markers (private use area): they
+# must never occur in indexed text, or a page could forge a highlight.
+MARK_OPEN = "\ue000"
+MARK_CLOSE = "\ue001"
+_SPACE = re.compile(r"\s+")
+_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{MARK_OPEN}{MARK_CLOSE}]")
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+    "table", "blockquote", "pre", "section", "article", "figure", "figcaption", "dt", "dd", "hr",
+}  # fmt: skip
+_SKIPPED_TAGS = {"script", "style", "template", "noscript"}
+
+
+def clean(text: str) -> str:
+    """``text`` with control and marker characters removed and whitespace collapsed."""
+    return _SPACE.sub(" ", _CONTROL.sub(" ", text or "")).strip()
+
+
+class _TextExtractor(HTMLParser):
+    """Collect the text of an HTML fragment; block elements separate words."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED_TAGS:
+            self.skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.parts.append(f" {alt} ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML fragment (rich text, raw HTML), cleaned as :func:`clean` does."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return clean(html)
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return clean("".join(parser.parts))
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside ``value`` (dicts and lists walked in order)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def block_text(block: dict[str, Any]) -> str:
+    """The plain text of one StreamField block (table in the module docstring)."""
+    kind, value = block.get("type"), block.get("value")
+    if value is None:
+        return ""
+    if kind in ("paragraph", "raw_html"):
+        return html_text(str(value))
+    if kind == "heading":
+        return clean(value.get("text", ""))
+    if kind == "code":
+        return clean(value.get("code", ""))
+    if kind == "quote":
+        return clean(f"{html_text(value.get('text', ''))} {value.get('attribution') or ''}")
+    if kind == "image":
+        return clean(f"{value.get('alt') or ''} {value.get('caption') or ''}")
+    if kind == "embed":
+        return clean(value.get("title") or "")
+    if kind == "table":
+        cells = [value.get("caption") or ""]
+        cells += [c.get("heading") or "" for c in value.get("columns") or []]
+        cells += [html_text(v) for row in value.get("rows") or [] for v in row.get("values", [])]
+        return clean(" ".join(cells))
+    if kind == "footnotes":
+        return clean(" ".join(html_text(n.get("text", "")) for n in value))
+    return html_text(" ".join(_strings(value)))
+
+
+def page_text(page: dict[str, Any]) -> str:
+    """The body text of a page: its intro (rich text) then every block of ``body``."""
+    parts = [html_text(page.get("intro") or "")]
+    body = page.get("body")
+    if isinstance(body, list):
+        parts.extend(block_text(b) for b in body if isinstance(b, dict))
+    elif isinstance(body, str):
+        parts.append(html_text(body))
+    return clean(" ".join(p for p in parts if p))

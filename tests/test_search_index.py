@@ -1,0 +1,278 @@
+"""The search index (jamtail/search/): text extraction, the index file, ranking, filters, paging.
+
+Ranking and snippets are checked on the real Rust blog (754 Markdown files,
+skipped when ``../shared/corpora`` is absent) and on the repository's own
+demo blog and docs; the pages come from the Markdown through the importer's
+own pure stages (``tests/search_corpus.py``), the index from the same
+writer the build runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from jamtail.search.index import build_index, read_documents, update_index
+from jamtail.search.query import (
+    MAX_TERMS,
+    QueryError,
+    check_page,
+    check_query,
+    match_expression,
+    open_index,
+    parse_terms,
+    search,
+)
+from jamtail.search.text import MARK_OPEN, block_text, page_text
+from tests.search_corpus import SITE, markdown_pages
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def page(pid: int, url: str, **fields) -> dict:
+    parent = None if url == "/" else url.rstrip("/").rsplit("/", 1)[0] + "/"
+    return {"id": pid, "type": "ArticlePage", "title": f"Page {pid}", "url": url,
+            "parent_url": parent, **fields}  # fmt: skip
+
+
+def index_file(tmp_path: Path, pages: list[dict], name: str = "index.sqlite3") -> Path:
+    path = tmp_path / name
+    path.write_bytes(build_index(pages, SITE))
+    return path
+
+
+@pytest.fixture(scope="module")
+def rust_pages(rust_blog) -> list[dict]:
+    return markdown_pages(rust_blog)
+
+
+@pytest.fixture(scope="module")
+def rust_index(rust_pages, tmp_path_factory):
+    path = index_file(tmp_path_factory.mktemp("rust-index"), rust_pages)
+    con = open_index(path)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def demo_pages() -> list[dict]:
+    blog = markdown_pages(REPO / "demo" / "blog", "blog", first_id=2)
+    docs = markdown_pages(REPO / "docs", "docs", first_id=1000)[1:]
+    return blog + docs
+
+
+@pytest.fixture(scope="module")
+def demo_index(demo_pages, tmp_path_factory):
+    con = open_index(index_file(tmp_path_factory.mktemp("demo-index"), demo_pages))
+    yield con
+    con.close()
+
+
+# --- plain text ---
+
+
+def test_every_block_type_gives_its_text_and_no_markup():
+    blocks = [
+        {"type": "paragraph", "value": "<p>Rich <b>text</b> &amp; <a href='/x'>links</a></p>"},
+        {"type": "heading", "value": {"text": "A heading", "level": "2", "anchor": "a"}},
+        {"type": "code", "value": {"language": "rust", "code": "fn main() {}"}},
+        {"type": "quote", "value": {"text": "<p>Quoted</p>", "attribution": "Ferris"}},
+        {"type": "image", "value": {"image": 3, "alt": "A crab", "caption": "On a rock"}},
+        {"type": "embed", "value": {"url": "https://e.x/v", "title": "A talk", "html": "<iframe>"}},
+        {"type": "raw_html", "value": "<div>Raw<script>alert(1)</script><style>p{}</style></div>"},
+        {"type": "table", "value": {"caption": "Tbl", "columns": [{"heading": "Col"}],
+                                    "rows": [{"values": ["<p>Cell</p>"]}]}},
+        {"type": "footnotes", "value": [{"anchor": "fn-1", "text": "<p>A note</p>"}]},
+        {"type": "new_kind", "value": {"label": "Future <i>block</i>", "n": 3}},
+    ]  # fmt: skip
+    texts = [block_text(b) for b in blocks]
+    assert texts == [
+        "Rich text & links", "A heading", "fn main() {}", "Quoted Ferris", "A crab On a rock",
+        "A talk", "Raw", "Tbl Col Cell", "A note", "Future block",
+    ]  # fmt: skip
+    body = page_text({"intro": "<p>Intro</p>", "body": blocks})
+    assert body.startswith("Intro Rich text")
+    assert "<" not in body.replace("fn main() {}", "") and "alert" not in body
+
+
+def test_control_and_marker_characters_never_reach_the_index():
+    text = page_text({"body": [{"type": "paragraph", "value": f"<p>a\x00b{MARK_OPEN}c\x1bd</p>"}]})
+    assert text == "a b c d"
+
+
+# --- the index file ---
+
+
+def test_the_same_content_gives_the_same_bytes(demo_pages):
+    assert build_index(demo_pages, SITE) == build_index(list(reversed(demo_pages)), SITE)
+
+
+def test_an_incremental_update_equals_a_full_build(demo_pages):
+    before = build_index(demo_pages, SITE)
+    changed = {**demo_pages[3], "title": "A new title about lighthouses"}
+    added = page(5000, "/blog/brand-new/", summary="A page that did not exist")
+    gone = demo_pages[4]
+    after = [changed if p is demo_pages[3] else p for p in demo_pages if p is not gone]
+    expected = build_index([*after, added], SITE)
+    assert update_index(before, [changed, added], [gone["url"]]) == expected
+
+
+def test_an_update_of_a_page_alone_keeps_its_sections_from_the_index(demo_pages):
+    before = build_index(demo_pages, SITE)
+    article = next(p for p in demo_pages if p["type"] == "ArticlePage")
+    edited = {**article, "summary": "Edited summary"}
+    after = update_index(before, [edited])
+    docs = {d["url"]: d for d in read_documents(after)[0]}
+    assert docs[article["url"]]["sections"] == [("/blog/", "Blog")]
+    assert docs[article["url"]]["summary"] == "Edited summary"
+
+
+def test_two_pages_with_one_url_are_an_error():
+    with pytest.raises(ValueError, match="share an id or a URL"):
+        build_index([page(1, "/"), page(2, "/a/"), page(3, "/a/")], SITE)
+
+
+def test_the_index_is_opened_read_only(tmp_path):
+    con = open_index(index_file(tmp_path, [page(1, "/")]))
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        con.execute("DELETE FROM pages")
+
+
+# --- query parsing: user text never becomes FTS5 syntax ---
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ('"unbalanced', ["unbalanced"]),
+        ("title:secret", ["title", "secret"]),
+        ("a NEAR(b c)", ["a", "near", "b", "c"]),
+        ("foo* OR bar NOT baz AND qux", ["foo", "or", "bar", "not", "baz", "and", "qux"]),
+        ("1.52 don't async-await", ["1.52", "don't", "async-await"]),
+        ("((( ^x -y +z", ["x", "y", "z"]),
+        ("\x00\x1b[31mred", ["31mred"]),
+        (
+            "\u00dcn\u00efc\u00f6d\u00e9 \uff26\uff35\uff2c\uff2c",
+            ["\u00fcn\u00efc\u00f6d\u00e9", "full"],
+        ),
+        ("", []),
+        ("*** ___ !!!", []),
+    ],
+)
+def test_user_text_is_cut_into_plain_words(text, terms):
+    assert parse_terms(text) == terms
+
+
+def test_each_term_is_a_quoted_string_and_only_the_last_a_prefix():
+    assert match_expression(["near", "title", "x"]) == '"near" "title" "x"*'
+
+
+def test_terms_beyond_the_limit_are_ignored():
+    assert len(parse_terms(" ".join(f"w{i}" for i in range(100)))) == MAX_TERMS
+
+
+def test_an_overlong_query_and_a_bad_page_are_query_errors():
+    with pytest.raises(QueryError, match="longer than 200"):
+        check_query("x" * 201)
+    for bad in ("0", "-1", "abc", "101", "1e3", "²"):
+        with pytest.raises(QueryError, match="page must be"):
+            check_page(bad)
+    assert check_page(None) == 1 and check_page("7") == 7
+
+
+# --- ranking, snippets, filters, paging on the Rust blog ---
+
+
+@pytest.mark.corpus
+def test_a_release_number_finds_its_announcement_first(rust_index):
+    for version in ("1.52", "1.70", "1.94"):
+        assert (
+            search(rust_index, f"rust {version}")
+            .results[0]
+            .title.startswith(f"Announcing Rust {version}")
+        )
+    assert search(rust_index, "1.52").results[0].title == "Announcing Rust 1.52.0"
+
+
+@pytest.mark.corpus
+def test_pages_titled_with_every_word_come_before_body_mentions(rust_index):
+    for query in ("borrow checker", "rust 1.70", "cargo"):
+        titled = [
+            all(w in h.title.lower() for w in query.split())
+            for h in search(rust_index, query).results
+        ]
+        assert titled[0] and titled == sorted(titled, reverse=True), (query, titled)
+    assert search(rust_index, "rust 1.70").results[0].title == "Announcing Rust 1.70.0"
+
+
+@pytest.mark.corpus
+def test_the_last_word_matches_as_a_prefix(rust_index):
+    whole = search(rust_index, "borrow checker")
+    typed = search(rust_index, "borrow chec")
+    assert typed.total >= whole.total
+    assert typed.results[0].url == whole.results[0].url
+    assert search(rust_index, "chec borrow").total == 0  # only the last word is a prefix
+    assert any("polonius" in hit.title.lower() for hit in search(rust_index, "polon").results)
+
+
+@pytest.mark.corpus
+def test_snippets_mark_the_matches_in_escaped_text(rust_index):
+    hit = search(rust_index, "borrow checker").results[0]
+    assert "<mark>borrow</mark> <mark>checker</mark>" in hit.snippet.lower()
+    stripped = hit.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in stripped and ">" not in stripped
+
+
+@pytest.mark.corpus
+def test_the_section_filter_keeps_only_that_sections_pages(rust_index):
+    everything = search(rust_index, "async")
+    inside = search(rust_index, "async", section="/blog/inside-rust/")
+    assert 0 < inside.total < everything.total
+    assert all(hit.url.startswith("/blog/inside-rust/") for hit in inside.results)
+    assert search(rust_index, "async", section="/nowhere/").total == 0
+    assert search(rust_index, "async", section="/blog/").total == everything.total
+
+
+@pytest.mark.corpus
+def test_pages_of_results_are_disjoint_and_add_up_to_the_total(rust_index):
+    first = search(rust_index, "cargo")
+    assert first.total > 30 and first.pages == -(-first.total // first.per_page)
+    seen = []
+    for number in range(1, first.pages + 1):
+        seen += [hit.url for hit in search(rust_index, "cargo", page=number).results]
+    assert len(seen) == len(set(seen)) == first.total
+    past = search(rust_index, "cargo", page=first.pages + 1)
+    assert past.results == [] and past.total == first.total
+
+
+@pytest.mark.corpus
+def test_only_the_live_pages_given_are_indexed(rust_pages, rust_index):
+    assert rust_index.execute("SELECT count(*) FROM pages").fetchone()[0] == len(rust_pages)
+
+
+# --- the demo blog: tags, authors, hostile page text ---
+
+
+def test_the_tag_filter_keeps_only_tagged_pages(demo_index, demo_pages):
+    tagged = {p["url"] for p in demo_pages if "deploy" in [t["slug"] for t in p.get("tags", [])]}
+    found = search(demo_index, "build", tag="deploy")
+    assert found.total and {hit.url for hit in found.results} <= tagged
+
+
+def test_authors_and_tags_are_searchable(demo_index, demo_pages):
+    for kind in ("authors", "tags"):
+        name = next(item["name"] for p in demo_pages for item in p.get(kind, []))
+        theirs = {p["url"] for p in demo_pages if name in [i["name"] for i in p.get(kind, [])]}
+        found = search(demo_index, name, per_page=50)
+        assert theirs <= {hit.url for hit in found.results}, (kind, name)
+
+
+def test_markup_in_page_text_is_escaped_in_snippets(tmp_path):
+    body = [{"type": "raw_html", "value": "<p>&lt;img src=x onerror=alert(1)&gt; lighthouse</p>"}]
+    con = open_index(index_file(tmp_path, [page(1, "/", body=body, date=dt.date(2020, 1, 2))]))
+    hit = search(con, "lighthouse").results[0]
+    assert hit.snippet == "&lt;img src=x onerror=alert(1)&gt; <mark>lighthouse</mark>"
+    assert hit.date == "2020-01-02"
