@@ -66,6 +66,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "cms.content",
     "cms.publishing",
+    "cms.comments",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -264,6 +265,18 @@ JAMTAIL_WEBHOOK_BACKOFF = float(os.environ.get("JAMTAIL_WEBHOOK_BACKOFF", "1"))
 JAMTAIL_BUILD_QUIET_SECONDS = float(os.environ.get("JAMTAIL_BUILD_QUIET_SECONDS", "2"))
 JAMTAIL_BUILD_MAX_WAIT_SECONDS = float(os.environ.get("JAMTAIL_BUILD_MAX_WAIT_SECONDS", "30"))
 JAMTAIL_RUNNER_TOKEN = os.environ.get("JAMTAIL_RUNNER_TOKEN", "")
+
+# Comments (docs/comments.md): the comments function's service token, the key of the
+# client-address hash, the per-client rate limit, and who is emailed about new comments.
+JAMTAIL_COMMENTS_TOKEN = os.environ.get("JAMTAIL_COMMENTS_TOKEN", "")
+JAMTAIL_COMMENTS_HASH_SALT = os.environ.get("JAMTAIL_COMMENTS_HASH_SALT", "")
+JAMTAIL_COMMENTS_RATE_LIMIT = int(os.environ.get("JAMTAIL_COMMENTS_RATE_LIMIT", "5"))
+JAMTAIL_COMMENTS_RATE_WINDOW = int(os.environ.get("JAMTAIL_COMMENTS_RATE_WINDOW", "600"))
+JAMTAIL_COMMENTS_NOTIFY = env_list("JAMTAIL_COMMENTS_NOTIFY", [])
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jamtail@localhost")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v2/preview/", include("cms.content.preview")),
     path("api/v2/", include(extra_urlpatterns)),
     path("api/v2/", include("cms.publishing.urls")),
+    path("api/v2/", include("cms.comments.urls")),
     path("api/v2/", api_router.urls),
 ]
 

@@ -85,9 +85,11 @@ def event_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
-    return make_event(
+    event = make_event(
         environ.get("REQUEST_METHOD", "GET"), path, environ.get("QUERY_STRING", ""), headers, body
     )
+    event["requestContext"]["identity"] = {"sourceIp": environ.get("REMOTE_ADDR", "")}
+    return event
 
 
 def wsgi_app(handler: Handler) -> Callable[..., Iterable[bytes]]:

@@ -47,7 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     site_dir = Path(args.dir)
     if not (site_dir / "index.html").exists():
         raise JamtailError(f"{site_dir} has no index.html: run `jamtail build` first")
-    from functions import preview, search
+    from functions import comments, preview, search
 
     from .search import INDEX_PATH
 
@@ -55,6 +55,9 @@ def _serve(args: argparse.Namespace) -> int:
         "/preview/": preview.make_handler(args.api, Path(args.site)),
         "/api/search": search.make_handler(
             Path(os.environ.get("JAMTAIL_SEARCH_INDEX") or site_dir / INDEX_PATH), Path(args.site)
+        ),
+        "/api/comments": comments.make_handler(
+            comments.Config.from_env({**os.environ, "JAMTAIL_API_URL": args.api})
         ),
     }
     server = make_server(site_dir, args.host, args.port, routes)

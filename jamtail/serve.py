@@ -73,6 +73,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         event = make_event(self.command, url.path, url.query, self.headers.items(), body)
+        event["requestContext"]["identity"] = {"sourceIp": self.client_address[0]}
         status, headers, data = response_parts(handler(event, None))
         self.send_response(status)
         for name, value in headers:

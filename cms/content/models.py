@@ -25,6 +25,9 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 from wagtail_headless_preview.models import HeadlessPreviewMixin
 
+from cms.comments.models import approved_comments
+from cms.comments.serializers import CommentsField
+
 from .blocks import INLINE_FEATURES, BodyBlock
 from .images import ImageRenditionsField
 
@@ -162,6 +165,7 @@ class ArticlePage(HeadlessPreviewMixin, Page):
         "article_authors__author",
         "tagged_items__tag",
         "hero_image__renditions",
+        approved_comments(),
     )
 
     date = models.DateField("publication date")
@@ -203,6 +207,7 @@ class ArticlePage(HeadlessPreviewMixin, Page):
         APIField("hero_image", serializer=ImageRenditionsField()),
         APIField("body"),
         APIField("last_published_at"),
+        APIField("comments", serializer=CommentsField()),
     ]
 
     class Meta:
