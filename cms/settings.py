@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "cms.comments",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
+    "cms.sync",  # after redirects: its move handlers see the redirects Wagtail creates
     "wagtail.contrib.settings",
     "wagtail.contrib.typed_table_block",
     "wagtail.embeds",
@@ -277,6 +278,11 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jamtail@localhost")
+
+# Content sync (docs/sync.md): how long a sync cursor stays valid, in seconds; the
+# change log keeps entries at least that long. Items per sync page.
+JAMTAIL_SYNC_CURSOR_MAX_AGE = int(os.environ.get("JAMTAIL_SYNC_CURSOR_MAX_AGE", str(30 * 86400)))
+JAMTAIL_SYNC_PAGE_SIZE = int(os.environ.get("JAMTAIL_SYNC_PAGE_SIZE", "500"))
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

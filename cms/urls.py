@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/preview/", include("cms.content.preview")),
+    path("api/v2/sync/", include("cms.sync.urls")),
     path("api/v2/", include(extra_urlpatterns)),
     path("api/v2/", include("cms.publishing.urls")),
     path("api/v2/", include("cms.comments.urls")),

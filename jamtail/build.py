@@ -1,6 +1,6 @@
 """``build()``: the whole static build as a straight line of named stages.
 
-    gather   read settings, pages, authors, redirects from the CMS API
+    sync     bring the content cache up to date through the CMS sync API (jamtail/sync.py)
     localise rewrite media URLs to site paths, list the files to copy
     plan     decide every output and its context
     highlight  syntax-highlight code blocks (cached between builds)
@@ -35,7 +35,6 @@ from urllib.parse import unquote, urlsplit
 from . import plan as planner
 from .assets import AssetManifest
 from .client import CMSClient
-from .gather import gather
 from .graph import BuildGraph, GraphStore, OutputRecord
 from .highlight import HighlightCache, code_blocks
 from .incremental import Decision, Inputs, content_changes, plan_rebuild
@@ -44,6 +43,7 @@ from .media import MediaLocaliser, MediaStore
 from .outputs import OUTPUTS
 from .parallel import default_jobs, render_to_paths
 from .render import Renderer
+from .sync import sync_content
 from .writer import Writer
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,9 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     client = CMSClient(config.api_url)
     clock = _Clock(result)
 
-    content = clock("gather", lambda: gather(client))
+    content, _delta = clock(
+        "sync", lambda: sync_content(client, config.cache_dir, full=config.full)
+    )
     localiser = MediaLocaliser(
         client.api_url, content.settings.get("media_url", "/media/"), content.site_origin
     )

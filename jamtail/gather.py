@@ -66,13 +66,31 @@ def gather(client: CMSClient) -> Content:
         redirects_job = pool.submit(lambda: list(client.iter_listing("redirects/")))
         by_id = {item["id"]: item for items in typed for item in items}
         authors, redirects = authors_job.result(), redirects_job.result()
-    origin = _origin(tree, settings.get("root_page_id"))
-    pages = [normalise_page(by_id.get(item["id"], item)) for item in tree]
+    content = assemble(settings, [by_id.get(item["id"], item) for item in tree], authors, redirects)
+    log.info(
+        "gathered %d pages, %d authors, %d redirects",
+        len(content.pages),
+        len(content.authors),
+        len(redirects),
+    )
+    return content
+
+
+def assemble(
+    settings: dict[str, Any],
+    items: list[dict[str, Any]],
+    authors: list[dict[str, Any]],
+    redirects: list[dict[str, Any]],
+) -> Content:
+    """Build :class:`Content` from API items: ``items`` are v2 page items in tree order.
+
+    Shared by :func:`gather` and :func:`jamtail.sync.sync_content`, so both
+    give the same ``Content`` for the same CMS state.
+    """
+    origin = _origin(items, settings.get("root_page_id"))
+    pages = [normalise_page(item) for item in items]
     root_url = _root_url(pages, settings.get("root_page_id"))
     pages = [_relative_to_root(page, root_url) for page in pages if page["url"] is not None]
-    log.info(
-        "gathered %d pages, %d authors, %d redirects", len(pages), len(authors), len(redirects)
-    )
     return Content(settings, pages, authors, redirects, origin)
 
 

@@ -10,10 +10,29 @@ naming the items whose content changed. See docs/sync.md for the endpoint.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from .client import CMSClient
+from .exceptions import CMSError, CMSUnavailableError, ContentError
+from .gather import Content, assemble, gather
+
+log = logging.getLogger(__name__)
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 KINDS = ("settings", "author", "redirect", "page")
+CACHE_NAME = "content.sqlite3"
+SCHEMA_VERSION = "1"
+SETTINGS_ID = 1
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,7 @@ class Delta:
     reason: str = ""
     changes: list[ItemChange] = field(default_factory=list)
     requests: int = 0
+    cursor: str = ""  # the cursor stored for the next sync
 
     def of_kind(self, kind: str) -> list[ItemChange]:
         """The changes to items of ``kind``."""
@@ -69,3 +89,277 @@ class Delta:
     def empty(self) -> bool:
         """True when no item changed."""
         return not self.changes
+
+
+class CursorRejected(CMSError):
+    """The CMS refused the cursor (400 forged/malformed, 410 expired): sync everything again."""
+
+
+def sync_content(client: CMSClient, cache_dir: Path, full: bool = False) -> tuple[Content, Delta]:
+    """Bring the content cache up to date and return ``(Content, Delta)``.
+
+    Makes a delta sync from the stored cursor, or a full sync when there is
+    no cursor, when ``full`` is true, when the cache was filled from another
+    CMS (``client.api_url`` differs) or is unreadable, or when the CMS refuses
+    the cursor (expired or invalid: logged as a warning, then synced in full).
+    The items and the new cursor are stored in one SQLite transaction: an
+    error or a killed process leaves the cache exactly as it was.
+
+    ``Content`` equals what :func:`~jamtail.gather.gather` returns for the
+    same CMS state (pages in page-tree order, authors by name then id,
+    redirects by id). Raises ``CMSError``/``CMSUnavailableError`` when the
+    CMS fails, ``ContentError`` when it has no live page.
+    """
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache = ContentCache.open(cache_dir / CACHE_NAME)
+    try:
+        cursor, reason = cache.cursor_for(client.api_url)
+        if full:
+            cursor, reason = None, "a full sync was requested"
+        delta = Delta(full=cursor is None, reason=reason or "")
+        try:
+            envelopes = list(_fetch_all(client, cursor, delta))
+        except CursorRejected as exc:
+            log.warning("the CMS refused the stored sync cursor, syncing everything: %s", exc)
+            delta = Delta(full=True, reason=f"the CMS refused the cursor: {exc}")
+            envelopes = list(_fetch_all(client, None, delta))
+        except CMSError as exc:
+            if "answered 404" not in str(exc):
+                raise
+            log.warning("the CMS has no sync endpoint (%s); reading it in full", exc)
+            return gather(client), Delta(full=True, reason="the CMS has no sync endpoint")
+        content = cache.apply(envelopes, delta, client.api_url)
+    finally:
+        cache.close()
+    if not content.pages:
+        raise ContentError("the CMS has no live pages: publish a home page first")
+    log.info(
+        "synced %s: %d changes in %d requests (%d pages)",
+        "in full" if delta.full else "the delta",
+        len(delta.changes),
+        delta.requests,
+        len(content.pages),
+    )
+    return content, delta
+
+
+def _fetch_all(client: CMSClient, cursor: str | None, delta: Delta) -> Iterator[dict[str, Any]]:
+    """Every item of one sync, following ``next_page``; sets ``delta.cursor`` at the end."""
+    while True:
+        body = _get_sync_page(client, cursor)
+        delta.requests += 1
+        yield from body["items"]
+        if body.get("next_sync_cursor"):
+            delta.cursor = body["next_sync_cursor"]
+            return
+        next_page = body.get("next_page")
+        if not next_page:
+            raise CMSError("the CMS sync answered neither next_page nor next_sync_cursor")
+        cursor = parse_qs(urlsplit(next_page).query).get("cursor", [""])[0]
+
+
+def _get_sync_page(client: CMSClient, cursor: str | None) -> dict[str, Any]:
+    url = client.url("sync/")
+    try:
+        response = client.session.get(
+            url, params={"cursor": cursor} if cursor else None, timeout=client.timeout
+        )
+    except requests.ConnectionError as exc:
+        raise CMSUnavailableError(
+            f"cannot reach the CMS API at {client.api_url} ({exc.__class__.__name__}); "
+            "is the CMS running? Set --api or JAMTAIL_API_URL."
+        ) from exc
+    except requests.RequestException as exc:
+        raise CMSUnavailableError(f"request to {url} failed: {exc}") from exc
+    if response.status_code in (400, 410) and cursor:
+        try:
+            error = response.json()
+        except ValueError:
+            error = {}
+        if error.get("code") in ("invalid_cursor", "cursor_expired"):
+            raise CursorRejected(f"{response.status_code} {error['code']}: {error.get('message')}")
+    if response.status_code >= 400:
+        raise CMSError(
+            f"CMS API {response.request.url} answered {response.status_code}: {response.text[:300]}"
+        )
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise CMSError(f"CMS API {url} did not return JSON") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise CMSError(f"CMS API {url} did not answer a sync page (no items list)")
+    return body
+
+
+def item_hash(envelope: dict[str, Any]) -> str:
+    """SHA-256 (hex) of an item's data and tree position, independent of key order."""
+    text = json.dumps(
+        [envelope.get("order", ""), envelope["data"]],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ContentCache:
+    """The SQLite content cache: one row per item and the sync cursor.
+
+    Tables: ``state(key, value)`` holds ``cursor``, ``api_url`` and ``schema``;
+    ``items(kind, id, sort_key, hash, url, data)`` holds each item's API
+    representation as compact JSON (``sort_key``: a page's tree path; ``url``:
+    a page's site-relative URL when last synced).
+    """
+
+    def __init__(self, db: sqlite3.Connection, path: Path):
+        self.db, self.path = db, path
+
+    @classmethod
+    def open(cls, path: Path) -> ContentCache:
+        """Open (creating if needed) the cache at ``path``; an unreadable file is replaced."""
+        try:
+            return cls(cls._connect(path), path)
+        except sqlite3.DatabaseError as exc:
+            log.warning("content cache %s is unreadable (%s); starting a new one", path, exc)
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            return cls(cls._connect(path), path)
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS items (
+                kind TEXT NOT NULL, id INTEGER NOT NULL, sort_key TEXT NOT NULL,
+                hash TEXT NOT NULL, url TEXT, data TEXT NOT NULL,
+                PRIMARY KEY (kind, id)
+            ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS items_order ON items (kind, sort_key);
+            """
+        )
+        db.execute("SELECT count(*) FROM items").fetchone()  # fails now if the file is corrupt
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def cursor_for(self, api_url: str) -> tuple[str | None, str]:
+        """The stored cursor if it belongs to ``api_url``; else ``None`` and why not."""
+        state = dict(self.db.execute("SELECT key, value FROM state").fetchall())
+        if not state.get("cursor"):
+            return None, "the content cache is empty"
+        if state.get("schema") != SCHEMA_VERSION:
+            return None, "the content cache was written by another version of Jamtail"
+        if state.get("api_url") != api_url:
+            return None, f"the content cache was filled from {state.get('api_url')}"
+        return state["cursor"], ""
+
+    def apply(self, envelopes: list[dict[str, Any]], delta: Delta, api_url: str) -> Content:
+        """Store ``envelopes`` (all items when ``delta.full``) and ``delta.cursor``, atomically.
+
+        Fills ``delta.changes`` and returns the cache's content after the change.
+        """
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            before = self._index(envelopes if not delta.full else None)
+            if delta.full:
+                db.execute("DELETE FROM items")
+            touched = self._write(envelopes, delta.full, before)
+            content, urls = self._content()
+            delta.changes = self._changes(touched, before, urls)
+            for change in delta.changes:
+                if change.kind == "page" and change.new_url is not None:
+                    db.execute(
+                        "UPDATE items SET url = ? WHERE kind = 'page' AND id = ?",
+                        (change.new_url, change.id),
+                    )
+            db.executemany(
+                "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+                [("cursor", delta.cursor), ("api_url", api_url), ("schema", SCHEMA_VERSION)],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return content
+
+    def _index(self, envelopes: list[dict[str, Any]] | None) -> dict[tuple[str, int], tuple]:
+        """``(kind, id) -> (hash, url)`` of the items a sync lists (every item if ``None``)."""
+        if envelopes is None:
+            rows = self.db.execute("SELECT kind, id, hash, url FROM items")
+            return {(kind, pk): (digest, url) for kind, pk, digest, url in rows}
+        index = {}
+        for key in {(e["kind"], e["id"]) for e in envelopes}:
+            row = self.db.execute(
+                "SELECT hash, url FROM items WHERE kind = ? AND id = ?", key
+            ).fetchone()
+            if row is not None:
+                index[key] = tuple(row)
+        return index
+
+    def _write(
+        self, envelopes: list[dict[str, Any]], full: bool, before: dict[tuple[str, int], tuple]
+    ) -> dict[tuple[str, int], str | None]:
+        """Upsert or delete each item in order (a later copy wins); ``key -> new hash``."""
+        touched: dict[tuple[str, int], str | None] = {}
+        for envelope in envelopes:
+            key = (envelope["kind"], envelope["id"])
+            if envelope.get("deleted"):
+                self.db.execute("DELETE FROM items WHERE kind = ? AND id = ?", key)
+                touched[key] = None
+                continue
+            digest = item_hash(envelope)
+            touched[key] = digest
+            if not full and before.get(key, (None,))[0] == digest:
+                continue
+            data = json.dumps(envelope["data"], separators=(",", ":"), ensure_ascii=False)
+            self.db.execute(
+                "INSERT OR REPLACE INTO items (kind, id, sort_key, hash, url, data) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (*key, envelope.get("order", ""), digest, before.get(key, (None, None))[1], data),
+            )
+        if full:
+            for key in before:
+                touched.setdefault(key, None)  # not listed any more: deleted
+        return touched
+
+    def _content(self) -> tuple[Content, dict[int, str]]:
+        """Read the whole cache as :class:`Content`; and each page's URL by id."""
+        loaded = {
+            kind: json.loads(
+                "["
+                + ",".join(
+                    row[0]
+                    for row in self.db.execute(
+                        "SELECT data FROM items WHERE kind = ? ORDER BY sort_key, id", (kind,)
+                    )
+                )
+                + "]"
+            )
+            for kind in KINDS
+        }
+        settings = loaded["settings"][0] if loaded["settings"] else {}
+        authors = sorted(loaded["author"], key=lambda a: (a.get("name", ""), a["id"]))
+        content = assemble(settings, loaded["page"], authors, loaded["redirect"])
+        return content, {page["id"]: page["url"] for page in content.pages}
+
+    def _changes(
+        self,
+        touched: dict[tuple[str, int], str | None],
+        before: dict[tuple[str, int], tuple],
+        urls: dict[int, str],
+    ) -> list[ItemChange]:
+        changes = []
+        for (kind, pk), new_hash in touched.items():
+            old_hash, old_url = before.get((kind, pk), (None, None))
+            if old_hash == new_hash:
+                continue
+            change = CREATED if old_hash is None else DELETED if new_hash is None else UPDATED
+            new_url = urls.get(pk) if kind == "page" and new_hash is not None else None
+            changes.append(ItemChange(kind, pk, change, old_hash, new_hash, old_url, new_url))
+        return sorted(changes, key=lambda c: (KINDS.index(c.kind), c.id))

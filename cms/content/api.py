@@ -45,6 +45,10 @@ class BulkPagesAPIViewSet(PagesAPIViewSet):
         model = queryset.model
         select = ("locale", *getattr(model, "api_select_related", ()))
         prefetch = getattr(model, "api_prefetch_related", ())
+        if not (self.request.GET.get("order") or self.request.GET.get("search")):
+            # Tree order, and a stable one: offset pagination of an unordered query
+            # may skip or repeat pages (the sync endpoint returns this order too).
+            queryset = queryset.order_by("path")
         return queryset.select_related(*select).prefetch_related(*prefetch)
 
 
@@ -78,13 +82,21 @@ class SiteSettingsView(APIView):
     permission_classes: list[Any] = []
 
     def get(self, request: Request) -> Response:
-        site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
-        if site is None:
+        data = site_settings_data(request)
+        if data is None:
             return Response({"message": "no Wagtail site is configured"}, status=404)
-        data = SiteSettings.for_site(site).as_api_dict()
-        data["root_page_id"] = site.root_page_id
-        data["media_url"] = request.build_absolute_uri(settings.MEDIA_URL)
         return Response(data)
+
+
+def site_settings_data(request: Any) -> dict[str, Any] | None:
+    """The body of ``/api/v2/site-settings/`` (also a sync item), or ``None`` without a site."""
+    site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
+    if site is None:
+        return None
+    data = SiteSettings.for_site(site).as_api_dict()
+    data["root_page_id"] = site.root_page_id
+    data["media_url"] = request.build_absolute_uri(settings.MEDIA_URL)
+    return data
 
 
 api_router = WagtailAPIRouter("wagtailapi")

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import transaction
 
+from cms.sync.capture import capture_change
+
 from .models import BuildRequest
 
 log = logging.getLogger(__name__)
@@ -39,9 +41,11 @@ def record_change(
     """Write a ``BuildRequest`` for ``event`` and schedule a dispatch after commit.
 
     Never raises: a failure is logged, and the editor's change goes through.
+    The sync change log is written first and does raise (see cms/sync/capture.py).
     """
+    pages = list(pages)
+    capture_change(event, pages, obj)
     try:
-        pages = list(pages)
         request = BuildRequest.objects.create(
             event=event,
             page_ids=[p.pk for p in pages],

@@ -38,8 +38,15 @@ def _page_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
         record_change("delete", [instance])
 
 
+# Wagtail fills these in lazily when an image or document is first read (by the
+# API, say): saving them changes nothing anyone sees.
+CACHED_FIELDS = {"file_hash", "file_size"}
+
+
 def _changed(event: str):
     def handler(sender: Any, instance: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") and set(kwargs["update_fields"]) <= CACHED_FIELDS:
+            return
         action = "delete" if kwargs.get("signal") is post_delete else "change"
         record_change(f"{event}_{action}", obj=instance)
 
