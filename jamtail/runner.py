@@ -333,7 +333,8 @@ def run(args: Any, has_deploy: bool) -> int:
         port=args.port,
         cms_api=args.api,
         token=os.environ.get("JAMTAIL_RUNNER_TOKEN", ""),
-        build_args=["--api", args.api, *(["--out", args.out] if args.out else [])],
+        # --timings: the build's log in the admin then says which stage took the time.
+        build_args=["--api", args.api, "--timings", *(["--out", args.out] if args.out else [])],
         deploy=deploy,
         deploy_target=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
         tolerance=int(os.environ.get("JAMTAIL_WEBHOOK_TOLERANCE", webhooks.DEFAULT_TOLERANCE)),
