@@ -167,7 +167,14 @@ def test_user_text_is_cut_into_plain_words(text, terms):
 
 
 def test_each_term_is_a_quoted_string_and_only_the_last_a_prefix():
-    assert match_expression(["near", "title", "x"]) == '"near" "title" "x"*'
+    assert match_expression(["near", "title", "xy"]) == '"near" "title" "xy"*'
+    assert match_expression(['say"hi']) == '"say""hi"*'
+
+
+def test_a_last_word_ending_in_one_letter_is_no_prefix_but_a_digit_is():
+    assert match_expression(["a", "b"]) == '"a" "b"'
+    assert match_expression(["cargo's"]) == '"cargo\'s"'
+    assert match_expression(["rust", "1.7"]) == '"rust" "1.7"*'
 
 
 def test_terms_beyond_the_limit_are_ignored():

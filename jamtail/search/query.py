@@ -43,6 +43,8 @@ MAX_TERMS = 16
 MAX_PAGE = 100
 MAX_FILTER_CHARS = 200
 PER_PAGE = 10
+MIN_PREFIX_CHARS = 2
+MMAP_BYTES = 1 << 30  # address space only; the file's size is what is mapped
 SNIPPET_TOKENS = 24
 WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4.0, "authors": 2.0}
 _APOSTROPHE = "\u2019"  # the typographic apostrophe: a word as typed with it, or not
@@ -105,11 +107,22 @@ def parse_terms(query: str) -> list[str]:
 
 
 def match_expression(terms: list[str]) -> str:
-    """The FTS5 query for ``terms``: each a quoted string, the last also a prefix."""
+    """The FTS5 query for ``terms``: each a quoted string, the last also a prefix.
+
+    Not a prefix when the last word ends in a single letter (``a``, ``cargo's``):
+    every word starting with one letter is a large share of the index, slow
+    to merge and no help to the reader. A single digit stays a prefix
+    (``rust 1.7`` finds 1.70).
+    """
     quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    if quoted:
+    if quoted and _prefix_worthy(terms[-1]):
         quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def _prefix_worthy(term: str) -> bool:
+    last = re.split(r"[^\w]+", term)[-1]
+    return len(last) >= MIN_PREFIX_CHARS or last.isdigit()
 
 
 def check_filter(name: str, value: str) -> str:
@@ -148,6 +161,9 @@ def open_index(path: Path) -> sqlite3.Connection:
         raise IndexUnavailable(f"no search index at {path}: build the site first")
     try:
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        # A fresh connection per request has a cold page cache: memory-mapped
+        # reads come straight from the OS's cache, about twice as fast here.
+        con.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         version = con.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.Error as exc:
         raise IndexUnavailable(f"the search index at {path} cannot be read: {exc}") from exc
@@ -163,14 +179,15 @@ def open_index(path: Path) -> sqlite3.Connection:
 # Rank every hit on the FTS table alone (auxiliary functions cannot run in a
 # join or a window), then make snippets for the requested page only.
 _HITS_SQL = """
-WITH hits AS (
-    SELECT rowid AS id, bm25(fts, {weights}) AS score,
-           rowid IN (SELECT rowid FROM fts WHERE fts MATCH :title_match) AS in_title
-    FROM fts WHERE fts MATCH :match {filters}
+WITH hits AS MATERIALIZED (
+    SELECT rowid AS id, bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH :match
+), titled AS MATERIALIZED (
+    SELECT rowid AS id FROM fts WHERE fts MATCH :title_match
 )
 SELECT p.id, p.url, p.title, p.date, p.section, count(*) OVER ()
 FROM hits h JOIN pages p ON p.id = h.id
-ORDER BY h.in_title DESC, h.score, p.date DESC, p.url
+WHERE 1 {filters}
+ORDER BY h.id IN (SELECT id FROM titled) DESC, h.score, p.date DESC, p.url
 LIMIT :limit OFFSET :offset
 """
 _SNIPPETS_SQL = """
@@ -200,10 +217,10 @@ def search(
         filters = ""
         if section:
             filters += (
-                " AND fts.rowid IN (SELECT page_id FROM page_sections WHERE section_url = :section)"
+                " AND h.id IN (SELECT page_id FROM page_sections WHERE section_url = :section)"
             )
         if tag:
-            filters += " AND fts.rowid IN (SELECT page_id FROM page_tags WHERE tag = :tag)"
+            filters += " AND h.id IN (SELECT page_id FROM page_tags WHERE tag = :tag)"
         sql = _HITS_SQL.format(filters=filters, weights=", ".join(str(w) for w in WEIGHTS.values()))
         params = {
             "match": match_expression(terms), "section": section, "tag": tag,

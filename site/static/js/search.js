@@ -103,7 +103,8 @@
 
     function run(page, moveFocus) {
       var query = params(form, page);
-      history.replaceState(null, "", PAGE + (query.toString() ? "?" + query.toString() : ""));
+      var shown = query.toString();
+      history.replaceState(null, "", PAGE + (shown ? "?" + shown : ""));
       if (inflight) inflight.abort();
       inflight = new AbortController();
       query.set("format", "json");
@@ -123,7 +124,9 @@
             heading.setAttribute("tabindex", "-1");
             heading.focus();
           }
+          // For tests and scripts: what the results on show answer.
           box.setAttribute("data-search-ready", answer.data.query);
+          box.setAttribute("data-search-params", shown);
         })
         .catch(function (error) {
           if (error.name !== "AbortError") show("Search is unavailable right now. Please try again.");

@@ -1,0 +1,255 @@
+"""Search benchmark: index size and build time, query latency, and a bounded load run.
+
+    .venv/bin/python bench/search.py [--pages 10000] [--queries 1000] [--requests 2000]
+
+1. The Rust blog (``../shared/corpora/rust-blog``, 754 Markdown files): page
+   dicts through the importer's pure stages (``tests/search_corpus.py``), the
+   index through the build's writer. Reports text size, index size, build time.
+2. A generated site of ``--pages`` pages (default 10,000), made from the Rust
+   blog's pages: each generated page takes one corpus page's body and
+   summary, a numbered title, one of 12 sections and up to 3 of 40 tags.
+3. Latency over ``--queries`` mixed queries (default 1,000: common words, two
+   words, prefixes as typed, release numbers, title phrases, filters, pages
+   2-5, query syntax, words that match nothing) on both indexes: through
+   ``search()`` on an open connection, and through the whole function
+   (``handler``: open read-only, query, JSON) as each request runs it.
+4. A bounded load run on loopback: ``jamtail serve`` on 127.0.0.1 with the
+   Rust blog index, ``--requests`` requests (default 2,000) from 8 concurrent
+   clients, stopped after 30 s. Reports throughput, latency and error rate
+   (errors: connection failures and 5xx; hostile queries may answer 400).
+
+Prints the figures; nothing is written outside a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from functions.adapter import make_event  # noqa: E402
+from functions.search import make_handler  # noqa: E402
+from jamtail.search.index import INDEX_PATH, build_index, documents  # noqa: E402
+from jamtail.search.query import open_index, search  # noqa: E402
+from tests.search_corpus import SITE, markdown_pages  # noqa: E402
+
+CORPUS = Path(os.environ.get("JAMTAIL_CORPORA", ROOT.parent / "shared" / "corpora"))
+SECTIONS = 12
+TAGS = 40
+LOAD_CONCURRENCY = 8
+LOAD_SECONDS = 30
+SYNTAX = ['"unbalanced', "NEAR(a b)", "title:async", "a OR b NOT c", "(((", "*", "rust^", "-x +y"]
+
+
+def text_bytes(pages: list[dict[str, Any]]) -> int:
+    """UTF-8 bytes of the indexed text (title, summary, body, section, tags, authors)."""
+    total = 0
+    for doc in documents(pages):
+        fields = [doc["title"], doc["summary"], doc["body"], doc["section"]]
+        fields += [t["name"] for t in doc["tags"]] + doc["authors"]
+        total += sum(len(f.encode()) for f in fields)
+    return total
+
+
+def generated_site(corpus: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """``count`` pages in ``SECTIONS`` sections, bodies and summaries from ``corpus``."""
+    rng = random.Random(7)
+    articles = [p for p in corpus if p["type"] == "ArticlePage"]
+    pages: list[dict[str, Any]] = [
+        {"id": 1, "type": "HomePage", "title": "Home", "url": "/", "parent_url": None}
+    ]
+    for s in range(SECTIONS):
+        pages.append({"id": 2 + s, "type": "SectionPage", "title": f"Section {s}",
+                      "url": f"/s{s}/", "parent_url": "/", "description": ""})  # fmt: skip
+    tags = [{"name": f"topic {t}", "slug": f"topic-{t}"} for t in range(TAGS)]
+    for n in range(count - len(pages)):
+        source = articles[n % len(articles)]
+        section = n % SECTIONS
+        pages.append(
+            {
+                **source,
+                "id": 100 + n,
+                "title": f"{source['title']} (part {n // len(articles) + 1})",
+                "url": f"/s{section}/page-{n}/",
+                "parent_url": f"/s{section}/",
+                "tags": rng.sample(tags, rng.randint(0, 3)),
+            }
+        )
+    return pages
+
+
+def mixed_queries(pages: list[dict[str, Any]], count: int, sections: list[str]) -> list[dict]:
+    """``count`` query parameter dicts, a fixed mix (seeded), from the pages' own words."""
+    rng = random.Random(11)
+    words = [w.lower() for p in pages for w in re.findall(r"[A-Za-z]{4,}", p["title"])]
+    common = sorted(set(words), key=words.count, reverse=True)[:300]
+    titles = [p["title"] for p in pages if p["type"] == "ArticlePage"]
+    queries: list[dict] = []
+    while len(queries) < count:
+        kind = rng.randrange(10)
+        if kind == 0:
+            q = {"q": rng.choice(common)}
+        elif kind == 1:
+            q = {"q": f"{rng.choice(common)} {rng.choice(common)}"}
+        elif kind == 2:
+            word = rng.choice(common)
+            q = {"q": word[: rng.randint(2, max(2, len(word) - 1))]}  # typed so far
+        elif kind == 3:
+            q = {"q": f"rust 1.{rng.randint(0, 94)}"}
+        elif kind == 4:
+            q = {"q": " ".join(rng.choice(titles).split()[:3])}
+        elif kind == 5:
+            q = {"q": rng.choice(common), "section": rng.choice(sections)}
+        elif kind == 6:
+            q = {"q": rng.choice(common), "page": str(rng.randint(2, 5))}
+        elif kind == 7:
+            q = {"q": rng.choice(SYNTAX)}
+        elif kind == 8:
+            q = {"q": f"zq{rng.randint(0, 10**6)}x"}  # matches nothing
+        else:
+            q = {"q": f"{rng.choice(common)} {rng.choice(common)[:3]}"}
+        queries.append(q)
+    return queries
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def latency(index: Path, queries: list[dict]) -> dict[str, float]:
+    """Median and p99 (ms) of ``search()`` on one open connection, and of the whole handler."""
+    con = open_index(index)
+    direct = []
+    for q in queries:
+        start = time.perf_counter()
+        search(con, q["q"], q.get("section", ""), q.get("tag", ""), int(q.get("page", 1)))
+        direct.append((time.perf_counter() - start) * 1000)
+    con.close()
+    handler = make_handler(index, ROOT / "site")
+    whole = []
+    for q in queries:
+        event = make_event("GET", "/api/search", urlencode(q))
+        start = time.perf_counter()
+        result = handler(event, None)
+        whole.append((time.perf_counter() - start) * 1000)
+        assert result["statusCode"] in (200, 400), result
+    return {
+        "search_median": statistics.median(direct),
+        "search_p99": percentile(direct, 0.99),
+        "handler_median": statistics.median(whole),
+        "handler_p99": percentile(whole, 0.99),
+    }
+
+
+def report_index(name: str, pages: list[dict[str, Any]], folder: Path) -> Path:
+    start = time.perf_counter()
+    data = build_index(pages, SITE)
+    seconds = time.perf_counter() - start
+    text = text_bytes(pages)
+    path = folder / name / INDEX_PATH
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    print(
+        f"{name}: {len(pages)} pages, text {text / 1e6:.1f} MB, index {len(data) / 1e6:.1f} MB "
+        f"({len(data) / text:.2f}x the text), built in {seconds:.1f} s"
+    )
+    return path
+
+
+def report_latency(name: str, index: Path, queries: list[dict]) -> None:
+    figures = latency(index, queries)
+    print(
+        f"{name}: {len(queries)} mixed queries: search() median {figures['search_median']:.2f} ms, "
+        f"p99 {figures['search_p99']:.2f} ms; whole handler median "
+        f"{figures['handler_median']:.2f} ms, p99 {figures['handler_p99']:.2f} ms"
+    )
+
+
+def load_run(site: Path, queries: list[dict], requests: int) -> None:
+    """``requests`` GETs of /api/search from 8 threads against ``jamtail serve``; 30 s at most."""
+    (site / "index.html").write_text("<!doctype html><title>bench</title>")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jamtail.cli", "serve", "--dir", str(site), "--port", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "JAMTAIL_SEARCH_INDEX": ""},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        port = int(re.search(r":(\d+)/", process.stdout.readline()).group(1))  # type: ignore[union-attr]
+        deadline = time.monotonic() + LOAD_SECONDS
+        paths = [f"/api/search?{urlencode(queries[i % len(queries)])}" for i in range(requests)]
+
+        def one(path: str) -> tuple[int, float]:
+            if time.monotonic() > deadline:
+                return -1, 0.0
+            start = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", path, headers={"Accept": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+                return response.status, (time.perf_counter() - start) * 1000
+            except OSError:
+                return 0, (time.perf_counter() - start) * 1000
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(LOAD_CONCURRENCY) as pool:
+            answers = list(pool.map(one, paths))
+        elapsed = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    done = [(s, ms) for s, ms in answers if s != -1]
+    errors = [s for s, _ in done if s == 0 or s >= 500]
+    times = [ms for _, ms in done]
+    statuses = {s: sum(1 for x, _ in done if x == s) for s in sorted({s for s, _ in done})}
+    print(
+        f"load: {len(done)} of {requests} requests in {elapsed:.1f} s, {LOAD_CONCURRENCY} clients: "
+        f"{len(done) / elapsed:.0f} req/s, median {statistics.median(times):.1f} ms, "
+        f"p99 {percentile(times, 0.99):.1f} ms, errors {len(errors)} "
+        f"({100 * len(errors) / max(1, len(done)):.2f} %), statuses {statuses}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument("--requests", type=int, default=2_000)
+    args = parser.parse_args()
+    content = CORPUS / "rust-blog" / "content"
+    if not content.is_dir():
+        print(f"the Rust blog corpus is not at {content} (set JAMTAIL_CORPORA)", file=sys.stderr)
+        return 1
+    rust = markdown_pages(content)
+    with tempfile.TemporaryDirectory(prefix="jamtail-search-bench-") as tmp:
+        folder = Path(tmp)
+        rust_index = report_index("rust-blog", rust, folder)
+        generated = generated_site(rust, args.pages)
+        big_index = report_index("generated", generated, folder)
+        rust_queries = mixed_queries(rust, args.queries, ["/blog/", "/blog/inside-rust/"])
+        report_latency("rust-blog", rust_index, rust_queries)
+        big_queries = mixed_queries(generated, args.queries, [f"/s{s}/" for s in range(3)])
+        report_latency("generated", big_index, big_queries)
+        load_run(rust_index.parents[1], rust_queries, args.requests)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
