@@ -50,5 +50,8 @@ test-postgres:
 bench: install
 	$(BIN)/python bench/rust_blog.py
 
+bench-search: install
+	$(BIN)/python bench/search.py
+
 clean:
 	rm -rf build deploy .jamtail-cache .jamtail-runner media db.sqlite3* .pytest_cache
