@@ -154,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--site",
         default=os.environ.get("JAMTAIL_SITE_DIR", "site"),
-        help="templates/ and static/ that /preview/ renders with (default %(default)s)",
+        help="templates/ and static/ for /preview/ and /api/search (default %(default)s)",
     )
     s.set_defaults(func=_serve)
 
