@@ -149,8 +149,9 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
             for local, source in localiser.files.items()
         }
         media_store = MediaStore(client, config.cache_dir / "media")
-        result.downloaded = clock("media", lambda: media_store.place(media))
-        _record_media(writer, store, list(media))
+        kept, to_place = _media_in_spare(writer, media_store, media)
+        result.downloaded = clock("media", lambda: media_store.place(to_place))
+        _record_media(writer, store, list(to_place), kept)
         writer.commit()
     except BaseException:
         writer.abort()
@@ -219,7 +220,8 @@ def _reuse(site_plan, decision: Decision, manifest: Manifest | None, writer: Wri
 def _render(to_render, decision, inputs, renderer, writer, records, jobs, progress) -> None:
     """Render the outputs to rebuild; record their manifest entries and graph records."""
     paths = [writer.path_for(o.path, o.source) for o in to_render]
-    rendered = render_to_paths(renderer, to_render, paths, jobs, progress)
+    current = [writer.current(writer.key(o.path)) for o in to_render]
+    rendered = render_to_paths(renderer, to_render, paths, jobs, progress, current)
     for index, output, done in zip(decision.render, to_render, rendered, strict=True):
         writer.record(writer.key(output.path), done.entry)
         digest, refs = decision.digests[index]
@@ -268,18 +270,55 @@ def _link_all(paths: list[str], manifest: Manifest | None, writer: Writer, owner
     return all(writer.link(p, writer.out_dir / p, manifest.files[p], owner) for p in paths)
 
 
-def _record_media(writer: Writer, store: GraphStore, targets: list[Path]) -> None:
-    """Manifest entries of placed media, hashing only files not seen before (by inode)."""
+def _media_in_spare(
+    writer: Writer, media_store: MediaStore, media: dict[Path, tuple[str, str]]
+) -> tuple[dict[str, FileEntry], dict[Path, tuple[str, str]]]:
+    """Split media into files the staging tree already holds and files to place.
+
+    A staged file is kept when it is the cache's file for the same source and
+    content hash (the same inode); anything else is unlinked first, so that
+    placing it links a new file and never writes into one the live site shares.
+    """
+    kept: dict[str, FileEntry] = {}
+    to_place: dict[Path, tuple[str, str]] = {}
+    for target, (source, version) in media.items():
+        key = target.relative_to(writer.staging).as_posix()
+        entry = writer.current(key)
+        if entry is not None:
+            cached = media_store.cached_path(source, version)
+            if version and _same_file(target, cached):
+                kept[key] = entry
+                continue
+            target.unlink(missing_ok=True)
+        to_place[target] = (source, version)
+    return kept, to_place
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _record_media(
+    writer: Writer, store: GraphStore, placed: list[Path], kept: dict[str, FileEntry]
+) -> None:
+    """Manifest entries of media, hashing only files not seen before (by inode)."""
+    for key, entry in kept.items():
+        writer.record(key, entry)
+    if not placed:
+        return
     known = store.known_digests()
     seen: dict[tuple[int, int, int], FileEntry] = {}
-    for target in targets:
+    for target in placed:
         st = target.stat()
         identity = (st.st_ino, st.st_size, st.st_mtime_ns)
         entry = known.get(identity) or digest_file(target)
         seen[identity] = entry
         writer.record(target.relative_to(writer.staging).as_posix(), entry)
-    if seen != known:
-        store.remember_digests(seen)
+    if not seen.items() <= known.items():
+        store.remember_digests({**known, **seen})
 
 
 class _Clock:

@@ -95,10 +95,14 @@ class MediaStore:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return sum(pool.map(self._place, sorted(files.items())))
 
+    def cached_path(self, source: str, version: str) -> Path:
+        """Where the cache keeps the file for ``(source URL, version)``."""
+        key = hashlib.sha256(f"{source}\0{version}".encode()).hexdigest()
+        return self.cache_dir / key[:2] / key
+
     def _place(self, job: tuple[Path, tuple[str, str]]) -> int:
         target, (source, version) = job
-        key = hashlib.sha256(f"{source}\0{version}".encode()).hexdigest()
-        cached = self.cache_dir / key[:2] / key
+        cached = self.cached_path(source, version)
         size = 0
         if not cached.exists():
             size = self.client.download(source, cached)

@@ -23,12 +23,13 @@ from pathlib import Path
 from .manifest import FileEntry, digest_bytes
 from .plan import Output
 from .render import Renderer
+from .writer import replace_file
 
 Progress = Callable[[int, int], None]
 CHUNK = 64
 
 # Set in the parent just before forking; workers read it (never pickled).
-_JOB: tuple[Renderer, list[Output], list[Path]] | None = None
+_JOB: tuple[Renderer, list[Output], list[Path], list[FileEntry | None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +51,26 @@ def render_to_paths(
     paths: list[Path],
     jobs: int,
     progress: Progress | None = None,
+    current: list[FileEntry | None] | None = None,
 ) -> list[Rendered]:
-    """Render ``outputs[i]`` into ``paths[i]`` for all i; return what each produced, in order."""
+    """Render ``outputs[i]`` into ``paths[i]`` for all i; return what each produced, in order.
+
+    ``current[i]``: the manifest entry of the file already at ``paths[i]``
+    (``None``: no file); a rendering with the same digest is not written.
+    Other files are replaced, never written into (see :func:`replace_file`).
+    """
+    existing: list[FileEntry | None] = list(current) if current is not None else []
+    existing += [None] * (len(outputs) - len(existing))
     global _JOB
     chunks = [(start, min(start + CHUNK, len(outputs))) for start in range(0, len(outputs), CHUNK)]
     can_fork = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(chunks) <= 1 or not can_fork:
-        _JOB = (renderer, outputs, paths)
+        _JOB = (renderer, outputs, paths, existing)
         try:
             return _report(map(_render_chunk, chunks), len(outputs), progress)
         finally:
             _JOB = None
-    _JOB = (renderer, outputs, paths)
+    _JOB = (renderer, outputs, paths, existing)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             return _report(pool.imap_unordered(_render_chunk, chunks), len(outputs), progress)
@@ -82,14 +91,13 @@ def _report(results, total: int, progress: Progress | None) -> list[Rendered]:
 
 def _render_chunk(bounds: tuple[int, int]) -> tuple[int, list[Rendered]]:
     assert _JOB is not None
-    renderer, outputs, paths = _JOB
+    renderer, outputs, paths, current = _JOB
     chunk = []
     for i in range(*bounds):
         html, templates = renderer.render_tracked(outputs[i])
         data = html.encode("utf-8")
-        # A new file (never opened for writing in place): the staging tree
-        # hard-links unchanged files from the live site, and those must not change.
-        with open(paths[i], "xb") as f:
-            f.write(data)
-        chunk.append(Rendered(digest_bytes(data), tuple(sorted(templates))))
+        entry = digest_bytes(data)
+        if entry != current[i]:
+            replace_file(paths[i], data)
+        chunk.append(Rendered(entry, tuple(sorted(templates))))
     return bounds[0], chunk

@@ -1,19 +1,31 @@
 """Writer: the only code that writes the site to disk.
 
-Every output goes into a fresh staging directory next to the destination;
-two outputs claiming one path is an :class:`OutputError`, never a silent
+Every output goes into a staging directory next to the destination; two
+outputs claiming one path is an :class:`OutputError`, never a silent
 overwrite. :meth:`Writer.commit` swaps the staging directory into place
 atomically (``renameat2(RENAME_EXCHANGE)`` on Linux), so readers of the
 destination see the old site or the new one, never a mix; :meth:`Writer.abort`
 throws the staging directory away and leaves the destination untouched.
 
-Incremental builds fill the staging directory from the live site with hard
-links (:meth:`Writer.link`) and render only what changed. That is safe
-because nothing ever writes into a staged file: every file is created new
-(a rendered page, an asset) or linked whole, so a file shared with the live
-site is never modified. The writer keeps each file's manifest entry and
-writes the manifest (:mod:`jamtail.manifest`) into the staging directory
-before the swap, so the manifest always describes the tree next to it.
+The staging directory is not built from nothing each time. After a swap the
+replaced site is kept beside the live one as the *spare*
+(``.<name>.spare``), with its manifest; the next build adopts the spare as
+its staging directory and changes only the files whose content differs from
+what the new build wants there (the files that changed in the last two
+builds), removes what the new build does not produce and creates only new
+directories. On a site of 10,000 pages an incremental build therefore
+touches tens of files and directories, not tens of thousands.
+
+The spare and the live site share files through hard links, so nothing is
+ever modified in place: a file is replaced by writing a new file (or linking
+the live one) under a temporary name and renaming it over the old name,
+which changes the spare's directory entry and never the shared inode. The
+spare's manifest is deleted the moment it is adopted: a build that is killed
+leaves a spare without a manifest, which the next build discards (deleting
+it in the background) and replaces with a fresh staging directory.
+
+The writer keeps each file's manifest entry and writes the manifest
+(:mod:`jamtail.manifest`) into the staging directory just before the swap.
 """
 
 from __future__ import annotations
@@ -30,35 +42,67 @@ import uuid
 from pathlib import Path
 
 from .exceptions import OutputError
-from .manifest import FileEntry, Manifest, digest_bytes
+from .manifest import MANIFEST_NAME, FileEntry, Manifest, digest_bytes, read_manifest
 from .media import safe_relative
 
 log = logging.getLogger(__name__)
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+_TMP = ".jamtail-tmp"
+
+
+def replace_file(target: Path, data: bytes) -> None:
+    """Make ``target`` hold ``data`` without writing into the existing file.
+
+    Writes a new file beside it and renames it over ``target``: a hard link
+    of the old file elsewhere (the live site) keeps its content.
+    """
+    tmp = target.with_name(target.name + _TMP)
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, target)
 
 
 class Writer:
     """Write files under a staging directory for ``out_dir``.
 
-    ``files`` and ``bytes`` count what has been written so far; ``entries``
-    maps each recorded path to its manifest entry; ``build_id`` names this
-    build in the manifest.
+    ``files`` and ``bytes`` count what has been placed so far; ``entries``
+    maps each placed path to its manifest entry; ``existing`` what the
+    adopted spare held (empty for a fresh staging directory); ``build_id``
+    names this build in the manifest.
     """
 
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir.resolve()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(
-            tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-", dir=self.out_dir.parent)
-        )
+        self.spare = self.out_dir.with_name(f".{self.out_dir.name}.spare")
+        self.trash_prefix = f".{self.out_dir.name}.trash-"
         self.claimed: dict[str, str] = {}
         self.entries: dict[str, FileEntry] = {}
+        self.existing: dict[str, FileEntry] = {}
         self.build_id = uuid.uuid4().hex
         self.files = 0
         self.bytes = 0
         self._dirs: set[Path] = set()
+        self.staging = self._adopt_spare() or Path(
+            tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-", dir=self.out_dir.parent)
+        )
+
+    def _adopt_spare(self) -> Path | None:
+        """Take the spare as the staging directory if its manifest vouches for it."""
+        if not self.spare.is_dir():
+            return None
+        manifest = read_manifest(self.spare)
+        if manifest is None:  # a killed build's leftovers: never trust them
+            _discard(self.spare, self.trash_prefix)
+            return None
+        staging = self.out_dir.with_name(f".{self.out_dir.name}.staging-{self.build_id[:12]}")
+        os.rename(self.spare, staging)
+        os.unlink(staging / MANIFEST_NAME)  # from now on the tree is dirty until commit
+        self.existing = manifest.files
+        self._dirs = {staging} | {(staging / p).parent for p in manifest.files}
+        return staging
 
     def path_for(self, rel: str, owner: str) -> Path:
         """Claim ``rel`` (``/``-separated) for ``owner`` and return its staging path."""
@@ -76,36 +120,54 @@ class Writer:
         self.claimed[key] = owner
         target = self.staging / key
         if target.parent not in self._dirs:
+            if target.parent.is_file():  # a file of the spare where a directory goes now
+                target.parent.unlink()
             target.parent.mkdir(parents=True, exist_ok=True)
             self._dirs.add(target.parent)
+        if self.existing and key not in self.existing and target.is_dir():
+            # a directory of the spare where a file goes now
+            shutil.rmtree(target)
         return target
 
     def key(self, rel: str) -> str:
         """The normalised site path (the manifest key) for ``rel``."""
         return safe_relative(rel).as_posix()
 
+    def current(self, key: str) -> FileEntry | None:
+        """What the staging directory holds at ``key`` now (from the adopted spare)."""
+        return self.existing.get(key)
+
     def write(self, rel: str, data: bytes | str, owner: str) -> None:
-        """Write ``data`` (text is UTF-8 encoded) to ``rel``, a new file."""
+        """Place ``data`` (text is UTF-8 encoded) at ``rel``, unless it is already there."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        with open(self.path_for(rel, owner), "xb") as f:
-            f.write(raw)
-        self.record(self.key(rel), digest_bytes(raw))
+        target = self.path_for(rel, owner)
+        entry = digest_bytes(raw)
+        key = self.key(rel)
+        if self.existing.get(key) != entry:
+            replace_file(target, raw)
+        self.record(key, entry)
 
     def link(self, rel: str, source: Path, entry: FileEntry, owner: str) -> bool:
-        """Hard-link the finished file ``source`` (unchanged since the last build) to ``rel``.
+        """Place the finished file ``source`` (unchanged since the last build) at ``rel``.
 
-        Returns False, leaving ``rel`` unclaimed, when ``source`` is gone (the
-        caller then renders it). Falls back to a copy across file systems.
+        Keeps the staged file when it already has ``entry``'s content; else
+        hard-links ``source`` (a copy across file systems). Returns False,
+        leaving ``rel`` unclaimed, when ``source`` is gone (the caller then
+        renders it).
         """
+        key = self.key(rel)
         target = self.path_for(rel, owner)
-        try:
-            os.link(source, target)
-        except FileNotFoundError:
-            del self.claimed[self.key(rel)]
-            return False
-        except OSError:
-            shutil.copy2(source, target)
-        self.record(self.key(rel), entry)
+        if self.existing.get(key) != entry:
+            tmp = target.with_name(target.name + _TMP)
+            try:
+                os.link(source, tmp)
+            except FileNotFoundError:
+                del self.claimed[key]
+                return False
+            except OSError:
+                shutil.copy2(source, tmp)
+            os.replace(tmp, target)
+        self.record(key, entry)
         return True
 
     def record(self, key: str, entry: FileEntry) -> None:
@@ -114,8 +176,27 @@ class Writer:
         self.files += 1
         self.bytes += entry.size
 
+    def remove_unclaimed(self) -> list[str]:
+        """Delete the spare's files no output claimed, and directories left empty."""
+        gone = [key for key in self.existing if key not in self.claimed]
+        for key in gone:
+            path = self.staging / key
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            parent = path.parent
+            while parent != self.staging:
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+                parent = parent.parent
+        return gone
+
     def commit(self) -> None:
-        """Write the manifest, then make the staging directory the destination atomically."""
+        """Write the manifest, swap the staging directory in atomically, keep the old as spare."""
+        self.remove_unclaimed()
         Manifest(self.build_id, self.entries).write(self.staging)
         if self.out_dir.exists():
             if not _exchange(self.staging, self.out_dir):
@@ -123,18 +204,20 @@ class Writer:
                 os.rename(self.out_dir, old)
                 os.rename(self.staging, self.out_dir)
                 self.staging = old
-            _discard(self.staging, f".{self.out_dir.name}.trash-")
+            if self.spare.exists():
+                _discard(self.spare, self.trash_prefix)
+            os.rename(self.staging, self.spare)
         else:
             os.rename(self.staging, self.out_dir)
         os.chmod(self.out_dir, 0o755)
 
     def abort(self) -> None:
         """Discard everything written; the destination is untouched."""
-        shutil.rmtree(self.staging, ignore_errors=True)
+        _discard(self.staging, self.trash_prefix)
 
 
 def _discard(tree: Path, prefix: str) -> None:
-    """Delete the replaced site in the background: the build need not wait for it.
+    """Delete a directory tree in the background: the build need not wait for it.
 
     Removing tens of thousands of files takes longer than an incremental
     build; ``rm`` runs detached, and a tree it leaves behind (machine

@@ -20,6 +20,7 @@ from jamtail.deploy import SiteFiles
 from jamtail.deploy.local import LocalBackend
 from jamtail.exceptions import TemplateRenderError
 from jamtail.manifest import MANIFEST_NAME, read_manifest
+from jamtail.writer import Writer
 from tests.factories import demo_site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -183,6 +184,11 @@ def test_a_failing_incremental_build_leaves_the_live_site_untouched(site, config
 
 def test_a_file_of_the_live_site_is_never_modified_in_place(site, config):
     build(config)
+    build(config)  # the first site is now the spare, sharing every file with the live one
+    spare = config.out_dir.with_name(".build.spare")
+    assert (spare / "blog/second-post/index.html").samefile(
+        config.out_dir / "blog/second-post/index.html"
+    )
     live = config.out_dir / "blog/second-post/index.html"
     witness = config.out_dir.parent / "witness.html"
     os.link(live, witness)  # a reader holding the old file
@@ -257,4 +263,34 @@ def test_a_moved_date_reorders_listings_like_a_full_build(site, config, tmp_path
     page.save_revision().publish()
     result = build(config)
     assert "blog/page/2/index.html" in rebuilt_html(result)
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_a_build_killed_midway_leaves_a_spare_the_next_build_does_not_trust(site, config, tmp_path):
+    build(config)
+    build(config)
+    killed = Writer(config.out_dir)  # adopts the spare, then the process "dies"
+    (killed.staging / "blog/second-post/index.html").unlink()
+    (killed.staging / "half-written.html").write_text("partial")
+    os.rename(killed.staging, config.out_dir.with_name(".build.spare"))  # as if never adopted
+    retitle(site["posts"][1], "Second post, after the crash")
+    build(config)
+    assert not (config.out_dir / "half-written.html").exists()
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_deleting_a_page_then_reusing_its_slug_for_a_section_works_through_the_spare(
+    site, config, tmp_path
+):
+    from cms.content.models import SectionPage
+    from tests.factories import article, publish
+
+    build(config)
+    build(config)
+    site["about"].delete()
+    about = publish(site["home"], SectionPage(title="About", slug="about", per_page=1))
+    article(about, "Team", dt.date(2026, 1, 1))
+    article(about, "History", dt.date(2026, 1, 2))
+    build(config)
+    assert (config.out_dir / "about/page/2/index.html").is_file()
     assert files(config.out_dir) == files(full_build_of(config, tmp_path))
