@@ -294,3 +294,21 @@ def test_deleting_a_page_then_reusing_its_slug_for_a_section_works_through_the_s
     build(config)
     assert (config.out_dir / "about/page/2/index.html").is_file()
     assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_local_deploys_recycle_the_oldest_release_and_leave_the_others_intact(
+    site, config, tmp_path
+):
+    local = LocalBackend({"dir": str(tmp_path / "deploy"), "keep": "2"})
+    snapshots = {}
+    for n in range(4):
+        retitle(site["posts"][1], f"Second post, version {n}")
+        build(config)
+        result = local.deploy(SiteFiles(config.out_dir), local.plan(SiteFiles(config.out_dir)))
+        snapshots[result.release] = files(config.out_dir)
+    releases = local.release_ids()
+    assert len(releases) == 2 and local.live_release() == releases[-1]
+    for release in releases:  # the recycled one and the one before it: each exactly its build
+        assert files(local.releases / release) == snapshots[release]
+    assert local.rollback() == releases[0]
+    assert "version 2" in (local.current / "blog/second-post/index.html").read_text()
