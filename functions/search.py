@@ -1,6 +1,8 @@
 """``/api/search``: full-text search over the index the build wrote (see ``jamtail/search/``).
 
-``handler(event, context)`` in the Lambda proxy format. Configuration, read
+``handler(event, context)`` in the Lambda proxy format (payload 1.0, or 2.0
+as Lambda function URLs send it: only the method and query are read, and
+header names are matched in any case). Configuration, read
 from the environment on every request:
 
 - ``JAMTAIL_SEARCH_INDEX``: the index file (default ``build/_search/index.sqlite3``);
@@ -68,12 +70,18 @@ def wants_html(event: dict[str, Any], query: dict[str, str]) -> bool:
     return "text/html" in headers.get("accept", "")
 
 
+def request_method(event: dict[str, Any]) -> str:
+    """The HTTP method of a payload 1.0 event, or of a 2.0 one (what Lambda function URLs send)."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return str(event.get("httpMethod") or http.get("method") or "GET").upper()
+
+
 def make_handler(index_path: Path, site_dir: Path) -> Handler:
     """A search handler reading ``index_path``, rendering HTML with ``site_dir``."""
 
     def search_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
-        method = event.get("httpMethod", "GET")
+        method = request_method(event)
         query = event.get("queryStringParameters") or {}
         html = wants_html(event, query)
         results: SearchResults | None = None

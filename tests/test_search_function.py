@@ -256,3 +256,23 @@ def test_each_request_logs_one_json_line_without_the_query_text(served):
     assert lines and "zebracrossing42" not in "\n".join(lines)
     record = json.loads(lines[-1].split("functions.search: ", 1)[1])
     assert record["status"] == 200 and record["terms"] == 1 and record["method"] == "GET"
+
+
+def test_a_function_url_event_of_payload_2_is_answered_by_its_method(served):
+    from functions.search import make_handler
+
+    index = Path(served.process.args[served.process.args.index("--dir") + 1]) / INDEX_PATH
+    handler = make_handler(index, REPO / "site")
+    event = {
+        "version": "2.0",
+        "rawPath": "/api/search",
+        "rawQueryString": "q=jamtail",
+        "headers": {"accept": "text/html"},
+        "queryStringParameters": {"q": "jamtail"},
+        "requestContext": {"http": {"method": "POST", "path": "/api/search"}},
+    }
+    assert handler(event, None)["statusCode"] == 405
+    event["requestContext"]["http"]["method"] = "GET"
+    answer = handler(event, None)
+    assert answer["statusCode"] == 200 and answer["headers"]["Content-Type"].startswith("text/html")
+    assert "<title>Search results for “jamtail” \u2013 Corpus</title>" in answer["body"]
