@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,13 +69,17 @@ class Delta:
     :class:`ItemChange` per item whose hash changed, created or deleted,
     sorted by kind (settings, author, redirect, page) then id; an item
     re-sent unchanged is not listed. ``requests``: HTTP requests made.
+    ``cursor``: the cursor stored for the next sync. ``timings``: seconds spent
+    in ``fetch`` (HTTP), ``store`` (writing the cache) and ``read`` (building
+    ``Content`` from the cache).
     """
 
     full: bool = False
     reason: str = ""
     changes: list[ItemChange] = field(default_factory=list)
     requests: int = 0
-    cursor: str = ""  # the cursor stored for the next sync
+    cursor: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
 
     def of_kind(self, kind: str) -> list[ItemChange]:
         """The changes to items of ``kind``."""
@@ -117,6 +122,7 @@ def sync_content(client: CMSClient, cache_dir: Path, full: bool = False) -> tupl
         if full:
             cursor, reason = None, "a full sync was requested"
         delta = Delta(full=cursor is None, reason=reason or "")
+        started = time.perf_counter()
         try:
             envelopes = list(_fetch_all(client, cursor, delta))
         except CursorRejected as exc:
@@ -128,6 +134,7 @@ def sync_content(client: CMSClient, cache_dir: Path, full: bool = False) -> tupl
                 raise
             log.warning("the CMS has no sync endpoint (%s); reading it in full", exc)
             return gather(client), Delta(full=True, reason="the CMS has no sync endpoint")
+        delta.timings["fetch"] = time.perf_counter() - started
         content = cache.apply(envelopes, delta, client.api_url)
     finally:
         cache.close()
@@ -264,13 +271,16 @@ class ContentCache:
         Fills ``delta.changes`` and returns the cache's content after the change.
         """
         db = self.db
+        started = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
         try:
             before = self._index(envelopes if not delta.full else None)
             if delta.full:
                 db.execute("DELETE FROM items")
             touched = self._write(envelopes, delta.full, before)
+            stored = time.perf_counter()
             content, urls = self._content()
+            delta.timings["read"] = time.perf_counter() - stored
             delta.changes = self._changes(touched, before, urls)
             for change in delta.changes:
                 if change.kind == "page" and change.new_url is not None:
@@ -283,6 +293,7 @@ class ContentCache:
                 [("cursor", delta.cursor), ("api_url", api_url), ("schema", SCHEMA_VERSION)],
             )
             db.execute("COMMIT")
+            delta.timings["store"] = time.perf_counter() - started - delta.timings["read"]
         except BaseException:
             db.execute("ROLLBACK")
             raise

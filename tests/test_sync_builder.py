@@ -1,0 +1,236 @@
+"""The builder's content cache (jamtail/sync.py) against a real CMS over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+import requests
+from django.core import signing
+from requests.adapters import HTTPAdapter
+from wagtail.contrib.redirects.models import Redirect
+from wagtail.models import Page, PageViewRestriction
+
+from cms.content.models import SectionPage, SiteSettings, StandardPage
+from jamtail.client import CMSClient
+from jamtail.exceptions import CMSUnavailableError
+from jamtail.gather import gather
+from jamtail.sync import CACHE_NAME, ContentCache, sync_content
+from tests.factories import article, demo_site, publish
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def site(live_server):
+    return demo_site()
+
+
+@pytest.fixture
+def client(live_server) -> CMSClient:
+    return CMSClient(f"{live_server.url}/api/v2/")
+
+
+def cache_rows(cache_dir: Path) -> tuple[dict, list]:
+    """The cache's state table and items, read without jamtail's code."""
+    with sqlite3.connect(cache_dir / CACHE_NAME) as db:
+        state = dict(db.execute("SELECT key, value FROM state"))
+        items = db.execute(
+            "SELECT kind, id, hash, url, data FROM items ORDER BY kind, id"
+        ).fetchall()
+    return state, items
+
+
+def changes(delta) -> set[tuple[str, int, str]]:
+    return {(c.kind, c.id, c.change) for c in delta.changes}
+
+
+def test_the_first_sync_is_full_and_gives_the_same_content_as_gather(site, client, tmp_path):
+    content, delta = sync_content(client, tmp_path)
+    assert content == gather(client)
+    assert delta.full and delta.reason == "the content cache is empty"
+    assert delta.ids("page", "created") == {p["id"] for p in content.pages}
+    assert delta.ids("author", "created") == {a.pk for a in site["authors"]}
+    assert [p["url"] for p in content.pages][:3] == ["/", "/blog/", "/blog/hello-jamtail/"]
+
+
+def test_after_each_of_a_series_of_edits_the_cache_equals_a_fresh_gather(site, client, tmp_path):
+    sync_content(client, tmp_path)
+    blog, posts, about = site["blog"], site["posts"], site["about"]
+
+    def edit_title():
+        posts[0].title = "Hello again"
+        posts[0].save_revision().publish()
+        return {("page", posts[0].pk, "updated")}
+
+    def add_page():
+        new = article(blog, "Fourth post", dt.date(2026, 3, 4), tags=["new"])
+        return {("page", new.pk, "created")}
+
+    def unpublish():
+        posts[1].unpublish()
+        return {("page", posts[1].pk, "deleted")}
+
+    def rename_author():
+        ada = site["authors"][0]
+        ada.name = "Ada L."
+        ada.save()
+        return {("author", ada.pk, "updated"), ("page", posts[0].pk, "updated")}
+
+    def move_about():
+        company = publish(site["home"], SectionPage(title="Company", slug="company"))
+        Page.objects.get(pk=about.pk).move(company, pos="last-child")
+        # Wagtail adds a redirect from the old URL.
+        [redirect] = Redirect.objects.filter(redirect_page=about, automatically_created=True)
+        return {
+            ("page", company.pk, "created"),
+            ("page", about.pk, "updated"),
+            ("redirect", redirect.pk, "created"),
+        }
+
+    def in_blog() -> set[int]:
+        return {p["id"] for p in gather(client).pages if p["url"].startswith("/blog/")}
+
+    def make_blog_private():
+        public = in_blog()
+        PageViewRestriction.objects.create(page=blog, restriction_type="login")
+        return {("page", pk, "deleted") for pk in public}
+
+    def lift_privacy_and_change_settings():
+        PageViewRestriction.objects.filter(page=blog).delete()
+        settings = SiteSettings.for_site(site["home"].get_site())
+        settings.tagline = "Synced"
+        settings.save()
+        return {("page", pk, "created") for pk in in_blog()} | {("settings", 1, "updated")}
+
+    def delete_page():
+        Page.objects.get(pk=posts[2].pk).delete()
+        return {("page", posts[2].pk, "deleted")}
+
+    for step in (
+        edit_title,
+        add_page,
+        unpublish,
+        rename_author,
+        move_about,
+        make_blog_private,
+        lift_privacy_and_change_settings,
+        delete_page,
+    ):
+        expected = step()
+        content, delta = sync_content(client, tmp_path)
+        assert not delta.full, step.__name__
+        assert content == gather(client), step.__name__
+        assert changes(delta) == expected, step.__name__
+
+
+def test_a_moved_page_reports_its_old_and_new_url(site, client, tmp_path):
+    sync_content(client, tmp_path)
+    blog = site["blog"]
+    blog.slug = "news"
+    blog.save_revision().publish()
+    _, delta = sync_content(client, tmp_path)
+    urls = {c.id: (c.old_url, c.new_url) for c in delta.of_kind("page")}
+    assert urls[blog.pk] == ("/blog/", "/news/")
+    assert urls[site["posts"][0].pk] == ("/blog/hello-jamtail/", "/news/hello-jamtail/")
+
+
+def test_a_second_sync_without_changes_makes_one_request_and_changes_nothing(
+    site, client, tmp_path
+):
+    first, _ = sync_content(client, tmp_path)
+    items_before = cache_rows(tmp_path)[1]
+    again, delta = sync_content(client, tmp_path)
+    assert again == first
+    assert delta.requests == 1 and delta.empty and not delta.full
+    assert cache_rows(tmp_path)[1] == items_before
+
+
+def test_a_full_sync_of_unchanged_content_reports_no_change(site, client, tmp_path):
+    first, _ = sync_content(client, tmp_path)
+    content, delta = sync_content(client, tmp_path, full=True)
+    assert delta.full and delta.reason == "a full sync was requested"
+    assert delta.empty and content == first
+
+
+def test_a_forged_cursor_in_the_cache_leads_to_a_full_resync(site, client, tmp_path, caplog):
+    sync_content(client, tmp_path)
+    forged = signing.dumps({"mode": "delta", "since": 0, "epoch": "x"}, salt="not ours")
+    with sqlite3.connect(tmp_path / CACHE_NAME) as db:
+        db.execute("UPDATE state SET value = ? WHERE key = 'cursor'", (forged,))
+    site["about"].title = "About us"
+    site["about"].save_revision().publish()
+    with caplog.at_level(logging.WARNING, logger="jamtail.sync"):
+        content, delta = sync_content(client, tmp_path)
+    assert delta.full and "invalid_cursor" in delta.reason
+    assert "refused the stored sync cursor" in caplog.text
+    assert changes(delta) == {("page", site["about"].pk, "updated")}
+    assert content == gather(client)
+    assert not sync_content(client, tmp_path)[1].full
+
+
+def test_an_expired_cursor_leads_to_a_full_resync(site, client, tmp_path, settings):
+    sync_content(client, tmp_path)
+    settings.JAMTAIL_SYNC_CURSOR_MAX_AGE = -1
+    content, delta = sync_content(client, tmp_path)
+    assert delta.full and "cursor_expired" in delta.reason and delta.empty
+    assert content == gather(client)
+
+
+def test_a_cache_from_another_cms_or_a_corrupt_file_is_replaced(site, client, tmp_path):
+    sync_content(client, tmp_path)
+    with sqlite3.connect(tmp_path / CACHE_NAME) as db:
+        db.execute("UPDATE state SET value = 'http://elsewhere/api/v2/' WHERE key = 'api_url'")
+    _, delta = sync_content(client, tmp_path)
+    assert delta.full and "http://elsewhere/api/v2/" in delta.reason
+    (tmp_path / CACHE_NAME).write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{tmp_path / CACHE_NAME}{suffix}").unlink(missing_ok=True)
+    content, delta = sync_content(client, tmp_path)
+    assert delta.full and content == gather(client)
+
+
+class FailAfter(HTTPAdapter):
+    """A transport that loses the connection after ``allowed`` requests."""
+
+    def __init__(self, allowed: int):
+        super().__init__()
+        self.allowed = allowed
+
+    def send(self, request, **kwargs):
+        if self.allowed <= 0:
+            raise requests.ConnectionError("connection lost (test)")
+        self.allowed -= 1
+        return super().send(request, **kwargs)
+
+
+def test_a_sync_cut_off_midway_leaves_the_cache_as_it_was(site, client, tmp_path, settings):
+    sync_content(client, tmp_path)
+    before = cache_rows(tmp_path)
+    for n in range(5):
+        publish(site["home"], StandardPage(title=f"Extra {n}", slug=f"extra-{n}"))
+    settings.JAMTAIL_SYNC_PAGE_SIZE = 2  # the delta now takes several requests
+    broken = CMSClient(client.api_url)
+    broken.session.mount("http://", FailAfter(allowed=2))
+    with pytest.raises(CMSUnavailableError):
+        sync_content(broken, tmp_path)
+    assert cache_rows(tmp_path) == before
+    content, delta = sync_content(client, tmp_path)
+    assert len(delta.ids("page", "created")) == 5 and delta.requests >= 3
+    assert content == gather(client)
+
+
+def test_an_error_while_applying_rolls_the_whole_sync_back(site, client, tmp_path):
+    sync_content(client, tmp_path)
+    before = cache_rows(tmp_path)
+    cache = ContentCache.open(tmp_path / CACHE_NAME)
+    from jamtail.sync import Delta
+
+    good = {"kind": "page", "id": 999, "deleted": False, "order": "0001", "data": {"id": 999}}
+    with pytest.raises(KeyError):
+        cache.apply([good, {"kind": "page", "id": 1000}], Delta(cursor="new"), client.api_url)
+    cache.close()
+    assert cache_rows(tmp_path) == before
