@@ -126,7 +126,8 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     store = GraphStore(config.cache_dir / "graph.sqlite3")
     previous, old_manifest, why_full = _previous(config, store)
     inputs = clock(
-        "fingerprint", lambda: Inputs.of(site_plan, templates_dir, (n for n, _ in assets))
+        "fingerprint",
+        lambda: Inputs.of(site_plan, templates_dir, (n for n, _ in assets), previous),
     )
     decision = plan_rebuild(site_plan.outputs, inputs, previous, why_full)
 

@@ -35,6 +35,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,10 +88,20 @@ def template_hashes(templates_dir: Path) -> dict[str, str]:
     }
 
 
-def page_record(page: Mapping[str, Any]) -> PageRecord:
-    """Hash a planned page dict field by field; the page hash covers every field."""
+def page_hash(page: Mapping[str, Any]) -> str:
+    """Hash of a planned page dict and everything in it (authors, tags, images...).
+
+    Pickle is a faithful serialisation (different content never gives the
+    same bytes) and much faster than JSON; it is not canonical (dict order),
+    which could only cost a spurious rebuild, never a missed one.
+    """
+    return hashlib.blake2b(pickle.dumps(page, protocol=5), digest_size=12).hexdigest()
+
+
+def page_record(page: Mapping[str, Any], digest: str | None = None) -> PageRecord:
+    """A page's hash, title and per-field hashes (what ``--explain`` names as changed)."""
     fields = {name: _h(_dump(value)) for name, value in page.items()}
-    return PageRecord(_h(_dump(fields)), str(page.get("title", "")), fields)
+    return PageRecord(digest or page_hash(page), str(page.get("title", "")), fields)
 
 
 def environment_fingerprint() -> str:
@@ -113,12 +124,28 @@ class Inputs:
     _page_of: dict[int, int] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, site_plan: SitePlan, templates_dir: Path, asset_names: Iterable[str]) -> Inputs:
-        """Fingerprint a plan, the templates in ``templates_dir`` and the asset names."""
+    def of(
+        cls,
+        site_plan: SitePlan,
+        templates_dir: Path,
+        asset_names: Iterable[str],
+        previous: BuildGraph | None = None,
+    ) -> Inputs:
+        """Fingerprint a plan, the templates in ``templates_dir`` and the asset names.
+
+        Field hashes are computed only for pages that are new or changed since
+        ``previous`` (unchanged pages keep their stored record).
+        """
         pages: dict[int, PageRecord] = {}
         page_of: dict[int, int] = {}
+        known = previous.pages if previous is not None else {}
         for page in site_plan.pages:
-            pages[page["id"]] = page_record(page)
+            digest = page_hash(page)
+            before = known.get(page["id"])
+            if before is not None and before.hash == digest:
+                pages[page["id"]] = before
+            else:
+                pages[page["id"]] = page_record(page, digest)
             page_of[id(page)] = page["id"]
         site = _h(_dump(site_plan.site))
         content = _h(

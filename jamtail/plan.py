@@ -79,9 +79,10 @@ def plan(content: Content) -> SitePlan:
 
     site = _site(content.settings, children["/"])
     feeds = _feeds(site, pages, children)
+    neighbours = _neighbours(children)
     outputs: list[Output] = []
     for page in pages:
-        outputs.extend(_page_outputs(page, children, by_url, pages))
+        outputs.extend(_page_outputs(page, children, by_url, pages, neighbours))
     outputs.extend(_taxonomy_outputs("tag", tags, pages, lambda p: p.get("tags", [])))
     outputs.extend(_taxonomy_outputs("author", authors, pages, lambda p: p.get("authors", [])))
     outputs.append(
@@ -206,7 +207,23 @@ def paginate(url: str, count: int, per_page: int) -> list[dict[str, Any]]:
     ]
 
 
-def _page_outputs(page, children, by_url, pages) -> list[Output]:
+def _neighbours(children) -> dict[int, tuple[Any, Any]]:
+    """Article id -> (next, previous): its newer and older sibling, newest first.
+
+    Sorted once per section, not once per article, so planning stays linear
+    in the number of articles of a section.
+    """
+    result: dict[int, tuple[Any, Any]] = {}
+    for kids in children.values():
+        siblings = newest_first(k for k in kids if k["type"] == ARTICLE)
+        for i, page in enumerate(siblings):
+            newer = siblings[i - 1] if i > 0 else None
+            older = siblings[i + 1] if i + 1 < len(siblings) else None
+            result[page["id"]] = (newer, older)
+    return result
+
+
+def _page_outputs(page, children, by_url, pages, neighbours) -> list[Output]:
     template = template_name(page["type"])
     source = f"page {page['id']} {page['title']!r} ({page['url']})"
     kids = children[page["url"]]
@@ -230,10 +247,7 @@ def _page_outputs(page, children, by_url, pages) -> list[Output]:
             result.append(Output(output_path(p["url"]), template, ctx, source))
         return result
     if page["type"] == ARTICLE:
-        siblings = newest_first(k for k in children[page["parent_url"]] if k["type"] == ARTICLE)
-        index = next(i for i, s in enumerate(siblings) if s["id"] == page["id"])
-        context["next"] = siblings[index - 1] if index > 0 else None
-        context["previous"] = siblings[index + 1] if index + 1 < len(siblings) else None
+        context["next"], context["previous"] = neighbours.get(page["id"], (None, None))
         context["section"] = by_url.get(page["parent_url"])
     elif page["url"] == "/":
         context["recent"] = newest_first(p for p in pages if p["type"] == ARTICLE)[:RECENT_ON_HOME]
