@@ -18,6 +18,8 @@ and the content of ``script``/``style`` is removed with the tag.
 
 from __future__ import annotations
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -39,6 +41,7 @@ _MARKDOWN_RULES = [
     "link",
 ]
 
+_DEAD_LINK = re.compile(f'<a rel="{LINK_REL}">(.*?)</a>', re.DOTALL)
 _markdown = MarkdownIt("zero", {"html": False, "breaks": True}).enable(_MARKDOWN_RULES)
 
 
@@ -52,8 +55,12 @@ def _absolute_links_only(tag: str, attribute: str, value: str) -> str | None:
 
 
 def clean_html(html: str) -> str:
-    """``html`` reduced to the allow-list in the module docstring (idempotent)."""
-    return nh3.clean(
+    """``html`` reduced to the allow-list in the module docstring (idempotent).
+
+    A link whose address was dropped is unwrapped to its text: an ``a`` with a
+    ``rel`` but no ``href`` is not valid HTML, and it links nowhere anyway.
+    """
+    cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         clean_content_tags={"script", "style"},
@@ -63,6 +70,8 @@ def clean_html(html: str) -> str:
         link_rel=LINK_REL,
         strip_comments=True,
     ).strip()
+    # nh3's output is normalised and anchors cannot nest, so the first </a> closes it.
+    return _DEAD_LINK.sub(r"\1", cleaned)
 
 
 def render_comment(markdown: str) -> str:

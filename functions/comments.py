@@ -79,6 +79,8 @@ RETRY_AFTER_SECONDS = 30
 HONEYPOT = "website"
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The form-post pages have no script, style or frame of their own: forbid them all.
+HTML_CSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 PENDING_MESSAGE = "Thank you! Your comment is awaiting moderation."
 CONFIRM_MESSAGE = "Please check your comment, then post it (it is not saved yet)."
 
@@ -440,9 +442,14 @@ def make_handler(config: Config) -> Handler:
         else:
             answer = error(405, "method_not_allowed", "use GET or POST")
             answer.headers["Allow"] = "GET, HEAD, POST"
-        headers = {"Cache-Control": "no-store", **answer.headers}
+        headers = {
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            **answer.headers,
+        }
         if answer.html is not None:
             headers["Content-Type"] = "text/html; charset=utf-8"
+            headers["Content-Security-Policy"] = HTML_CSP
             body = answer.html
         else:
             headers["Content-Type"] = "application/json"

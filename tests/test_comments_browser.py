@@ -96,6 +96,12 @@ def test_a_comment_posted_on_the_site_and_approved_in_wagtail_appears_on_the_reb
     assert shown.locator(".comment-author").inner_text() == "Reader Rita"
     assert shown.locator(".comment-body strong").inner_text() == "useful"
 
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
     no_js = browser.new_context(java_script_enabled=False)
     try:
         static = no_js.new_page()

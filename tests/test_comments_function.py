@@ -243,6 +243,7 @@ def test_a_form_post_without_javascript_is_confirmed_then_stored(cms, function, 
     first = requests.post(function, data=fields, headers=reader, timeout=10)
     assert first.status_code == 200
     assert first.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'none'" in first.headers["Content-Security-Policy"]
     assert "Check your comment" in first.text
     assert "<em>without</em>" in first.text  # the preview
     assert "No Script &lt;Nell&gt;" in first.text

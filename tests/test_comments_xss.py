@@ -9,6 +9,8 @@ attribute a vector carries survives, and the comments themselves are there
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -28,6 +30,7 @@ from tests.comments_helpers import (
 )
 
 pytestmark = pytest.mark.slow
+VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 VECTORS = [
     "<script>alert('x')</script>",
@@ -137,7 +140,9 @@ def built(tmp_path_factory):
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-3000:]
         page = Page()
-        page.feed((out / "blog" / "hello-jamtail" / "index.html").read_text())
+        html_file = out / "blog" / "hello-jamtail" / "index.html"
+        page.feed(html_file.read_text())
+        page.file = html_file
         yield page, ids
     finally:
         server.shutdown()
@@ -192,3 +197,17 @@ def test_nothing_anywhere_in_the_page_runs_script_from_a_comment(built):
         if tag == "form":  # the site's own forms post to its functions
             assert attrs.get("action", "").startswith("/api/"), attrs
         assert tag not in BAD_TAGS - {"script", "img", "form"}, (tag, attrs)
+
+
+def test_the_article_with_every_vector_is_still_valid_html5(built):
+    if not (shutil.which("java") and VNU.exists()):
+        pytest.skip("the Nu HTML checker needs java and node_modules/vnu-jar (make test)")
+    page, _ = built
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", str(page.file)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert [f"{m.get('lastLine')}: {m['message']}" for m in messages] == []

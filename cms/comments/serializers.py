@@ -24,7 +24,7 @@ def public_comment(comment: Comment) -> dict[str, Any]:
         "id": comment.pk,
         "parent": comment.parent_id,
         "author_name": comment.author_name,
-        "created_at": comment.created_at.isoformat(),
+        "created_at": comment.created_at.isoformat(timespec="seconds"),
         "body_html": clean_html(comment.body_html),
         "replies": [],
     }
