@@ -4,6 +4,6 @@ Handlers take and return the AWS Lambda proxy format (which Netlify Functions
 also use): ``event`` has ``httpMethod``, ``path``, ``headers``,
 ``queryStringParameters``, ``body`` and ``isBase64Encoded``; the result is
 ``{"statusCode": int, "headers": dict, "body": str}``. The CDN rewrites
-``/api/*`` and ``/preview`` to them. (Search, comments and preview arrive with
-their issues; this package holds no handler yet.)
+``/api/*`` and ``/preview`` to them: ``search``, ``comments`` and ``preview``
+(``adapter`` runs any of them under WSGI or ``jamtail serve``).
 """

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -193,6 +194,18 @@ def test_the_cms_rate_limit_reaches_the_reader_as_429_with_retry_after(
     other = {"X-Forwarded-For": "192.0.2.250"}
     assert requests.post(function, json=comment(article), headers=other).status_code == 202
     assert len(stored_comments(cms)) == before + 1
+
+
+def test_simultaneous_posts_from_one_reader_cannot_slip_past_the_limit(cms, function, article):
+    headers = {"X-Forwarded-For": "192.0.2.77"}
+
+    def post(n: int) -> int:
+        body = comment(article, body=f"simultaneous {n}")
+        return requests.post(function, json=body, headers=headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(post, range(8)))
+    assert statuses == [202] * 3 + [429] * 5
 
 
 def test_a_forged_forwarded_for_entry_does_not_escape_the_limit(cms, function, article, reader):

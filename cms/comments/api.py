@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -97,6 +97,18 @@ def retry_after(hashed: str) -> int | None:
     return max(1, math.ceil((times[-1] + window - now).total_seconds()))
 
 
+def serialise_per_client(hashed: str) -> None:
+    """Make one client's posts count and insert one at a time, inside the transaction.
+
+    SQLite already does (``transaction_mode=IMMEDIATE`` takes the write lock at
+    BEGIN); PostgreSQL takes a transaction-level advisory lock on the hash, so
+    simultaneous posts cannot all see room under the limit.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(hashed[:15], 16)])
+
+
 class CommentsView(APIView):
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
@@ -124,6 +136,7 @@ class CommentsView(APIView):
         data = form.validated_data
         hashed = client_hash(data["client_address"])
         with transaction.atomic():
+            serialise_per_client(hashed)
             wait = retry_after(hashed)
             if wait is not None:
                 return Response(
