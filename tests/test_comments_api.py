@@ -328,3 +328,19 @@ def test_a_user_without_the_permission_cannot_bulk_approve(client, site):
     url = reverse("wagtail_bulk_action", args=["comments", "comment", "approve"])
     client.post(f"{url}?id={comment.pk}")
     assert Comment.objects.get(pk=comment.pk).status == "pending"
+
+
+def test_a_moderator_approves_one_comment_from_its_edit_form(moderator, site):
+    post = site["posts"][0]
+    comment = Comment.objects.create(page=post, author_name="Edna", body_markdown="*hi*")
+    BuildRequest.objects.all().delete()
+    url = reverse("wagtailsnippets_comments_comment:edit", args=[comment.pk])
+    form = moderator.get(url)
+    assert form.status_code == 200
+    assert "Edna" in form.content.decode()
+    done = moderator.post(url, {"status": "approved", "author_name": "Changed"})
+    assert done.status_code == 302, done.content.decode()[-2000:]
+    comment.refresh_from_db()
+    assert comment.status == "approved"
+    assert comment.author_name == "Edna", "what the reader wrote is read-only"
+    assert events() == [("comment_approve", [post.pk])]

@@ -12,6 +12,8 @@ import itertools
 import json
 import logging
 import re
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +22,7 @@ import requests
 
 from functions import comments
 from functions.adapter import make_event
+from tests.cms_process import REPO, free_port
 from tests.comments_helpers import (
     FORM_SECRET,
     approve_all,
@@ -30,6 +33,7 @@ from tests.comments_helpers import (
     serve_function,
     stored_comments,
 )
+from tests.publishing_stack import wait_for
 
 pytestmark = pytest.mark.slow
 _readers = itertools.count(1)
@@ -326,3 +330,47 @@ def test_with_the_cms_down_post_is_503_and_the_retry_is_stored_once(cms, functio
     assert again.status_code == 202
     stored = [c for c in stored_comments(cms) if "marker-503" in c["body_markdown"]]
     assert [c["id"] for c in stored] == [again.json()["id"]]
+
+
+def test_the_wsgi_adapter_gives_the_function_the_connection_address():
+    import io
+
+    from functions.adapter import event_from_environ
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/comments", "REMOTE_ADDR": "192.0.2.5"}
+    event = event_from_environ({**environ, "wsgi.input": io.BytesIO(b"")})
+    assert comments.client_address(event, trusted_proxies=0) == "192.0.2.5"
+
+
+def test_jamtail_serve_mounts_the_function_and_passes_the_readers_address(cms, article, tmp_path):
+    port = free_port()
+    (tmp_path / "index.html").write_text("<!doctype html><title>x</title>")
+    env = {**cms.env, "JAMTAIL_COMMENTS_MIN_SECONDS": "1", "JAMTAIL_API_URL": cms.api_url}
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "jamtail.cli", "serve", "--dir", str(tmp_path), "--port", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/comments"
+    try:
+        token = wait_for(lambda: _token(url), 30, "jamtail serve")
+        time.sleep(1.1)
+        body = comment(article, form_token=token, body="through jamtail serve, serve-marker")
+        answer = requests.post(url, json=body, timeout=10)
+        assert answer.status_code == 202, answer.text
+    finally:
+        serve.terminate()
+        serve.wait(timeout=10)
+    expected = cms.manage(
+        "shell",
+        "-c",
+        "from cms.comments.models import client_hash; print(client_hash('127.0.0.1'))",
+    ).stdout.split()[-1]
+    [stored] = [c for c in stored_comments(cms) if "serve-marker" in c["body_markdown"]]
+    assert stored["client_hash"] == expected
+
+
+def _token(url: str) -> str | None:
+    try:
+        return requests.get(url + "/token", timeout=2).json()["token"]
+    except requests.RequestException:
+        return None
