@@ -126,6 +126,7 @@ class Answer:
     payload: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     html: str | None = None  # set for form posts
+    detail: str = ""  # for the log line only: why the CMS could not be used
 
     @property
     def code(self) -> str:
@@ -263,27 +264,27 @@ def forward(config: Config, comment: dict[str, Any], address: str) -> Answer:
             timeout=config.timeout,
         )
     except requests.RequestException as exc:
-        log.warning("comments: the CMS is unreachable: %s", exc.__class__.__name__)
-        return unavailable()
+        return unavailable(f"the CMS is unreachable: {exc.__class__.__name__}")
     if response.status_code == 201:
         stored = response.json()
         return Answer(
             202, {"status": "pending", "id": stored.get("id"), "message": PENDING_MESSAGE}
         )
     if response.status_code >= 500:
-        return unavailable()
+        return unavailable(f"the CMS answered {response.status_code}")
     message = _cms_message(response)
     if response.status_code == 429:
         retry = response.headers.get("Retry-After", str(RETRY_AFTER_SECONDS))
         return Answer(429, {"code": "rate_limited", "message": message}, {"Retry-After": retry})
     if response.status_code in (401, 403):
-        log.error("comments: the CMS refused the service token (JAMTAIL_COMMENTS_TOKEN)")
-        return error(502, "misconfigured", "comments cannot be stored right now")
+        answer = error(502, "misconfigured", "comments cannot be stored right now")
+        answer.detail = "the CMS refused the service token (JAMTAIL_COMMENTS_TOKEN)"
+        return answer
     fields = _cms_fields(response)
     return error(400, "invalid", message, fields=fields)
 
 
-def unavailable() -> Answer:
+def unavailable(detail: str) -> Answer:
     return Answer(
         503,
         {
@@ -292,6 +293,7 @@ def unavailable() -> Answer:
             f"please try again in {RETRY_AFTER_SECONDS} seconds.",
         },
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        detail=detail,
     )
 
 
@@ -317,10 +319,10 @@ def list_comments(config: Config, query: dict[str, str]) -> Answer:
         return error(400, "invalid", "give ?page=<page id>", fields={"page": "must be a page id"})
     try:
         response = requests.get(config.comments_url, params={"page": page}, timeout=config.timeout)
-    except requests.RequestException:
-        return unavailable()
+    except requests.RequestException as exc:
+        return unavailable(f"the CMS is unreachable: {exc.__class__.__name__}")
     if response.status_code >= 500:
-        return unavailable()
+        return unavailable(f"the CMS answered {response.status_code}")
     if response.status_code == 404:
         return error(404, "not_found", f"no live page {page} takes comments")
     if response.status_code != 200:
@@ -363,8 +365,9 @@ def _post(config: Config, event: dict[str, Any], data: dict[str, Any], is_form: 
     if not comment["body_html"]:
         return error(400, "invalid", "the comment is empty", fields={"body": "nothing to show"})
     if not config.service_token:
-        log.error("comments: JAMTAIL_COMMENTS_TOKEN is not set")
-        return error(502, "misconfigured", "comments cannot be stored right now")
+        answer = error(502, "misconfigured", "comments cannot be stored right now")
+        answer.detail = "JAMTAIL_COMMENTS_TOKEN is not set"
+        return answer
     return forward(config, comment, client_address(event, config.trusted_proxies))
 
 
@@ -454,20 +457,18 @@ def make_handler(config: Config) -> Handler:
         else:
             headers["Content-Type"] = "application/json"
             body = json.dumps(answer.payload)
-        log.info(
-            "%s",
-            json.dumps(
-                {
-                    "function": "comments",
-                    "method": method,
-                    "path": event.get("path"),
-                    "status": answer.status,
-                    "code": answer.code,
-                    "page": query.get("page"),
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                }
-            ),
-        )
+        line = {
+            "function": "comments",
+            "method": method,
+            "path": event.get("path"),
+            "status": answer.status,
+            "code": answer.code,
+            "page": query.get("page"),
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        if answer.detail:
+            line["detail"] = answer.detail
+        log.log(logging.WARNING if answer.status >= 500 else logging.INFO, "%s", json.dumps(line))
         return {
             "statusCode": answer.status,
             "headers": headers,

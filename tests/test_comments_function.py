@@ -312,7 +312,8 @@ def test_each_request_logs_one_json_line_without_email_body_or_address(
     assert reader["X-Forwarded-For"] not in text
 
 
-def test_with_the_cms_down_post_is_503_and_the_retry_is_stored_once(cms, function, article):
+def test_with_the_cms_down_post_is_503_and_the_retry_is_stored_once(cms, function, article, caplog):
+    caplog.set_level(logging.INFO, logger="functions.comments")
     reader = {"X-Forwarded-For": "192.0.2.99"}
     body = comment(article, body="Posted while the CMS was down, marker-503.")
     cms.stop()
@@ -321,6 +322,10 @@ def test_with_the_cms_down_post_is_503_and_the_retry_is_stored_once(cms, functio
         assert down.status_code == 503
         assert down.headers["Retry-After"] == "30"
         assert down.json()["code"] == "cms_unavailable"
+        logged = [
+            json.loads(r.getMessage()) for r in caplog.records if r.name == "functions.comments"
+        ]
+        assert logged[-1]["status"] == 503 and "ConnectionError" in logged[-1]["detail"]
         assert "not stored" in down.json()["message"]
         listing = requests.get(function, params={"page": article}, timeout=10)
         assert listing.status_code == 503
