@@ -44,7 +44,8 @@ Configuration (environment, read per request):
 - ``JAMTAIL_COMMENTS_TIMEOUT``: seconds to wait for the CMS (default 5).
 
 One structured log line per request (logger ``functions.comments``, JSON:
-method, path, status, code, page, ms); never the email, the body or the address.
+method, path, status, code, page, ms, and ``detail`` saying why the CMS could
+not be used; WARNING level for a 5xx); never the email, the body or the address.
 """
 
 from __future__ import annotations
