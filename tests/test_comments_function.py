@@ -226,6 +226,7 @@ def test_get_returns_only_approved_comments_without_private_fields(cms, function
     approve_all(cms)
     answer = requests.get(function, params={"page": article}, timeout=10)
     assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "public, max-age=60"
     listed = answer.json()["comments"]
     assert listed and all(set(c) == {"id", "parent", "author_name", "created_at", "body_html",
                                      "replies"} for c in listed)  # fmt: skip
