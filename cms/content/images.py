@@ -73,6 +73,16 @@ def image_representation(image: Any) -> dict[str, Any] | None:
     }
 
 
+def prepare_renditions(image: Any) -> int:
+    """Create ``image``'s API renditions now; return how many it has.
+
+    Resizing is the slowest part of serving an image through the API (an
+    animated GIF can take seconds), so batch jobs such as the Markdown
+    importer pay for it up front instead of the first build's API requests.
+    """
+    return len(image.get_renditions(*rendition_specs(image)))
+
+
 class ImageRenditionsField(serializers.Field):
     """DRF field for an image foreign key, serialised by :func:`image_representation`."""
 

@@ -21,6 +21,8 @@ from django.core.files.images import ImageFile
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
+from cms.content.images import prepare_renditions
+
 from .markdown import ImageTarget
 from .slugs import title_from_name
 
@@ -65,6 +67,7 @@ class LibraryFiles:
             if hasattr(image, "description"):
                 image.description = alt[:255]
             image.save()
+            prepare_renditions(image)
             logger.info("added image %s as #%s", path, image.pk)
             target = ImageTarget(image.pk, image.file.url)
             self.created_images += 1
