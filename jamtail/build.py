@@ -141,7 +141,9 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
         clock("render", lambda: _render(*render, config.jobs, progress))
         generators = clock(
             "outputs",
-            lambda: _write_outputs(site_plan, inputs, previous, old_manifest, why_full, writer),
+            lambda: _write_outputs(
+                site_plan, inputs, previous, old_manifest, why_full, writer, clock
+            ),
         )
         for path, data in assets:
             writer.write(path, data, "static assets")
@@ -243,9 +245,12 @@ def _prime(highlights: HighlightCache, outputs) -> None:
 
 
 def _write_outputs(
-    site_plan, inputs: Inputs, previous, manifest, why_full: str, writer: Writer
+    site_plan, inputs: Inputs, previous, manifest, why_full: str, writer: Writer, clock
 ) -> dict[str, tuple[str, list[str], str]]:
-    """Run or reuse each generator; ``{name: (key, paths, reason or "" if reused)}``."""
+    """Run or reuse each generator; ``{name: (key, paths, reason or "" if reused)}``.
+
+    Generators that run are timed as ``outputs.<name>`` in the build's timings.
+    """
     done = {}
     for name, produce in OUTPUTS:
         key = inputs.generator_key(name)
@@ -254,7 +259,8 @@ def _write_outputs(
             done[name] = (key, old[1], "")
             continue
         paths = []
-        for path, data in produce(site_plan):
+        produced = clock(f"outputs.{name}", lambda produce=produce: produce(site_plan))
+        for path, data in produced:
             writer.write(path, data, name)
             paths.append(writer.key(path))
         reason = why_full or (content_changes(inputs, previous) if old else "new output")

@@ -46,6 +46,13 @@ from .plan import Output, SitePlan
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LIBRARIES = ("jinja2", "markupsafe", "pygments", "feedgen")
+# The builder code whose changes alter output bytes without changing any data
+# that is hashed anyway (pages, contexts, templates, asset names): how HTML is
+# rendered (filters, globals, highlighting, asset fingerprints) and how the
+# non-HTML outputs are produced. Gathering, planning and localising produce
+# the data that is hashed, so their code need not be.
+RENDER_CODE = ("render.py", "highlight.py", "assets.py")
+GENERATOR_CODE = ("outputs", "search")
 MAX_REASONS = 4
 
 
@@ -63,12 +70,15 @@ def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
 
 
-def builder_fingerprint() -> str:
-    """Hash of the builder's Python source and the rendering libraries' versions."""
+def builder_fingerprint(parts: Iterable[str] = RENDER_CODE) -> str:
+    """Hash of the builder's source files or packages ``parts`` and the libraries' versions."""
     digest = hashlib.blake2b(digest_size=12)
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
+    for part in parts:
+        target = PACKAGE_DIR / part
+        paths = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+        for path in paths:
+            digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
     for name in LIBRARIES:
         try:
             digest.update(f"{name}={importlib.metadata.version(name)}".encode())
@@ -160,6 +170,7 @@ class Inputs:
         return cls(
             globals={
                 "builder": builder_fingerprint(),
+                "generators": builder_fingerprint((*RENDER_CODE, *GENERATOR_CODE)),
                 "site": site,
                 "assets": _h(_dump(sorted(asset_names))),
                 "environment": environment_fingerprint(),
@@ -224,7 +235,7 @@ class Inputs:
     def generator_key(self, name: str) -> str:
         """The key of a non-HTML generator: it reads the whole plan and the environment."""
         g = self.globals
-        return _h("\x1f".join([name, g["builder"], g["content"], g["environment"]]))
+        return _h("\x1f".join([name, g["generators"], g["content"], g["environment"]]))
 
 
 @dataclass
@@ -325,7 +336,7 @@ def _changed_fields(was: PageRecord | None, now: PageRecord) -> str:
 def content_changes(inputs: Inputs, previous: BuildGraph) -> str:
     """A one-line summary of what changed in the content since ``previous`` (for generators)."""
     reasons = []
-    if previous.globals.get("builder") != inputs.globals["builder"]:
+    if previous.globals.get("generators") != inputs.globals["generators"]:
         reasons.append("the builder or its libraries changed")
     if previous.globals.get("environment") != inputs.globals["environment"]:
         reasons.append("JAMTAIL_* environment changed")
