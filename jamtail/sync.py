@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 KINDS = ("settings", "author", "redirect", "page")
 CACHE_NAME = "content.sqlite3"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SETTINGS_ID = 1
 
 
@@ -43,8 +43,8 @@ class ItemChange:
     ``kind``: ``"page"``, ``"author"``, ``"redirect"`` or ``"settings"`` (id 1).
     ``id``: the CMS id (page id, author id...). ``change``: ``"created"``,
     ``"updated"`` or ``"deleted"``. ``old_hash``/``new_hash``: SHA-256 (hex) of
-    the item's API representation before/after (``None`` when it did not
-    exist). ``old_url``/``new_url``: for pages, the site-relative URL as in
+    the item's API representation and tree position before/after (``None``
+    when it did not exist; see :func:`item_json`). ``old_url``/``new_url``: for pages, the site-relative URL as in
     ``Content.pages[i]["url"]`` (``"/blog/hello/"``) before/after; ``None``
     for other kinds and for a missing side.
     """
@@ -198,15 +198,15 @@ def _get_sync_page(client: CMSClient, cursor: str | None) -> dict[str, Any]:
     return body
 
 
-def item_hash(envelope: dict[str, Any]) -> str:
-    """SHA-256 (hex) of an item's data and tree position, independent of key order."""
-    text = json.dumps(
-        [envelope.get("order", ""), envelope["data"]],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+def item_json(envelope: dict[str, Any]) -> tuple[str, str]:
+    """An item's data as compact JSON, and the SHA-256 (hex) of its tree position and that JSON.
+
+    The CMS serialises an item's fields in a fixed order, so equal content
+    gives equal JSON.
+    """
+    data = json.dumps(envelope["data"], separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(f"{envelope.get('order', '')}\n{data}".encode()).hexdigest()
+    return data, digest
 
 
 class ContentCache:
@@ -323,11 +323,10 @@ class ContentCache:
                 self.db.execute("DELETE FROM items WHERE kind = ? AND id = ?", key)
                 touched[key] = None
                 continue
-            digest = item_hash(envelope)
+            data, digest = item_json(envelope)
             touched[key] = digest
             if not full and before.get(key, (None,))[0] == digest:
                 continue
-            data = json.dumps(envelope["data"], separators=(",", ":"), ensure_ascii=False)
             self.db.execute(
                 "INSERT OR REPLACE INTO items (kind, id, sort_key, hash, url, data) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
