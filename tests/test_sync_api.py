@@ -227,6 +227,51 @@ def test_changing_or_deleting_an_image_re_sends_the_pages_that_show_it(api, site
     assert state(items)[("page", site["posts"][0].pk)]["data"]["hero_image"] is None
 
 
+def test_replacing_a_document_re_sends_the_pages_linking_to_it(api, site):
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
+    document = get_document_model().objects.create(
+        title="Report", file=ContentFile(b"first", name="report.txt")
+    )
+    link = f'<p><a linktype="document" id="{document.pk}">report</a></p>'
+    page = publish(site["home"], StandardPage(title="Reports", body=[("paragraph", link)]))
+    _, cursor, _ = full_sync(api)
+    document.file = ContentFile(b"second", name="report-2024.txt")
+    document.save()
+    items, _ = delta(api, cursor)
+    [paragraph] = state(items)[("page", page.pk)]["data"]["body"]
+    assert "report-2024" in paragraph["value"]
+
+
+def test_renaming_a_tag_re_sends_the_articles_carrying_it(api, site):
+    from taggit.models import Tag
+
+    _, cursor, _ = full_sync(api)
+    python = Tag.objects.get(slug="python")
+    python.name = "Python 3"
+    python.save()
+    items, _ = delta(api, cursor)
+    [hello] = [i for i in items if i["id"] == site["posts"][0].pk]
+    assert {"name": "Python 3", "slug": "python"} in hello["data"]["tags"]
+    assert keys(items) == [("page", site["posts"][0].pk)]
+
+
+def test_changing_the_site_host_re_sends_the_settings_and_every_page(api, site):
+    from wagtail.models import Site
+
+    _, cursor, _ = full_sync(api)
+    wagtail_site = Site.objects.get(is_default_site=True)
+    wagtail_site.hostname = "www.example.org"
+    wagtail_site.save()
+    items, _ = delta(api, cursor)
+    final = state(items)
+    assert ("settings", 1) in final
+    pages = [item for (kind, _), item in final.items() if kind == "page" and item]
+    assert len(pages) == 6
+    assert all("//www.example.org" in p["data"]["meta"]["html_url"] for p in pages)
+
+
 def test_a_change_recorded_through_the_publishing_outbox_reaches_the_sync(api, site):
     _, cursor, _ = full_sync(api)
     record_change("comment_approve", [site["posts"][2]])
