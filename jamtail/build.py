@@ -259,7 +259,20 @@ def _write_outputs(
             done[name] = (key, old[1], "")
             continue
         paths = []
-        produced = clock(f"outputs.{name}", lambda produce=produce: produce(site_plan))
+        update = getattr(produce, "update", None)
+        if (
+            old
+            and update
+            and previous is not None
+            and _same_code(previous, inputs)
+            and _link_ready(old[1], manifest, writer)
+        ):
+            changed, removed = _page_changes(site_plan, inputs, previous)
+            files = {p: (writer.out_dir / p).read_bytes() for p in old[1]}
+            args: tuple = (files, site_plan, changed, removed)
+            produced = clock(f"outputs.{name}", lambda: update(*args))  # noqa: B023
+        else:
+            produced = clock(f"outputs.{name}", lambda: produce(site_plan))  # noqa: B023
         for path, data in produced:
             writer.write(path, data, name)
             paths.append(writer.key(path))
@@ -268,13 +281,43 @@ def _write_outputs(
     return done
 
 
+def _same_code(previous: BuildGraph, inputs: Inputs) -> bool:
+    """Whether generators and their environment are as last time (so updating is sound)."""
+    return all(previous.globals.get(k) == inputs.globals[k] for k in ("generators", "environment"))
+
+
+def _link_ready(paths: list[str], manifest: Manifest | None, writer: Writer) -> bool:
+    """Whether every file a generator wrote last time is in the live site, as built."""
+    return manifest is not None and all(
+        p in manifest.files and os.path.isfile(writer.out_dir / p) for p in paths
+    )
+
+
 def _link_all(paths: list[str], manifest: Manifest | None, writer: Writer, owner: str) -> bool:
     """Link every file a generator wrote last time, if all are still there."""
-    if manifest is None or not all(
-        p in manifest.files and os.path.isfile(writer.out_dir / p) for p in paths
-    ):
+    if manifest is None or not _link_ready(paths, manifest, writer):
         return False
     return all(writer.link(p, writer.out_dir / p, manifest.files[p], owner) for p in paths)
+
+
+def _page_changes(site_plan, inputs: Inputs, previous: BuildGraph):
+    """Pages new or changed since ``previous``, and URLs that no page has any more.
+
+    For generators with an ``update`` (an incremental form, e.g. the search
+    index). When a section or the home page changed, everything below it may
+    show it (section titles), so every page counts as changed.
+    """
+    changed = [
+        page
+        for page in site_plan.pages
+        if (before := previous.pages.get(page["id"])) is None
+        or before.hash != inputs.pages[page["id"]].hash
+    ]
+    if any(page["type"] != planner.ARTICLE for page in changed):
+        changed = list(site_plan.pages)
+    urls = {page["url"] for page in site_plan.pages}
+    removed = sorted({r.url for r in previous.pages.values() if r.url and r.url not in urls})
+    return changed, removed
 
 
 def _media_in_spare(

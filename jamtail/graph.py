@@ -20,7 +20,7 @@ Schema (one file, ``graph.sqlite3``)::
 
     meta(key PRIMARY KEY, value)            build, out_dir, format, globals, templates
     outputs(path PRIMARY KEY, key, template, pages, templates)   pages/templates: JSON lists
-    pages(id PRIMARY KEY, hash, title, fields)                   fields: JSON {name: hash}
+    pages(id PRIMARY KEY, hash, title, fields, url)              fields: JSON {name: hash}
     generators(name PRIMARY KEY, key, paths)                     paths: JSON list
     files(ino, size, mtime_ns, sha1, md5, PRIMARY KEY (ino, size, mtime_ns))
 """
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from .manifest import FileEntry
 
-FORMAT = "1"
+FORMAT = "2"
 
 
 @dataclass(slots=True)
@@ -51,11 +51,12 @@ class OutputRecord:
 
 @dataclass(slots=True)
 class PageRecord:
-    """A page as the last build saw it: whole-page hash, title and per-field hashes."""
+    """A page as the last build saw it: whole-page hash, title, URL and per-field hashes."""
 
     hash: str
     title: str
     fields: dict[str, str]
+    url: str = ""
 
 
 @dataclass
@@ -77,7 +78,8 @@ CREATE TABLE IF NOT EXISTS outputs (
     path TEXT PRIMARY KEY, key TEXT NOT NULL, template TEXT NOT NULL,
     pages TEXT NOT NULL, templates TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
-    id INTEGER PRIMARY KEY, hash TEXT NOT NULL, title TEXT NOT NULL, fields TEXT NOT NULL);
+    id INTEGER PRIMARY KEY, hash TEXT NOT NULL, title TEXT NOT NULL, fields TEXT NOT NULL,
+    url TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS generators (name TEXT PRIMARY KEY, key TEXT NOT NULL, paths TEXT);
 CREATE TABLE IF NOT EXISTS files (
     ino INTEGER, size INTEGER, mtime_ns INTEGER, sha1 TEXT, md5 TEXT,
@@ -94,6 +96,11 @@ class GraphStore:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path)
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version != int(FORMAT):  # another layout: start over (a full build)
+            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+                db.execute(f'DROP TABLE "{table}"')
+            db.execute(f"PRAGMA user_version = {int(FORMAT)}")
         db.executescript(_SCHEMA)
         return db
 
@@ -124,8 +131,10 @@ class GraphStore:
                     graph.outputs[path] = OutputRecord(
                         path, key, template, json.loads(pages), json.loads(templates)
                     )
-                for pid, digest, title, fields in db.execute("SELECT * FROM pages"):
-                    graph.pages[pid] = PageRecord(digest, title, json.loads(fields))
+                for pid, digest, title, fields, url in db.execute(
+                    "SELECT id, hash, title, fields, url FROM pages"
+                ):
+                    graph.pages[pid] = PageRecord(digest, title, json.loads(fields), url)
                 for name, key, paths in db.execute("SELECT * FROM generators"):
                     graph.generators[name] = (key, json.loads(paths))
                 return graph
@@ -168,13 +177,15 @@ class GraphStore:
                 db.executemany("DELETE FROM pages WHERE id = ?", ((pid,) for pid in gone))
                 ids = [pid for pid in changed_pages if pid in graph.pages]
             db.executemany(
-                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO pages (id, hash, title, fields, url) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (
                     (
                         pid,
                         graph.pages[pid].hash,
                         graph.pages[pid].title,
                         json.dumps(graph.pages[pid].fields),
+                        graph.pages[pid].url,
                     )
                     for pid in ids
                 ),

@@ -111,7 +111,8 @@ def page_hash(page: Mapping[str, Any]) -> str:
 def page_record(page: Mapping[str, Any], digest: str | None = None) -> PageRecord:
     """A page's hash, title and per-field hashes (what ``--explain`` names as changed)."""
     fields = {name: _h(_dump(value)) for name, value in page.items()}
-    return PageRecord(digest or page_hash(page), str(page.get("title", "")), fields)
+    title, url = str(page.get("title", "")), str(page.get("url", ""))
+    return PageRecord(digest or page_hash(page), title, fields, url)
 
 
 def environment_fingerprint() -> str:
