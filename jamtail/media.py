@@ -45,9 +45,16 @@ class MediaLocaliser:
         self.api_url = api_url
         self.site_origin = site_origin.rstrip("/")
         self.files: dict[str, tuple[str, str]] = {}
+        self._seen: dict[tuple[str, str], str] = {}  # the same rendition recurs on many pages
 
     def local_url(self, url: str, version: str = "") -> str:
         """Return the site path for ``url``; URLs outside the media storage are unchanged."""
+        key = (url, version)
+        if key not in self._seen:
+            self._seen[key] = self._local_url(url, version)
+        return self._seen[key]
+
+    def _local_url(self, url: str, version: str) -> str:
         absolute = urljoin(self.api_url, url)
         if absolute.startswith(self.media_base):
             local = LOCAL_PREFIX + absolute[len(self.media_base) :].split("?", 1)[0]
