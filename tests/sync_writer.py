@@ -62,7 +62,8 @@ def churn(section_id: int, count: int, seed: int) -> None:
                 archive = Page.objects.get(slug="archive")
                 step(rng, section, archive, f"w{seed}", n)
                 break
-            except (OperationalError, IntegrityError):
+            except (OperationalError, IntegrityError) as exc:
+                print(f"retrying after {exc.__class__.__name__}: {exc}", file=sys.stderr)
                 time.sleep(0.2 * (attempt + 1))
         time.sleep(rng.uniform(0, 0.05))
 

@@ -103,6 +103,7 @@ def test_syncs_running_while_editors_publish_miss_nothing(cms, tmp_path):
         for writer in writers:
             _, err = writer.communicate(timeout=600)
             assert writer.returncode == 0, err[-3000:]
+            sys.stderr.write(err)  # the editors' retries, if any (shown with -s)
     content, delta = sync_content(client, tmp_path)
     assert not delta.full
     fresh = gather(client)
