@@ -44,9 +44,10 @@ class ItemChange:
     ``id``: the CMS id (page id, author id...). ``change``: ``"created"``,
     ``"updated"`` or ``"deleted"``. ``old_hash``/``new_hash``: SHA-256 (hex) of
     the item's API representation and tree position before/after (``None``
-    when it did not exist; see :func:`item_json`). ``old_url``/``new_url``: for pages, the site-relative URL as in
-    ``Content.pages[i]["url"]`` (``"/blog/hello/"``) before/after; ``None``
-    for other kinds and for a missing side.
+    when it did not exist; see :func:`item_json`). ``old_url``/``new_url``:
+    for pages, the site-relative URL as in ``Content.pages[i]["url"]``
+    (``"/blog/hello/"``) before/after; ``None`` for other kinds and for a
+    missing side.
     """
 
     kind: str
