@@ -2,7 +2,9 @@
 
 Routes (all under ``/api/v2/``):
 
-- ``pages/``: Wagtail's pages endpoint (live, public pages only).
+- ``pages/``: Wagtail's pages endpoint (live, public pages only), in page-tree
+  order unless ``order`` is given.
+- ``sync/``: every item the builder needs, then only what changed (``cms/sync/api.py``).
 - ``images/``, ``documents/``: Wagtail's media endpoints.
 - ``redirects/``: Wagtail redirects with ``old_path``, ``location`` and ``is_permanent``.
 - ``authors/``: the ``Author`` snippets.
