@@ -98,7 +98,10 @@ class Writer:
             _discard(self.spare, self.trash_prefix)
             return None
         staging = self.out_dir.with_name(f".{self.out_dir.name}.staging-{self.build_id[:12]}")
-        os.rename(self.spare, staging)
+        try:
+            os.rename(self.spare, staging)
+        except FileNotFoundError:  # another build took it first
+            return None
         os.unlink(staging / MANIFEST_NAME)  # from now on the tree is dirty until commit
         self.existing = manifest.files
         self._dirs = {staging} | {(staging / p).parent for p in manifest.files}
