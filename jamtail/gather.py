@@ -90,7 +90,7 @@ def assemble(
     origin = _origin(items, settings.get("root_page_id"))
     pages = [normalise_page(item) for item in items]
     root_url = _root_url(pages, settings.get("root_page_id"))
-    pages = [_relative_to_root(page, root_url) for page in pages if page["url"] is not None]
+    pages = [relative_to_root(page, root_url) for page in pages if page["url"] is not None]
     return Content(settings, pages, authors, redirects, origin)
 
 
@@ -136,8 +136,12 @@ def _root_url(pages: list[dict[str, Any]], root_page_id: int | None) -> str:
     return "/"
 
 
-def _relative_to_root(page: dict[str, Any], root_url: str) -> dict[str, Any]:
-    """Express ``url`` relative to the site root and add ``parent_url``."""
+def relative_to_root(page: dict[str, Any], root_url: str) -> dict[str, Any]:
+    """Make ``page["url"]`` relative to the site root (``root_url``, e.g. ``"/home/"``).
+
+    Also sets ``page["parent_url"]`` (``None`` for the root). Changes and
+    returns ``page``; used by the build and by draft previews alike.
+    """
     url = page["url"]
     if root_url != "/" and url.startswith(root_url):
         url = "/" + url[len(root_url) :]

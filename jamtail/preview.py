@@ -44,7 +44,7 @@ from . import plan as planner
 from .assets import AssetManifest
 from .client import CMSClient
 from .exceptions import CMSError, CMSUnavailableError, JamtailError
-from .gather import Content, _relative_to_root, normalise_page
+from .gather import Content, normalise_page, relative_to_root
 from .media import MediaLocaliser
 from .render import Renderer
 
@@ -164,7 +164,7 @@ def neighbourhood(client: CMSClient, item: dict[str, Any]) -> tuple[Content, dic
     pages = [p for p in by_id.values() if p["url"] is not None]
     origin = _origin(root_item["meta"].get("html_url") or "")
     root_url = root["url"] or "/"
-    pages = [_relative_to_root(p, root_url) for p in pages]
+    pages = [relative_to_root(p, root_url) for p in pages]
     return Content(settings, pages, [], [], origin), draft
 
 
