@@ -44,6 +44,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.corpora import missing_message, rust_blog_content  # noqa: E402
 from tests.publishing_stack import (  # noqa: E402
     Stack,
     admin_login,
@@ -116,10 +117,9 @@ def main() -> int:
     parser.add_argument("--quiet", type=float, help="JAMTAIL_BUILD_QUIET_SECONDS (default: 2)")
     parser.add_argument("--keep", help="keep the data, logs and deploys in this directory")
     args = parser.parse_args()
-    corpora = Path(os.environ.get("JAMTAIL_CORPORA", ROOT.parent / "shared" / "corpora"))
-    content = corpora / "rust-blog" / "content"
+    content = rust_blog_content()
     if not content.is_dir():
-        sys.exit(f"corpus not found at {content} (set JAMTAIL_CORPORA)")
+        sys.exit(missing_message(content))
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         sys.exit("Chromium is not installed (apt-get install chromium)")

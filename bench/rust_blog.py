@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.cms_process import CMSProcess  # noqa: E402
+from tests.corpora import missing_message, rust_blog_content  # noqa: E402
 
 HUGO_LAYOUTS = {
     "_default/baseof.html": (
@@ -122,10 +123,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", help="keep the data and builds in this directory")
     args = parser.parse_args()
-    corpora = Path(os.environ.get("JAMTAIL_CORPORA", ROOT.parent / "shared" / "corpora"))
-    content = corpora / "rust-blog" / "content"
+    content = rust_blog_content()
     if not content.is_dir():
-        sys.exit(f"corpus not found at {content}")
+        sys.exit(missing_message(content))
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="jamtail-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     cms = CMSProcess(workdir / "cms")

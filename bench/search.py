@@ -45,9 +45,9 @@ from functions.adapter import make_event  # noqa: E402
 from functions.search import make_handler  # noqa: E402
 from jamtail.search.index import INDEX_PATH, build_index, documents  # noqa: E402
 from jamtail.search.query import open_index, search  # noqa: E402
+from tests.corpora import missing_message, rust_blog_content  # noqa: E402
 from tests.search_corpus import SITE, markdown_pages  # noqa: E402
 
-CORPUS = Path(os.environ.get("JAMTAIL_CORPORA", ROOT.parent / "shared" / "corpora"))
 SECTIONS = 12
 TAGS = 40
 LOAD_CONCURRENCY = 8
@@ -233,9 +233,9 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=2_000)
     args = parser.parse_args()
-    content = CORPUS / "rust-blog" / "content"
+    content = rust_blog_content()
     if not content.is_dir():
-        print(f"the Rust blog corpus is not at {content} (set JAMTAIL_CORPORA)", file=sys.stderr)
+        print(missing_message(content), file=sys.stderr)
         return 1
     rust = markdown_pages(content)
     with tempfile.TemporaryDirectory(prefix="jamtail-search-bench-") as tmp:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpora import missing_message, rust_blog_content
+
 # Before Django reads its settings: never touch the developer's database or media.
 _DATA_DIR = tempfile.mkdtemp(prefix="jamtail-test-data-")
 os.environ["JAMTAIL_DATA_DIR"] = _DATA_DIR
@@ -31,11 +33,6 @@ def pytest_configure(config):
 REPO = Path(__file__).resolve().parents[1]
 
 
-def corpora_dir() -> Path:
-    """``$JAMTAIL_CORPORA`` or ``../shared/corpora`` next to the repository."""
-    return Path(os.environ.get("JAMTAIL_CORPORA", REPO.parent / "shared" / "corpora"))
-
-
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Each test rolls its database back; cached renditions must not outlive their rows."""
@@ -49,9 +46,9 @@ def _fresh_caches():
 @pytest.fixture(scope="session")
 def rust_blog() -> Path:
     """The Rust blog's content folder; skips the test when the corpus is absent."""
-    path = corpora_dir() / "rust-blog" / "content"
+    path = rust_blog_content()
     if not path.is_dir():
-        pytest.skip(f"third-party corpus not found at {path} (set JAMTAIL_CORPORA)")
+        pytest.skip(missing_message(path))
     return path
 
 
