@@ -8,9 +8,10 @@ Steps: migrate the database (SQLite by default), create the admin user, import
 - the build runner (``jamtail runner``) on RUNNER_PORT, which builds from the
   API and deploys to ``deploy/`` (local target) on each hook;
 
-builds and deploys once, and serves ``deploy/current`` (and ``/preview/``) on
-SITE_PORT until Ctrl-C, which stops everything. Publishing in the admin puts
-the change live a few seconds later without running any command.
+builds and deploys once, and serves ``deploy/current`` (with the functions at
+``/preview/``, ``/api/search`` and ``/api/comments``) on SITE_PORT until
+Ctrl-C, which stops everything. Publishing in the admin puts the change live
+a few seconds later without running any command.
 
 The admin password is ``$JAMTAIL_ADMIN_PASSWORD``, or generated on first run
 and kept in ``.jamtail-demo-password`` (git-ignored) so it stays the same.
@@ -99,6 +100,12 @@ def pipeline_environment(args: argparse.Namespace) -> dict[str, str]:
         "JAMTAIL_DEPLOY_TARGET": "local",
         "JAMTAIL_DEPLOY_DIR": os.environ.get("JAMTAIL_DEPLOY_DIR", "deploy"),
         "JAMTAIL_PREVIEW_URL": f"http://127.0.0.1:{args.site_port}/preview/",
+        # The comments function (under `jamtail serve`) forwards to the CMS with this token.
+        "JAMTAIL_COMMENTS_TOKEN": secrets.token_urlsafe(32),
+        # Moderators' notification emails go to the console: no mail server here.
+        "EMAIL_BACKEND": os.environ.get(
+            "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        ),
     }
 
 
@@ -142,6 +149,8 @@ def main() -> int:
             f"  (user admin, password {password})\n"
             f"  CMS API:          {api}\n"
             f"  build runner:     http://127.0.0.1:{args.runner_port}/status\n"
+            f"  search:           http://127.0.0.1:{args.site_port}/search/\n"
+            "Comments posted on an article wait in the admin's Comments menu for approval.\n"
             "Publish in the admin: the change is live a few seconds later "
             "(the admin's Builds menu shows each build).\nCtrl-C stops everything.\n",
             flush=True,
