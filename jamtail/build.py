@@ -129,7 +129,7 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
         "fingerprint",
         lambda: Inputs.of(site_plan, templates_dir, (n for n, _ in assets), previous),
     )
-    decision = plan_rebuild(site_plan.outputs, inputs, previous, why_full)
+    decision = clock("decide", lambda: plan_rebuild(site_plan.outputs, inputs, previous, why_full))
 
     writer = Writer(config.out_dir)
     try:

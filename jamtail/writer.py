@@ -109,6 +109,9 @@ class Writer:
 
     def path_for(self, rel: str, owner: str) -> Path:
         """Claim ``rel`` (``/``-separated) for ``owner`` and return its staging path."""
+        return self._claim(rel, owner)[1]
+
+    def _claim(self, rel: str, owner: str) -> tuple[str, Path]:
         try:
             key = safe_relative(rel).as_posix()
         except ValueError as exc:
@@ -130,7 +133,7 @@ class Writer:
         if self.existing and key not in self.existing and target.is_dir():
             # a directory of the spare where a file goes now
             shutil.rmtree(target)
-        return target
+        return key, target
 
     def key(self, rel: str) -> str:
         """The normalised site path (the manifest key) for ``rel``."""
@@ -143,9 +146,8 @@ class Writer:
     def write(self, rel: str, data: bytes | str, owner: str) -> None:
         """Place ``data`` (text is UTF-8 encoded) at ``rel``, unless it is already there."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        target = self.path_for(rel, owner)
+        key, target = self._claim(rel, owner)
         entry = digest_bytes(raw)
-        key = self.key(rel)
         if self.existing.get(key) != entry:
             replace_file(target, raw)
         self.record(key, entry)
@@ -158,8 +160,7 @@ class Writer:
         leaving ``rel`` unclaimed, when ``source`` is gone (the caller then
         renders it).
         """
-        key = self.key(rel)
-        target = self.path_for(rel, owner)
+        key, target = self._claim(rel, owner)
         if self.existing.get(key) != entry:
             tmp = target.with_name(target.name + _TMP)
             try:
