@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -44,6 +43,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from jamtail.runner import SUMMARY  # noqa: E402
 from tests.corpora import missing_message, rust_blog_content  # noqa: E402
 from tests.publishing_stack import (  # noqa: E402
     Stack,
@@ -53,7 +53,6 @@ from tests.publishing_stack import (  # noqa: E402
 )
 
 EDITOR = ("bench-editor", "bench-editor-passphrase")
-BUILT = re.compile(r"Built \d+ pages, \d+ files, [\d.]+ MB in ([\d.]+) s")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -225,8 +224,8 @@ def report(stack, article, path, latencies, publishes, builds, failures, total) 
         waits.append((started - when).total_seconds())
         runs.append(build["duration"])
         shares.append(build["duration"] / latency)
-        if match := BUILT.search(build["log_tail"] or ""):
-            built.append(float(match[1]))
+        if match := SUMMARY.search(build["log_tail"] or ""):
+            built.append(float(match[5]))
     if runs:
         print(
             f"publish to build start (debounce, dispatch, hook): median "

@@ -43,7 +43,10 @@ log = logging.getLogger(__name__)
 
 LOG_TAIL_CHARS = 8000
 HOOK_BODY_ENV_LIMIT = 64 * 1024  # bytes; Linux's limit for one string is 128 KiB
-SUMMARY = re.compile(r"Built (\d+) pages, (\d+) files, ([\d.]+) MB in ([\d.]+) s")
+# BuildResult.summary(): "Built 812 pages (3 rendered), 1190 files, 23.4 MB in 5.21 s".
+SUMMARY = re.compile(
+    r"Built (\d+) pages \((\d+) rendered\), (\d+) files, ([\d.]+) MB in ([\d.]+) s"
+)
 UPLOADED = re.compile(r"(\d+) files uploaded \(([\d.]+) MB\)")
 URL = re.compile(r"https?://\S+")
 
@@ -230,9 +233,9 @@ class Runner:
         """Counts from the build's and the deploy's summary lines."""
         report: dict[str, Any] = {}
         if match := SUMMARY.search(text):
-            report["pages_rendered"] = int(match[1])
-            report["files_uploaded"] = int(match[2])
-            report["bytes"] = int(float(match[3]) * 1e6)
+            report["pages_rendered"] = int(match[2])
+            report["files_uploaded"] = int(match[3])
+            report["bytes"] = int(float(match[4]) * 1e6)
         if match := UPLOADED.search(text):
             report["files_uploaded"] = int(match[1])
         deployed = [line for line in text.splitlines() if line.startswith("Deployed to")]

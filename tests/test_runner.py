@@ -44,3 +44,20 @@ def test_a_huge_hook_body_is_summarised_and_kept_whole_in_a_file(tmp_path):
         check=True,
     )
     assert int(result.stdout) < HOOK_BODY_ENV_LIMIT
+
+
+def test_the_build_record_gets_the_counts_from_the_build_and_deploy_summaries():
+    from jamtail.build import BuildResult
+
+    built = BuildResult(pages=1009, rendered=5, files=1785, bytes=97_200_000, seconds=1.65)
+    log = (
+        f"$ jamtail build\n{built.summary()}\n$ jamtail deploy --target netlify\n"
+        "Deployed to netlify: 9 files uploaded (10.05 MB), 0 deleted, 0 paths invalidated"
+        " in 0.10 s: https://example.netlify.app\n"
+    )
+    assert Runner.summarise(log) == {
+        "pages_rendered": 5,
+        "files_uploaded": 9,
+        "bytes": 97_200_000,
+        "deploy_url": "https://example.netlify.app",
+    }
