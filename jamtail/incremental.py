@@ -54,6 +54,7 @@ LIBRARIES = ("jinja2", "markupsafe", "pygments", "feedgen")
 RENDER_CODE = ("render.py", "highlight.py", "assets.py")
 GENERATOR_CODE = ("outputs", "search")
 MAX_REASONS = 4
+MEMO_MIN_LENGTH = 16  # lists at least this long are digested once per build
 
 
 def _h(text: str) -> str:
@@ -133,6 +134,7 @@ class Inputs:
     templates: dict[str, str]
     pages: dict[int, PageRecord]
     _page_of: dict[int, int] = field(default_factory=dict, repr=False)
+    _memo: dict[int, tuple[Any, str, set[int]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -189,6 +191,16 @@ class Inputs:
         replaced by its id and hash, so a context costs its size in references,
         not in page bodies.
         """
+        digest, refs = self._digest(context)
+        return digest, sorted(refs)
+
+    def _digest(self, root: Any) -> tuple[str, set[int]]:
+        """Digest and page ids of ``root``; long lists are digested once per build.
+
+        Listings share lists between their outputs (the page numbers of a
+        pagination, the subsections): without the memo a section of N listing
+        pages would cost N * N.
+        """
         parts: list[str] = []
         refs: set[int] = set()
         page_of = self._page_of
@@ -206,6 +218,14 @@ class Inputs:
                     walk(value[key])
                 parts.append("}")
             elif isinstance(value, list | tuple):
+                if len(value) >= MEMO_MIN_LENGTH and value is not root:
+                    hit = self._memo.get(id(value))
+                    if hit is None:
+                        # Keep the list itself, so its id cannot be reused this build.
+                        hit = self._memo[id(value)] = (value, *self._digest(value))
+                    parts.append("L" + hit[1])
+                    refs.update(hit[2])
+                    return
                 parts.append("[")
                 for item in value:
                     walk(item)
@@ -213,8 +233,8 @@ class Inputs:
             else:
                 parts.append(repr(value))
 
-        walk(context)
-        return _h("\x1f".join(parts)), sorted(refs)
+        walk(root)
+        return _h("\x1f".join(parts)), refs
 
     def output_key(self, output: Output, context_digest: str, templates: Iterable[str]) -> str:
         """The key of an output rendered from ``context_digest`` with ``templates`` loaded."""
