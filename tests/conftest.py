@@ -43,6 +43,22 @@ def _fresh_caches():
         caches[alias].clear()
 
 
+@pytest.fixture
+def api():
+    """A DRF test client for the CMS API, with no credentials."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def site():
+    """The demo page tree of ``tests/factories.demo_site`` (home, a blog, articles)."""
+    from tests.factories import demo_site
+
+    return demo_site()
+
+
 @pytest.fixture(scope="session")
 def rust_blog() -> Path:
     """The Rust blog's content folder; skips the test when the corpus is absent."""

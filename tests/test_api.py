@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
-
-from tests.factories import demo_site
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-@pytest.fixture
-def site():
-    return demo_site()
 
 
 def items(api, path, **params):

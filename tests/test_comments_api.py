@@ -14,7 +14,6 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from cms.comments.models import Comment, client_hash
 from cms.publishing.models import BuildRequest
@@ -31,11 +30,6 @@ def site(settings):
     settings.JAMTAIL_COMMENTS_RATE_WINDOW = 600
     settings.JAMTAIL_COMMENTS_NOTIFY = []
     return demo_site()
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 def new_comment(api, article_page, token=TOKEN, **fields):

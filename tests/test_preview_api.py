@@ -7,23 +7,11 @@ import time
 from unittest import mock
 
 import pytest
-from rest_framework.test import APIClient
 from wagtail_headless_preview.models import PagePreview
 
 from cms.content.models import ArticlePage, StandardPage
-from tests.factories import demo_site
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-@pytest.fixture
-def site():
-    return demo_site()
 
 
 def preview(api, content_type, token):

@@ -10,25 +10,14 @@ from django.core import signing
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 from wagtail.models import PageViewRestriction
 
 from cms.content.models import SectionPage, StandardPage
 from cms.publishing.outbox import record_change
 from cms.sync.models import SyncClock
-from tests.factories import article, demo_site, make_image, publish
+from tests.factories import article, make_image, publish
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-@pytest.fixture
-def site():
-    return demo_site()
 
 
 def get(api, url, **params):
