@@ -102,6 +102,49 @@ def _runner(args: argparse.Namespace) -> int:
     return run(args, has_deploy="deploy" in subcommands)
 
 
+TARGETS = ["local", "netlify", "s3"]
+
+
+def _api_option(p: argparse.ArgumentParser, purpose: str) -> None:
+    p.add_argument(
+        "--api",
+        default=os.environ.get("JAMTAIL_API_URL", DEFAULT_API_URL),
+        help=f"{purpose} (env JAMTAIL_API_URL; default %(default)s)",
+    )
+
+
+def _site_option(p: argparse.ArgumentParser, purpose: str) -> None:
+    p.add_argument(
+        "--site",
+        default=os.environ.get("JAMTAIL_SITE_DIR", "site"),
+        help=f"{purpose} (env JAMTAIL_SITE_DIR; default %(default)s)",
+    )
+
+
+def _build_dir_option(p: argparse.ArgumentParser, flag: str, purpose: str) -> None:
+    p.add_argument(
+        flag,
+        default=os.environ.get("JAMTAIL_BUILD_DIR", "build"),
+        help=f"{purpose} (env JAMTAIL_BUILD_DIR; default %(default)s)",
+    )
+
+
+def _target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--target",
+        default=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
+        choices=TARGETS,
+        help="deploy target (env JAMTAIL_DEPLOY_TARGET; default %(default)s)",
+    )
+
+
+def _address_options(p: argparse.ArgumentParser, port: int) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    p.add_argument(
+        "--port", type=int, default=port, help="0 picks a free port (default %(default)s)"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs test)."""
     p = argparse.ArgumentParser(prog="jamtail", description="Static sites from a Wagtail CMS.")
@@ -110,25 +153,13 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build the site from the CMS API")
-    b.add_argument(
-        "--api",
-        default=os.environ.get("JAMTAIL_API_URL", DEFAULT_API_URL),
-        help="CMS API root (env JAMTAIL_API_URL; default %(default)s)",
-    )
-    b.add_argument(
-        "--out",
-        default=os.environ.get("JAMTAIL_BUILD_DIR", "build"),
-        help="output directory, replaced atomically (default %(default)s)",
-    )
-    b.add_argument(
-        "--site",
-        default=os.environ.get("JAMTAIL_SITE_DIR", "site"),
-        help="directory with templates/ and static/ (default %(default)s)",
-    )
+    _api_option(b, "CMS API root")
+    _build_dir_option(b, "--out", "output directory, replaced atomically")
+    _site_option(b, "directory with templates/ and static/")
     b.add_argument(
         "--cache",
         default=os.environ.get("JAMTAIL_CACHE_DIR", ".jamtail-cache"),
-        help="download cache kept between builds (default %(default)s)",
+        help="content, media and dependency caches kept between builds (default %(default)s)",
     )
     b.add_argument(
         "--jobs", "-j", type=int, default=0, help="rendering processes (default: one per CPU)"
@@ -142,31 +173,16 @@ def parser() -> argparse.ArgumentParser:
     )
     b.set_defaults(func=_build)
 
-    s = sub.add_parser("serve", help="serve a built site like a CDN")
-    s.add_argument("--dir", default=os.environ.get("JAMTAIL_BUILD_DIR", "build"))
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8080)
-    s.add_argument(
-        "--api",
-        default=os.environ.get("JAMTAIL_API_URL", DEFAULT_API_URL),
-        help="CMS API root that /preview/ reads drafts from (env JAMTAIL_API_URL)",
-    )
-    s.add_argument(
-        "--site",
-        default=os.environ.get("JAMTAIL_SITE_DIR", "site"),
-        help="templates/ and static/ for /preview/ and /api/search (default %(default)s)",
-    )
+    s = sub.add_parser("serve", help="serve a built site like a CDN, with the functions")
+    _build_dir_option(s, "--dir", "the built site to serve")
+    _address_options(s, 8080)
+    _api_option(s, "CMS API root for /preview/ and /api/comments")
+    _site_option(s, "templates/ and static/ for /preview/ and /api/search")
     s.set_defaults(func=_serve)
 
-    targets = ["local", "netlify", "s3"]
     d = sub.add_parser("deploy", help="upload a built site to a deploy target")
-    d.add_argument(
-        "--target",
-        default=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
-        choices=targets,
-        help="where to deploy (env JAMTAIL_DEPLOY_TARGET; default %(default)s)",
-    )
-    d.add_argument("--dir", default=os.environ.get("JAMTAIL_BUILD_DIR", "build"))
+    _target_option(d)
+    _build_dir_option(d, "--dir", "the built site to deploy")
     d.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     d.add_argument(
         "--force-delete", action="store_true", help="allow deletions above the safety cap"
@@ -174,20 +190,13 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_deploy)
 
     r = sub.add_parser("rollback", help="make the previous deploy live again")
-    r.add_argument(
-        "--target", default=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"), choices=targets
-    )
+    _target_option(r)
     r.add_argument("--to", default=None, help="release or deploy id (default: the previous one)")
     r.set_defaults(func=_rollback)
 
     rn = sub.add_parser("runner", help="receive signed build hooks; build and deploy locally")
-    rn.add_argument("--host", default="127.0.0.1")
-    rn.add_argument("--port", type=int, default=8090)
-    rn.add_argument(
-        "--api",
-        default=os.environ.get("JAMTAIL_API_URL", DEFAULT_API_URL),
-        help="CMS API root: built from and reported to (env JAMTAIL_API_URL)",
-    )
+    _address_options(rn, 8090)
+    _api_option(rn, "CMS API root: built from and reported to")
     rn.add_argument("--out", default=None, help="build directory (default: as jamtail build)")
     rn.add_argument(
         "--state-dir",
