@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from rust_blog import hugo_site, mb, timed  # noqa: E402
 
 from tests.cms_process import CMSProcess  # noqa: E402
+from tests.corpora import corpora_dir, missing_message, rust_blog_content  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SECTIONS = ["Engineering", "Releases", "Community", "Compiler", "Cargo", "Docs", "Events", "Teams"]
@@ -55,11 +56,6 @@ AUTHORS = 60
 IMAGES = 24
 BATCH = 2000
 FORMAT = 2  # bump to regenerate cached databases
-
-
-def corpus_dir() -> Path:
-    corpora = Path(os.environ.get("JAMTAIL_CORPORA", ROOT.parent / "shared" / "corpora"))
-    return corpora / "rust-blog" / "content"
 
 
 def corpus_documents(content: Path) -> list[tuple[str, Any]]:
@@ -150,7 +146,7 @@ def generate(n: int) -> dict[str, Any]:
     settings.site_name = f"Large site ({n} pages)"
     settings.base_url = "https://large.example.org"
     settings.save()
-    photos = corpus_dir().parents[1] / "bakerydemo-media" / "original_images"
+    photos = corpora_dir() / "bakerydemo-media" / "original_images"
     image_model = get_image_model()
     images = []
     for path in sorted(p for p in photos.iterdir() if p.suffix.lower() in {".jpg", ".jpeg"}):
@@ -166,7 +162,7 @@ def generate(n: int) -> dict[str, Any]:
         publish(home, SectionPage(title=name, slug=name.lower(), description=f"{name} news"))
         for name in SECTIONS
     ]
-    docs = corpus_documents(corpus_dir())
+    docs = corpus_documents(rust_blog_content())
     resolver = _Images(images)
     body_field = ArticlePage._meta.get_field("body")
     bodies = []
@@ -432,7 +428,7 @@ def hugo_content(content: Path, n: int) -> None:
     django.setup()
     if not (content / ".complete").exists():
         shutil.rmtree(content, ignore_errors=True)
-        docs = corpus_documents(corpus_dir())
+        docs = corpus_documents(rust_blog_content())
         for name in SECTIONS:
             (content / name.lower()).mkdir(parents=True)
             (content / name.lower() / "_index.md").write_text(f'+++\ntitle = "{name}"\n+++\n')
@@ -494,8 +490,8 @@ def main() -> int:
         info = json.loads((Path(args.data) / "generated.json").read_text())
         print(f"    ({edit(args.edit, info)})")
         return 0
-    if not corpus_dir().is_dir():
-        print(f"corpus not found at {corpus_dir()}: set JAMTAIL_CORPORA; nothing to measure")
+    if not rust_blog_content().is_dir():
+        print(f"{missing_message(rust_blog_content())}; nothing to measure")
         return 0
     for n in args.pages:
         print(f"== {n} pages ==")
