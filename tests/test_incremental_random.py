@@ -69,6 +69,12 @@ class Editor:
         self.templates = templates
         self.counter = itertools.count(1)
 
+    def section(self, index: int):
+        """Section ``index`` as the database has it now: treebeard refuses stale nodes."""
+        section = self.sections[index]
+        section.refresh_from_db()
+        return section
+
     def articles(self):
         from cms.content.models import ArticlePage
 
@@ -106,7 +112,7 @@ class Editor:
         pages = self.articles()
         if pages:
             page = pages[index % len(pages)]
-            target = self.sections[section]
+            target = self.section(section)
             if page.get_parent().id != target.id:
                 page.move(target, pos="last-child")
 
@@ -128,7 +134,7 @@ class Editor:
     def add(self, section: int, days: int) -> None:
         n = next(self.counter)
         article(
-            self.sections[section],
+            self.section(section),
             f"Added {n}",
             dt.date(2026, 3, 1) + dt.timedelta(days=days),
             tags=["added"],
