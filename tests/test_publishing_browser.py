@@ -63,8 +63,9 @@ def test_an_editor_publishes_and_watches_the_build_run_then_succeed(stack, page)
     publish_title_in_admin(page, base, article, "Hello from the page editor")
     page.goto(base + "/admin/builds/")
     page.evaluate("window.notReloaded = true")
-    # The list updates itself in place: the new build appears without a reload
-    # (every 3 s when idle), then its status every 0.5 s while pending or running.
+    # The list updates itself in place, every 0.5 s while a change waits for the
+    # quiet period or a build is pending or running: the new build appears, then
+    # each of its states, without a reload.
     deadline = time.monotonic() + 30
     new: set[int] = set()
     while not new:  # the build record exists once the quiet period is over

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .models import BuildRecord
+from .models import BuildRecord, BuildRequest
 from .tasks import request_build
 
 VIEW = "publishing.view_buildrecord"
@@ -27,12 +27,16 @@ def _active(builds) -> bool:
 @permission_required(VIEW, raise_exception=True)
 def index(request: HttpRequest) -> HttpResponse:
     builds = list(BuildRecord.objects.select_related("requested_by")[:50])
+    # Changes still in their quiet period: a build is about to appear, so the
+    # list keeps refreshing quickly until it has run.
+    waiting = BuildRequest.objects.filter(build__isnull=True).count()
     return render(
         request,
         "publishing/index.html",
         {
             "builds": builds,
-            "refresh": _active(builds),
+            "waiting": waiting,
+            "refresh": bool(waiting) or _active(builds),
             "can_rebuild": request.user.has_perm(ADD),
             "hooks": settings.JAMTAIL_BUILD_HOOKS,
         },
