@@ -59,7 +59,11 @@ class CMSClient:
         return urljoin(self.api_url, path)
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET ``path`` and return its decoded JSON body."""
+        """GET ``path`` and return its decoded JSON body.
+
+        Raises ``CMSUnavailableError`` when the CMS cannot be reached and
+        ``CMSError`` (with ``status`` and ``data``) for an error answer or non-JSON.
+        """
         url = self.url(path)
         try:
             response = self.session.get(url, params=params, timeout=self.timeout)
@@ -73,7 +77,9 @@ class CMSClient:
         if response.status_code >= 400:
             raise CMSError(
                 f"CMS API {response.request.url} answered {response.status_code}: "
-                f"{response.text[:300]}"
+                f"{response.text[:300]}",
+                status=response.status_code,
+                data=_json_or_none(response),
             )
         try:
             return response.json()
@@ -126,3 +132,10 @@ class CMSClient:
             os.utime(tmp, (stamp, stamp))
         tmp.replace(dest)
         return size
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -13,6 +13,8 @@ Anything else is a bug and is shown with its traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class JamtailError(Exception):
     """Base class: a build error with a message meant for the person running it."""
@@ -23,7 +25,16 @@ class ConfigError(JamtailError):
 
 
 class CMSError(JamtailError):
-    """The CMS API answered with an error or something that is not JSON."""
+    """The CMS API answered with an error or something that is not JSON.
+
+    For an error answer, ``status`` is its HTTP status and ``data`` its JSON
+    body (``None`` when it had none), so a caller can act on the CMS's error code.
+    """
+
+    def __init__(self, message: str, status: int | None = None, data: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.data = data
 
 
 class CMSUnavailableError(CMSError):

@@ -21,10 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import requests
-
 from .client import CMSClient
-from .exceptions import CMSError, CMSUnavailableError, ContentError
+from .exceptions import CMSError, ContentError
 from .gather import Content, assemble, gather
 
 log = logging.getLogger(__name__)
@@ -169,31 +167,12 @@ def _fetch_all(client: CMSClient, cursor: str | None, delta: Delta) -> Iterator[
 def _get_sync_page(client: CMSClient, cursor: str | None) -> dict[str, Any]:
     url = client.url("sync/")
     try:
-        response = client.session.get(
-            url, params={"cursor": cursor} if cursor else None, timeout=client.timeout
-        )
-    except requests.ConnectionError as exc:
-        raise CMSUnavailableError(
-            f"cannot reach the CMS API at {client.api_url} ({exc.__class__.__name__}); "
-            "is the CMS running? Set --api or JAMTAIL_API_URL."
-        ) from exc
-    except requests.RequestException as exc:
-        raise CMSUnavailableError(f"request to {url} failed: {exc}") from exc
-    if response.status_code in (400, 410) and cursor:
-        try:
-            error = response.json()
-        except ValueError:
-            error = {}
-        if error.get("code") in ("invalid_cursor", "cursor_expired"):
-            raise CursorRejected(f"{response.status_code} {error['code']}: {error.get('message')}")
-    if response.status_code >= 400:
-        raise CMSError(
-            f"CMS API {response.request.url} answered {response.status_code}: {response.text[:300]}"
-        )
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise CMSError(f"CMS API {url} did not return JSON") from exc
+        body = client.get_json(url, {"cursor": cursor} if cursor else None)
+    except CMSError as exc:
+        code = exc.data.get("code") if isinstance(exc.data, dict) else None
+        if cursor and exc.status in (400, 410) and code in ("invalid_cursor", "cursor_expired"):
+            raise CursorRejected(f"{exc.status} {code}: {exc.data.get('message')}") from exc
+        raise
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise CMSError(f"CMS API {url} did not answer a sync page (no items list)")
     return body
