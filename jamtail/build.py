@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 from . import plan as planner
 from .assets import AssetManifest
 from .client import CMSClient
+from .exceptions import OutputError
 from .graph import BuildGraph, GraphStore, OutputRecord
 from .highlight import HighlightCache, code_blocks
 from .incremental import Decision, Inputs, content_changes, plan_rebuild
@@ -249,7 +250,11 @@ def _write_outputs(
 ) -> dict[str, tuple[str, list[str], str]]:
     """Run or reuse each generator; ``{name: (key, paths, reason or "" if reused)}``.
 
-    Generators that run are timed as ``outputs.<name>`` in the build's timings.
+    A generator with an ``update`` form (see :mod:`jamtail.outputs`) is given
+    the files it wrote last time and may answer a file unchanged by yielding
+    its previous path, which is linked instead of written. Generators may
+    yield lazily: each file is written as it comes. Generators that run are
+    timed as ``outputs.<name>`` in the build's timings.
     """
     done = {}
     for name, produce in OUTPUTS:
@@ -258,7 +263,6 @@ def _write_outputs(
         if old and old[0] == key and _link_all(old[1], manifest, writer, name):
             done[name] = (key, old[1], "")
             continue
-        paths = []
         update = getattr(produce, "update", None)
         if (
             old
@@ -268,17 +272,30 @@ def _write_outputs(
             and _link_ready(old[1], manifest, writer)
         ):
             changed, removed = _page_changes(site_plan, inputs, previous)
-            files = {p: (writer.out_dir / p).read_bytes() for p in old[1]}
+            files = {p: writer.out_dir / p for p in old[1]}
             args: tuple = (files, site_plan, changed, removed)
-            produced = clock(f"outputs.{name}", lambda: update(*args))  # noqa: B023
+            produced = update(*args)
         else:
-            produced = clock(f"outputs.{name}", lambda: produce(site_plan))  # noqa: B023
-        for path, data in produced:
-            writer.write(path, data, name)
-            paths.append(writer.key(path))
+            produced = produce(site_plan)
+        paths = clock(f"outputs.{name}", lambda: _place(produced, manifest, writer, name))  # noqa: B023
         reason = why_full or (content_changes(inputs, previous) if old else "new output")
         done[name] = (key, paths, reason)
     return done
+
+
+def _place(produced, manifest: Manifest | None, writer: Writer, owner: str) -> list[str]:
+    """Write each ``(path, bytes)``; link each ``(path, previous file)``; return the keys."""
+    paths = []
+    for path, data in produced:
+        if isinstance(data, Path):
+            key = writer.key(path)
+            assert manifest is not None  # only update forms yield previous files
+            if not writer.link(path, data, manifest.files[key], owner):
+                raise OutputError(f"{owner}: the previous {key} vanished during the build")
+        else:
+            writer.write(path, data, owner)
+        paths.append(writer.key(path))
+    return paths
 
 
 def _same_code(previous: BuildGraph, inputs: Inputs) -> bool:

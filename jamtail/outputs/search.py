@@ -7,6 +7,7 @@ file is deterministic: the same content gives the same bytes.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..plan import SitePlan
@@ -19,7 +20,7 @@ def build_search_index(plan: SitePlan) -> list[tuple[str, bytes]]:
 
 
 def update_search_index(
-    previous: dict[str, bytes],
+    previous: dict[str, Path],
     plan: SitePlan,
     changed: list[dict[str, Any]],
     removed_urls: list[str],
@@ -31,7 +32,7 @@ def update_search_index(
     """
     if INDEX_PATH not in previous:
         return build_search_index(plan)
-    data = update_index(previous[INDEX_PATH], changed, removed_urls, plan.site)
+    data = update_index(previous[INDEX_PATH].read_bytes(), changed, removed_urls, plan.site)
     return [(INDEX_PATH, data)]
 
 
