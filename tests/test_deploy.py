@@ -7,14 +7,18 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from jamtail.cli import main as jamtail_main
-from jamtail.deploy import TARGETS, SiteFiles, backend_class, get_backend
+from jamtail.deploy import TARGETS, DeployError, SiteFiles, backend_class, get_backend
 from jamtail.deploy.local import LocalBackend
 from jamtail.exceptions import ConfigError
+from jamtail.manifest import MANIFEST_NAME, Manifest, digest_file, read_manifest
 from jamtail.outputs.headers import build_headers
 
 SITE_FILES = {
@@ -50,7 +54,12 @@ def change_one_page(root: Path) -> list[str]:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    """Every file's bytes by site path (a release's manifest copy left out)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != MANIFEST_NAME
+    }
 
 
 @pytest.fixture
@@ -153,3 +162,207 @@ def test_the_cli_prints_a_summary_last_and_fails_in_one_line(tmp_path, monkeypat
     assert err.startswith("jamtail rollback: error: no release older than") and "\n" not in err
     assert jamtail_main(["deploy", "--dir", str(tmp_path / "nothing")]) == 1
     assert "has no index.html" in capsys.readouterr().err
+
+
+# Recycling: once `keep` releases exist, a deploy patches the oldest one.
+
+
+def write_manifest(root: Path, build_id: str = "test") -> None:
+    """What `jamtail build` leaves next to the files: every file's size and digests."""
+    files = {
+        p.relative_to(root).as_posix(): digest_file(p)
+        for p in root.rglob("*")
+        if p.is_file() and p.name != MANIFEST_NAME
+    }
+    Manifest(build_id, files).write(root)
+
+
+def deploy_build(local: LocalBackend, build: Path, n: int) -> tuple[SiteFiles, str]:
+    """Edit the home page (version ``n``), rewrite the manifest, deploy; the site and release."""
+    (build / "index.html").write_text(f"<h1>Home {n}</h1>")
+    write_manifest(build, f"build-{n}")
+    site = SiteFiles(build)
+    return site, local.deploy(site, local.plan(site)).release
+
+
+def fill(local: LocalBackend, build: Path) -> dict[str, dict[str, bytes]]:
+    """Deploy until ``keep`` releases exist; each release's tree by id."""
+    trees = {}
+    for n in range(local.keep):
+        _, release = deploy_build(local, build, n)
+        trees[release] = tree(local.releases / release)
+    return trees
+
+
+def test_with_keep_releases_a_deploy_recycles_the_oldest_into_exactly_the_new_build(
+    tmp_path, local
+):
+    build = make_site(tmp_path / "build")
+    trees = fill(local, build)
+    oldest, live = min(trees), max(trees)
+    change_one_page(build)
+    (build / "blog/y/index.html").unlink()  # a page removed,
+    (build / "blog/z/index.html").parent.mkdir()  # one added in a new directory,
+    (build / "blog/z/index.html").write_text("<h1>Z</h1>")
+    (build / "sitemap.xml").unlink()  # and a file that becomes a directory
+    (build / "sitemap.xml").mkdir()
+    (build / "sitemap.xml/index.xml").write_text("<sitemapindex/>")
+    write_manifest(build, "build-new")
+    site = SiteFiles(build)
+    plan = local.plan(site)
+    result = local.deploy(site, plan)
+
+    new = local.releases / result.release
+    assert local.release_ids() == [*sorted(trees)[1:], result.release]  # the oldest became it
+    assert not (local.releases / oldest).exists()
+    assert tree(local.current) == tree(build)
+    assert read_manifest(new) == read_manifest(build)
+    assert not list(new.rglob("*.jamtail-tmp")) and not (new / "blog/y").exists()
+    # The other releases, the live one first of all, are exactly as they were.
+    for release, files in trees.items():
+        if release != oldest:
+            assert tree(local.releases / release) == files
+    # Unchanged files are the live release's, by hard link; changed ones are new files.
+    assert (new / "404.html").stat().st_ino == (local.releases / live / "404.html").stat().st_ino
+    assert (new / "blog/x/index.html").stat().st_nlink == 1
+    # Only the files copied from the build were looked at.
+    assert set(site._size) == set(plan.uploads)
+
+
+def test_recycling_never_changes_a_file_another_release_shares(tmp_path, local):
+    build = make_site(tmp_path / "build")
+    trees = fill(local, build)
+    for n in range(5):  # every release recycled at least once
+        _, release = deploy_build(local, build, 10 + n)
+        trees[release] = tree(local.releases / release)
+        for kept in local.release_ids():
+            assert tree(local.releases / kept) == trees[kept]
+    assert len(local.release_ids()) == local.keep
+
+
+def test_rollback_after_recycling_goes_to_the_previous_release(tmp_path, local):
+    build = make_site(tmp_path / "build")
+    trees = fill(local, build)
+    _, newest = deploy_build(local, build, 99)
+    previous = sorted(trees)[-1]
+    assert local.rollback() == previous
+    assert tree(local.current) == trees[previous]
+    assert local.rollback(to=newest) == newest
+    assert (local.current / "index.html").read_text() == "<h1>Home 99</h1>"
+    with pytest.raises(DeployError, match="no release"):
+        local.rollback(to=min(trees))  # recycled into the newest one
+
+
+def test_a_dry_run_with_keep_releases_changes_nothing(tmp_path, local):
+    build = make_site(tmp_path / "build")
+    fill(local, build)
+    before = tree(local.root)
+    change_one_page(build)
+    write_manifest(build)
+    code = jamtail_main(["deploy", "--target", "local", "--dir", str(build), "--dry-run"])
+    assert code == 0
+    assert tree(local.root) == before and len(local.release_ids()) == local.keep
+
+
+def test_releases_without_a_manifest_are_hashed_and_replaced_not_recycled(tmp_path, local):
+    # Releases written by an older Jamtail have no manifest copy.
+    build = make_site(tmp_path / "build")
+    fill(local, build)
+    for release in local.release_ids():
+        (local.releases / release / MANIFEST_NAME).unlink()
+    changed = change_one_page(build)
+    write_manifest(build)
+    site = SiteFiles(build)
+    plan = LocalBackend(local.params).plan(site)
+    assert plan.uploads == changed
+    LocalBackend(local.params).deploy(site, plan)
+    assert tree(local.current) == tree(build) and len(local.release_ids()) == local.keep
+
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+from jamtail.deploy import SiteFiles
+from jamtail.deploy.local import LocalBackend
+
+name, nth = sys.argv[3], int(sys.argv[4])
+real, calls = getattr(os, name), []
+
+def killed_after(*args, **kwargs):
+    real(*args, **kwargs)
+    calls.append(args)
+    if len(calls) == nth:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+setattr(os, name, killed_after)
+local = LocalBackend({"dir": sys.argv[1], "keep": "3"})
+site = SiteFiles(Path(sys.argv[2]))
+local.deploy(site, local.plan(site))
+"""
+
+
+@pytest.mark.parametrize(
+    ("call", "nth", "moment"),
+    [
+        ("rename", 1, "the oldest release was just taken out of the releases"),
+        ("replace", 1, "the first changed file of the recycled release was just replaced"),
+        ("unlink", 2, "the removed page was just deleted"),
+        ("rename", 2, "the new release is complete but current was not switched"),
+    ],
+)
+def test_a_deploy_killed_at_any_point_leaves_current_complete_and_the_next_deploy_works(
+    tmp_path, local, call, nth, moment
+):
+    build = make_site(tmp_path / "build")
+    trees = fill(local, build)
+    live = local.live_release()
+    change_one_page(build)
+    (build / "blog/y/index.html").unlink()
+    write_manifest(build)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, str(local.root), str(build), call, str(nth)],
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    left = list(local.releases.glob("*.partial"))
+    assert len(left) == (0 if "complete" in moment else 1), moment
+    assert local.live_release() == live
+    assert tree(local.current) == trees[live]
+    for release in local.release_ids():  # only complete releases are listed
+        files = tree(local.releases / release)
+        assert files == trees.get(release, tree(build)), release
+        assert read_manifest(local.releases / release) is not None
+    site = SiteFiles(build)
+    result = local.deploy(site, local.plan(site))
+    assert tree(local.current) == tree(build)
+    assert not list(local.releases.glob("*.partial")) and not list(local.root.glob(".current-*"))
+    assert len(local.release_ids()) == local.keep
+    assert local.rollback() != result.release
+    # (a release completed by the killed deploy is as good as any other)
+    assert tree(local.current) in [*trees.values(), tree(build)]
+
+
+def test_a_build_file_that_cannot_be_read_fails_the_deploy_and_changes_nothing_live(
+    tmp_path, local
+):
+    build = make_site(tmp_path / "build")
+    trees = fill(local, build)
+    live = local.live_release()
+    change_one_page(build)
+    write_manifest(build)
+    page = build / "blog/x/index.html"
+    page.unlink()
+    page.mkdir()  # unreadable as a file
+    site = SiteFiles(build)
+    with pytest.raises(DeployError, match="could not write release"):
+        local.deploy(site, local.plan(site))
+    assert local.live_release() == live and tree(local.current) == trees[live]
+    assert not list(local.releases.glob("*.partial"))
+    page.rmdir()
+    change_one_page(build)
+    write_manifest(build)
+    site = SiteFiles(build)
+    local.deploy(site, local.plan(site))
+    assert tree(local.current) == tree(build)

@@ -6,6 +6,8 @@ built by ``jamtail build`` carries a manifest (:mod:`jamtail.manifest`) with
 every file's size, SHA-1 and MD5: its digests are used instead of reading the
 files, for every file whose size matches and that was not modified after the
 manifest was written (a file edited by hand afterwards is hashed again).
+A file is checked (one ``stat``) when its size or digests are first asked
+for, so a backend that compares manifests looks only at the files it copies.
 """
 
 from __future__ import annotations
@@ -77,33 +79,44 @@ class SiteFiles:
         self._sha1: dict[str, str] = {}
         self._md5: dict[str, str] = {}
         self._size: dict[str, int] = {}
+        try:  # before reading: a manifest swapped in meanwhile makes files look newer, not older
+            self._written = (self.root / MANIFEST_NAME).stat().st_mtime_ns
+        except FileNotFoundError:
+            self._written = 0
         self.manifest = read_manifest(self.root)
 
     @cached_property
     def paths(self) -> list[str]:
-        """Every file of the site (the manifest itself excluded), sorted."""
+        """Every file of the site (the manifest itself excluded), sorted.
+
+        From the manifest when there is one, without looking at the files:
+        each file is checked when its size or digests are first asked for.
+        """
         if self.manifest is None:
             return sorted(
                 p.relative_to(self.root).as_posix()
                 for p in self.root.rglob("*")
                 if p.is_file() and p.name != MANIFEST_NAME
             )
-        written = (self.root / MANIFEST_NAME).stat().st_mtime_ns
-        for path, entry in self.manifest.files.items():
-            self._trust(path, entry, written)
         return sorted(self.manifest.files)
 
-    def _trust(self, path: str, entry: FileEntry, written: int) -> None:
-        """Use the manifest's digests for ``path`` if the file is as the build left it."""
+    def _check(self, path: str) -> None:
+        """Stat ``path``; use the manifest's digests if the file is as the build left it.
+
+        Raises :class:`ConfigError` when the manifest lists a file that is missing.
+        """
+        entry = self.manifest.files.get(path) if self.manifest is not None else None
         try:
             st = self.file(path).stat()
         except FileNotFoundError:
+            if entry is None:
+                raise
             raise ConfigError(
                 f"{self.root} lists {path} in {MANIFEST_NAME} but the file is missing: "
                 "run `jamtail build` again"
             ) from None
         self._size[path] = st.st_size
-        if st.st_size == entry.size and st.st_mtime_ns <= written:
+        if entry is not None and st.st_size == entry.size and st.st_mtime_ns <= self._written:
             self._sha1[path], self._md5[path] = entry.sha1, entry.md5
 
     @cached_property
@@ -115,11 +128,12 @@ class SiteFiles:
 
     def size(self, path: str) -> int:
         if path not in self._size:
-            self._size[path] = self.file(path).stat().st_size
+            self._check(path)
         return self._size[path]
 
     def sha1(self, path: str) -> str:
-        self.paths  # noqa: B018  (reads the manifest's digests first)
+        if path not in self._size:
+            self._check(path)
         if path not in self._sha1:
             self._sha1[path] = _digest(self.file(path), "sha1")
         return self._sha1[path]
@@ -130,7 +144,8 @@ class SiteFiles:
         return _digest(path, "sha1")
 
     def md5(self, path: str) -> str:
-        self.paths  # noqa: B018  (reads the manifest's digests first)
+        if path not in self._size:
+            self._check(path)
         if path not in self._md5:
             self._md5[path] = _digest(self.file(path), "md5")
         return self._md5[path]

@@ -2,36 +2,61 @@
 
 Layout under the deploy root (``JAMTAIL_DEPLOY_DIR``, default ``deploy``)::
 
-    releases/20261121T101500123456Z/   one complete site per deploy
+    releases/20261121T101500123456Z/   one complete site per deploy, with its manifest
+    releases/<id>.partial/             a release being written (never served, never kept)
     current -> releases/<id>           what a web server (or ``jamtail serve``) serves
+    .lock                              held while a deploy or rollback runs
 
-A deploy copies the build into a new release, hard-linking every file that
-is unchanged since the live release (same size and SHA-1), then replaces
-``current`` with ``os.replace`` on a fresh symlink, which is atomic: readers
-see the old release or the new one. The newest ``JAMTAIL_DEPLOY_KEEP``
-releases (default 5) are kept; the live one is never removed.
+A deploy makes the new release in ``releases/<id>.partial/``, renames it to
+``releases/<id>/`` once complete, and then replaces ``current`` with
+``os.replace`` on a fresh symlink, which is atomic: readers see the old
+release or the new one. The newest ``JAMTAIL_DEPLOY_KEEP`` releases (default
+5) are kept; the live one is never removed or changed.
 
-When the build has a manifest (``jamtail build`` writes one), the release
-keeps a copy, so the next plan compares two manifests and reads no file:
-a one-page change on a large site is planned and deployed in the time it
-takes to link the unchanged files.
+What a deploy costs:
+
+- While fewer than ``keep`` releases exist, a new release is a new tree:
+  every file unchanged since the live release is hard-linked from it, the
+  others are copied from the build (one directory and one link per file).
+- After that the oldest release that is not live is *recycled*: renamed to
+  ``<id>.partial`` (so it is no longer a release: rollback cannot pick it),
+  its manifest removed, and only the files that differ between its manifest
+  and the build's are changed: removed files deleted, changed and new files
+  linked from the live release or copied from the build under a temporary
+  name and renamed over the old one (files are shared between releases by
+  hard links, so none is ever written into). A one-page change on a
+  10,000-page site is a handful of file operations.
+
+Each release keeps a copy of the manifest (``.jamtail-manifest.json``, see
+:mod:`jamtail.manifest`), written last, just before the release is renamed
+into place: a plan compares the build's manifest with the live release's,
+reading and checking only the files that changed (see
+:class:`~jamtail.deploy.files.SiteFiles`). A deploy killed at any point
+leaves ``current`` on a complete release and at most one ``.partial``
+directory, which the next deploy deletes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..exceptions import ConfigError
-from ..manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
+from ..manifest import MANIFEST_NAME, FileEntry, Manifest, digest_file, read_manifest
 from .base import DeployBackend, DeployError, DeployPlan, DeployResult
 from .files import SiteFiles
 
 log = logging.getLogger(__name__)
+
+PARTIAL = ".partial"
+TMP = ".jamtail-tmp"
 
 
 class LocalBackend(DeployBackend):
@@ -48,6 +73,9 @@ class LocalBackend(DeployBackend):
             raise ConfigError("JAMTAIL_DEPLOY_KEEP must be a whole number") from None
         self.releases = self.root / "releases"
         self.current = self.root / "current"
+        # release id -> its files: a complete release never changes under its id
+        # (recycling renames it first), so plan and deploy read each manifest once.
+        self._files: dict[str, dict[str, FileEntry]] = {}
 
     @classmethod
     def from_environ(cls) -> LocalBackend:
@@ -65,80 +93,78 @@ class LocalBackend(DeployBackend):
         return Path(os.readlink(self.current)).name
 
     def release_ids(self) -> list[str]:
-        """Complete releases, oldest first."""
+        """Complete releases, oldest first (``.partial`` directories excluded)."""
         if not self.releases.is_dir():
             return []
         return sorted(p.name for p in self.releases.iterdir() if p.is_dir() and "." not in p.name)
 
-    def _live_files(self) -> dict[str, tuple[Path, str | None]]:
-        """Site path -> (file in the live release, its SHA-1 from the release manifest)."""
-        live = self.live_release()
-        if live is None:
-            return {}
-        base = self.releases / live
-        manifest = read_manifest(base)
-        if manifest is not None:
-            return {path: (base / path, e.sha1) for path, e in manifest.files.items()}
-        return {
-            p.relative_to(base).as_posix(): (p, None)
-            for p in base.rglob("*")
-            if p.is_file() and p.name != MANIFEST_NAME
-        }
+    def release_files(self, release: str) -> dict[str, FileEntry]:
+        """Site path -> size and digests of every file of ``release``.
 
-    def _unchanged(self, site: SiteFiles, path: str, old: tuple[Path, str | None] | None) -> bool:
-        if old is None:
-            return False
-        file, sha1 = old
-        if sha1 is not None:  # from the live release's manifest: nothing to read
-            return sha1 == site.sha1(path)
-        return file.stat().st_size == site.size(path) and SiteFiles.sha1_of(file) == site.sha1(path)
+        From the release's manifest; a release written by an older Jamtail
+        has none, and its files are hashed.
+        """
+        files = self._manifest_files(release)
+        if files is None:
+            base = self.releases / release
+            files = self._files[release] = {
+                p.relative_to(base).as_posix(): digest_file(p)
+                for p in base.rglob("*")
+                if p.is_file() and p.name != MANIFEST_NAME
+            }
+        return files
+
+    def _manifest_files(self, release: str) -> dict[str, FileEntry] | None:
+        """The files ``release``'s manifest lists; ``None`` when it has no (readable) manifest."""
+        if release not in self._files:
+            manifest = read_manifest(self.releases / release)
+            if manifest is None:
+                return None
+            self._files[release] = manifest.files
+        return self._files[release]
 
     def plan(self, site: SiteFiles, force_delete: bool = False) -> DeployPlan:
-        live = self._live_files()
+        """Uploads: files whose size or digests differ from the live release's; reads no file."""
+        live = self.live_release()
+        old = self.release_files(live) if live else {}
+        new = _site_entries(site)
         plan = DeployPlan(self.name)
-        for path in site.paths:
-            if not self._unchanged(site, path, live.get(path)):
-                plan.uploads.append(path)
-                plan.upload_bytes += site.size(path)
-        plan.deletes = sorted(set(live) - set(site.paths))
+        plan.uploads = [p for p in site.paths if old.get(p) != new[p]]
+        plan.upload_bytes = sum(site.size(p) for p in plan.uploads)
+        plan.deletes = sorted(old.keys() - new.keys())
         return plan
 
     def deploy(self, site: SiteFiles, plan: DeployPlan) -> DeployResult:
+        """Write a release for ``site`` (recycling the oldest one when ``keep`` exist), switch.
+
+        Raises :class:`DeployError` when a file cannot be written; ``current``
+        is then unchanged.
+        """
         started = time.monotonic()
-        release = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        live = self._live_files()
-        staging = self.releases / f"{release}.partial"
-        recycled = self._recycle(staging) if site.manifest is not None else None
-        if recycled is None:
-            staging.mkdir(parents=True)
-        held = recycled or {}
-        changed = set(plan.uploads)
-        made: set[Path] = {staging} | {(staging / p).parent for p in held}
-        try:
-            for path in site.paths:
-                target = staging / path
-                if path in held and held[path] == site.entry(path):
-                    continue  # the recycled release already has this content
-                if target.parent not in made:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(target.parent)
-                # Never write into a recycled file: other releases share it.
-                tmp = target.with_name(target.name + ".jamtail-tmp")
-                if path not in changed and path in live:
-                    os.link(live[path][0], tmp)
-                else:
-                    shutil.copy2(site.file(path), tmp)
-                os.replace(tmp, target)
-            _remove_except(staging, held, set(site.paths))
-            if site.manifest is not None:
-                entries = {path: site.entry(path) for path in site.paths}
-                Manifest(site.manifest.build, entries).write(staging)
-            staging.rename(self.releases / release)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise DeployError(f"could not write release {release} in {self.root}: {exc}") from exc
-        self._switch(release)
-        self._prune()
+        with self._locked():
+            self._discard_partials()
+            release = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            staging = self.releases / f"{release}{PARTIAL}"
+            entries = dict(_site_entries(site))
+            try:
+                held = self._recycle(staging)
+                if held is None:
+                    staging.mkdir(parents=True)
+                    held = {}
+                self._patch(staging, held, entries, site)
+                build = site.manifest.build if site.manifest is not None else release
+                Manifest(build, entries).write(staging)
+                os.rename(staging, self.releases / release)
+            except OSError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise DeployError(
+                    f"could not write release {release} in {self.root}: {exc}"
+                ) from exc
+            except Exception:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            self._switch(release)
+            self._prune()
         return DeployResult(
             self.name,
             uploaded=len(plan.uploads),
@@ -151,25 +177,90 @@ class LocalBackend(DeployBackend):
         )
 
     def _recycle(self, staging: Path) -> dict[str, FileEntry] | None:
-        """Reuse the release the next prune would delete as ``staging``; its manifest's files.
+        """Turn the oldest release that is not live into ``staging``; return its files.
 
-        Renaming the oldest surplus release and changing the files that
-        differ costs a few operations per changed file, where a new release
-        costs a directory and a link per page. ``None`` when no release is
-        due for pruning or it has no manifest to say what it holds.
+        ``None`` (nothing changed) while fewer than ``keep`` releases exist, or
+        when the oldest has no manifest to say what it holds (it is then
+        pruned instead).
         """
         live = self.live_release()
         releases = self.release_ids()
         candidates = [r for r in releases if r != live]
         if len(releases) < self.keep or not candidates:
             return None
-        old = self.releases / candidates[0]
-        manifest = read_manifest(old)
-        if manifest is None:
+        oldest = candidates[0]
+        held = self._manifest_files(oldest)
+        if held is None:
             return None
-        os.rename(old, staging)
-        os.unlink(staging / MANIFEST_NAME)  # dirty until renamed into place
-        return manifest.files
+        # First out of the releases (rollback can no longer pick it), then its
+        # manifest goes: from here it is a partial release the next deploy deletes.
+        os.rename(self.releases / oldest, staging)
+        del self._files[oldest]
+        (staging / MANIFEST_NAME).unlink(missing_ok=True)
+        log.info("recycling release %s", oldest)
+        return held
+
+    def _patch(
+        self,
+        staging: Path,
+        held: dict[str, FileEntry],
+        entries: dict[str, FileEntry],
+        site: SiteFiles,
+    ) -> None:
+        """Make ``staging`` (holding ``held``) hold ``entries``: O(files that differ).
+
+        Files equal in the live release are hard-linked from it, the others
+        copied from the build; a file copied from the build is checked
+        (:meth:`SiteFiles.entry`) and ``entries`` gets what was really copied.
+        """
+        root = str(staging)
+        # Deletions first: a removed file may stand where a new directory goes.
+        for path in held.keys() - entries.keys():
+            _remove(root, path)
+        live = self.live_release()
+        live_files = self.release_files(live) if live else {}
+        live_root = str(self.releases / live) if live else ""
+        made: set[str] = set()
+        for path, entry in entries.items():
+            if held.get(path) == entry:
+                continue
+            target = os.path.join(root, path)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                _mkdir(parent)
+                made.add(parent)
+            # A recycled file may be shared with other releases (hard links):
+            # never write into it, put a new file in its place.
+            tmp = target + TMP if path in held else target
+            if live_files.get(path) == entry:
+                os.link(os.path.join(live_root, path), tmp)
+            else:
+                entries[path] = site.entry(path)
+                shutil.copy2(site.file(path), tmp)
+            if tmp != target:
+                os.replace(tmp, target)
+
+    def _discard_partials(self) -> None:
+        """Delete what a killed deploy left: ``.partial`` releases, temporary links."""
+        if self.releases.is_dir():
+            for partial in self.releases.iterdir():
+                if partial.name.endswith(PARTIAL):
+                    log.warning("deleting %s, left by an interrupted deploy", partial)
+                    shutil.rmtree(partial, ignore_errors=True)
+        for link in self.root.glob(".current-*"):
+            link.unlink(missing_ok=True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold ``<root>/.lock``: one deploy or rollback at a time (others wait)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.warning("waiting for another deploy or rollback of %s", self.root)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield  # the lock goes with the file's closing
 
     def _switch(self, release: str) -> None:
         link = self.root / f".current-{release}"
@@ -182,34 +273,53 @@ class LocalBackend(DeployBackend):
         for old in self.release_ids()[: -self.keep]:
             if old != live:
                 shutil.rmtree(self.releases / old)
+                self._files.pop(old, None)
 
     def rollback(self, to: str | None = None) -> str:
-        releases = self.release_ids()
-        live = self.live_release()
-        if to is None:
-            older = [r for r in releases if live is None or r < live]
-            if not older:
+        with self._locked():
+            releases = self.release_ids()
+            live = self.live_release()
+            if to is None:
+                older = [r for r in releases if live is None or r < live]
+                if not older:
+                    raise DeployError(
+                        f"no release older than {live} in {self.releases} to roll back to"
+                    )
+                to = older[-1]
+            elif to not in releases:
                 raise DeployError(
-                    f"no release older than {live} in {self.releases} to roll back to"
+                    f"no release {to!r} in {self.releases}; have: {', '.join(releases)}"
                 )
-            to = older[-1]
-        elif to not in releases:
-            raise DeployError(f"no release {to!r} in {self.releases}; have: {', '.join(releases)}")
-        self._switch(to)
+            self._switch(to)
         return to
 
 
-def _remove_except(root: Path, held: dict[str, FileEntry], wanted: set[str]) -> None:
-    """Delete the files of a recycled release that the new site does not have."""
-    for path in held:
-        if path in wanted:
-            continue
-        target = root / path
-        target.unlink(missing_ok=True)
-        parent = target.parent
-        while parent != root:
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-            parent = parent.parent
+def _site_entries(site: SiteFiles) -> dict[str, FileEntry]:
+    """The build's manifest, as written (nothing read); every file hashed when it has none."""
+    if site.manifest is not None:
+        return site.manifest.files
+    return {path: site.entry(path) for path in site.paths}
+
+
+def _mkdir(path: str) -> None:
+    """``os.makedirs(path, exist_ok=True)`` in one system call when the parent exists."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+
+
+def _remove(root: str, path: str) -> None:
+    """Delete ``root/path`` and the directories it leaves empty (up to ``root``)."""
+    target = os.path.join(root, path)
+    with suppress(FileNotFoundError):
+        os.unlink(target)
+    parent = os.path.dirname(target)
+    while len(parent) > len(root):
+        try:
+            os.rmdir(parent)
+        except OSError:
+            break
+        parent = os.path.dirname(parent)
