@@ -39,8 +39,9 @@ from .exceptions import OutputError
 from .graph import BuildGraph, GraphStore, OutputRecord
 from .highlight import HighlightCache, code_blocks
 from .incremental import Decision, Inputs, content_changes, plan_rebuild
+from .lazy import LazyPage
 from .manifest import FileEntry, Manifest, digest_file, read_manifest
-from .media import MediaLocaliser, MediaStore
+from .media import MediaLocaliser, MediaStore, localise_pages
 from .outputs import OUTPUTS
 from .parallel import default_jobs, render_to_paths
 from .render import Renderer
@@ -117,7 +118,7 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     localiser = MediaLocaliser(
         client.api_url, content.settings.get("media_url", "/media/"), content.site_origin
     )
-    content.pages = clock("localise", lambda: localiser.localise(content.pages))
+    content.pages = clock("localise", lambda: localise_pages(content.pages, localiser))
     content.authors = localiser.localise(content.authors)
     site_plan = clock("plan", lambda: planner.plan(content))
     assets = AssetManifest(config.site_dir / "static")
@@ -242,7 +243,20 @@ def _prime(highlights: HighlightCache, outputs) -> None:
     if len(outputs) < PRIME_THRESHOLD:
         return
     highlights.load()
-    highlights.prime(code_blocks(o.context["page"] for o in outputs if "page" in o.context))
+    pages = [o.context["page"] for o in outputs if o.context.get("page", {}).get("id")]
+    lazy = [p for p in pages if isinstance(p, LazyPage)]
+    # Lazy pages' code blocks are kept per body version: their bodies stay unread.
+    blocks = [
+        (c, lang) for p in pages if not isinstance(p, LazyPage) for c, lang in code_blocks([p])
+    ]
+    for loader in {id(p.loader): p.loader for p in lazy}.values():
+        found = loader.derived("code", "", [p for p in lazy if p.loader is loader], _code_of)
+        blocks.extend((c, lang) for page_blocks in found.values() for c, lang in page_blocks)
+    highlights.prime(blocks)
+
+
+def _code_of(fields: dict[str, Any]) -> list[tuple[str, str]]:
+    return list(code_blocks([fields]))
 
 
 def _write_outputs(

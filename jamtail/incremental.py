@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from .graph import BuildGraph, OutputRecord, PageRecord
+from .lazy import LazyPage
 from .plan import Output, SitePlan
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -104,14 +105,22 @@ def page_hash(page: Mapping[str, Any]) -> str:
 
     Pickle is a faithful serialisation (different content never gives the
     same bytes) and much faster than JSON; it is not canonical (dict order),
-    which could only cost a spurious rebuild, never a missed one.
+    which could only cost a spurious rebuild, never a missed one. A
+    :class:`~jamtail.lazy.LazyPage` is hashed by its head and its lazy
+    fields' stored hashes, without reading them.
     """
-    return hashlib.blake2b(pickle.dumps(page, protocol=5), digest_size=12).hexdigest()
+    if isinstance(page, LazyPage):
+        data = pickle.dumps((dict(page), page.lazy_fingerprint()), protocol=5)
+    else:
+        data = pickle.dumps(page, protocol=5)
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
 def page_record(page: Mapping[str, Any], digest: str | None = None) -> PageRecord:
     """A page's hash, title and per-field hashes (what ``--explain`` names as changed)."""
     fields = {name: _h(_dump(value)) for name, value in page.items()}
+    if isinstance(page, LazyPage):
+        fields.update(page.lazy_hashes)
     title, url = str(page.get("title", "")), str(page.get("url", ""))
     return PageRecord(digest or page_hash(page), title, fields, url)
 

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .client import CMSClient
+from .lazy import LazyPage
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +46,43 @@ class MediaLocaliser:
         self.api_url = api_url
         self.site_origin = site_origin.rstrip("/")
         self.files: dict[str, tuple[str, str]] = {}
-        self._seen: dict[tuple[str, str], str] = {}  # the same rendition recurs on many pages
+        # The same rendition recurs on many pages: url, version -> (local, file or None).
+        self._seen: dict[tuple[str, str], tuple[str, tuple[str, str] | None]] = {}
+
+    @property
+    def key(self) -> str:
+        """What the rewriting depends on, as one string (a different key, different URLs)."""
+        return f"{self.media_base}\0{self.api_url}\0{self.site_origin}"
 
     def local_url(self, url: str, version: str = "") -> str:
         """Return the site path for ``url``; URLs outside the media storage are unchanged."""
         key = (url, version)
-        if key not in self._seen:
-            self._seen[key] = self._local_url(url, version)
-        return self._seen[key]
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = self._local_url(url, version)
+        if seen[1] is not None:
+            self.files.setdefault(seen[0], seen[1])
+        return seen[0]
 
-    def _local_url(self, url: str, version: str) -> str:
+    def _local_url(self, url: str, version: str) -> tuple[str, tuple[str, str] | None]:
         absolute = urljoin(self.api_url, url)
         if absolute.startswith(self.media_base):
             local = LOCAL_PREFIX + absolute[len(self.media_base) :].split("?", 1)[0]
-            self.files.setdefault(local, (absolute, version))
-            return local
+            return local, (absolute, version)
         if self.site_origin and url.startswith(self.site_origin + "/"):
-            return url[len(self.site_origin) :]
-        return url
+            return url[len(self.site_origin) :], None
+        return url, None
+
+    def files_of(self, value: Any) -> dict[str, tuple[str, str]]:
+        """The media files ``value`` refers to (also added to :attr:`files`)."""
+        outer, self.files = self.files, {}
+        try:
+            self.localise(value)
+            return self.files
+        finally:
+            mine, self.files = self.files, outer
+            for local, source in mine.items():
+                outer.setdefault(local, source)
 
     def localise(self, value: Any) -> Any:
         """Return ``value`` (any JSON-like data) with every media URL made local."""
@@ -82,6 +102,30 @@ class MediaLocaliser:
             {**r, "url": self.local_url(r["url"], version)} for r in image.get("renditions", [])
         ]
         return {**image, "url": self.local_url(image["url"], version), "renditions": renditions}
+
+
+def localise_pages(pages: list[dict[str, Any]], localiser: MediaLocaliser) -> list[dict[str, Any]]:
+    """``pages`` with media URLs made local, and every file they use in ``localiser.files``.
+
+    A :class:`~jamtail.lazy.LazyPage` keeps its lazy fields (the body)
+    unread: its loader localises them when they are read, and the files they
+    refer to come from the content cache's per-page record (computed once per
+    version of the body), so a build reads only the bodies it renders.
+    """
+    lazy = [p for p in pages if isinstance(p, LazyPage) and p.lazy_hashes]
+    body_files: dict[int, dict[str, list[str]]] = {}
+    for loader in {id(p.loader): p.loader for p in lazy}.values():
+        loader.transform, loader.transform_key = localiser.localise, localiser.key
+        loader.forget()
+        mine = [p for p in lazy if p.loader is loader]
+        body_files.update(loader.derived("media", localiser.key, mine, localiser.files_of))
+    result = []
+    for page in pages:
+        head = localiser.localise(page)
+        for local, (source, version) in body_files.get(page["id"], {}).items():
+            localiser.files.setdefault(local, (source, version))
+        result.append(page.with_head(head) if isinstance(page, LazyPage) else head)
+    return result
 
 
 class MediaStore:

@@ -24,13 +24,14 @@ from urllib.parse import parse_qs, urlsplit
 from .client import CMSClient
 from .exceptions import CMSError, ContentError
 from .gather import Content, assemble, gather
+from .lazy import LAZY_FIELDS, BodyLoader, LazyPage
 
 log = logging.getLogger(__name__)
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 KINDS = ("settings", "author", "redirect", "page")
 CACHE_NAME = "content.sqlite3"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 SETTINGS_ID = 1
 
 
@@ -184,18 +185,41 @@ def item_json(envelope: dict[str, Any]) -> tuple[str, str]:
     The CMS serialises an item's fields in a fixed order, so equal content
     gives equal JSON.
     """
-    data = json.dumps(envelope["data"], separators=(",", ":"), ensure_ascii=False)
+    data = _compact(envelope["data"])
     digest = hashlib.sha256(f"{envelope.get('order', '')}\n{data}".encode()).hexdigest()
     return data, digest
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def split_lazy(data: dict[str, Any]) -> tuple[str, str | None, str]:
+    """A page's head JSON, its lazy fields' JSON (``None``: none) and their hashes as JSON.
+
+    See :mod:`jamtail.lazy`: heads are read for every build, lazy fields
+    (``body``) only for the pages that need them.
+    """
+    lazy = {k: data[k] for k in LAZY_FIELDS if k in data}
+    if not lazy:
+        return _compact(data), None, "{}"
+    head = {k: v for k, v in data.items() if k not in lazy}
+    hashes = {
+        k: hashlib.blake2b(_compact(v).encode(), digest_size=12).hexdigest()
+        for k, v in lazy.items()
+    }
+    return _compact(head), _compact(lazy), _compact(hashes)
 
 
 class ContentCache:
     """The SQLite content cache: one row per item and the sync cursor.
 
     Tables: ``state(key, value)`` holds ``cursor``, ``api_url`` and ``schema``;
-    ``items(kind, id, sort_key, hash, url, data)`` holds each item's API
-    representation as compact JSON (``sort_key``: a page's tree path; ``url``:
-    a page's site-relative URL when last synced).
+    ``items(kind, id, sort_key, hash, url, data, lazy, lazy_hashes)`` holds
+    each item's API representation as compact JSON, a page's lazy fields
+    (``body``) apart in ``lazy`` with their hashes (see :mod:`jamtail.lazy`)
+    (``sort_key``: a page's tree path; ``url``: a page's site-relative URL
+    when last synced).
     """
 
     def __init__(self, db: sqlite3.Connection, path: Path):
@@ -217,14 +241,19 @@ class ContentCache:
         db = sqlite3.connect(path, isolation_level=None, timeout=60)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(
+        db.execute("CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        schema = db.execute("SELECT value FROM state WHERE key = 'schema'").fetchone()
+        if schema is not None and schema[0] != SCHEMA_VERSION:
+            # Another layout: start over (cursor_for then asks for a full sync).
+            db.executescript("DROP TABLE IF EXISTS items; DELETE FROM state;")
+        db.execute(
             """
-            CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS items (
                 kind TEXT NOT NULL, id INTEGER NOT NULL, sort_key TEXT NOT NULL,
-                hash TEXT NOT NULL, url TEXT, data TEXT NOT NULL,
+                hash TEXT NOT NULL, url TEXT, data TEXT NOT NULL, lazy TEXT,
+                lazy_hashes TEXT NOT NULL DEFAULT '{}',
                 PRIMARY KEY (kind, id)
-            ) WITHOUT ROWID;
+            ) WITHOUT ROWID
             """
         )
         db.execute("SELECT count(*) FROM items").fetchone()  # fails now if the file is corrupt
@@ -307,10 +336,15 @@ class ContentCache:
             touched[key] = digest
             if not full and before.get(key, (None,))[0] == digest:
                 continue
+            old_url = before.get(key, (None, None))[1]
+            head, lazy, hashes = (
+                split_lazy(envelope["data"]) if key[0] == "page" else (data, None, "{}")
+            )
             self.db.execute(
-                "INSERT OR REPLACE INTO items (kind, id, sort_key, hash, url, data) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (*key, envelope.get("order", ""), digest, before.get(key, (None, None))[1], data),
+                "INSERT OR REPLACE INTO items "
+                "(kind, id, sort_key, hash, url, data, lazy, lazy_hashes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, envelope.get("order", ""), digest, old_url, head, lazy, hashes),
             )
         if full:
             for key in before:
@@ -318,19 +352,36 @@ class ContentCache:
         return touched
 
     def _content(self) -> tuple[Content, dict[int, str]]:
-        """Read the whole cache as :class:`Content`; and each page's URL by id."""
+        """Read the cache as :class:`Content` of :class:`~jamtail.lazy.LazyPage` heads.
+
+        Also returns each page's URL by id.
+        """
         loaded = {kind: self._items(kind) for kind in KINDS}
-        settings = loaded["settings"][0] if loaded["settings"] else {}
-        authors = sorted(loaded["author"], key=lambda a: (a.get("name", ""), a["id"]))
-        content = assemble(settings, loaded["page"], authors, loaded["redirect"])
+        settings = loaded["settings"][0][0] if loaded["settings"] else {}
+        authors = sorted(
+            (a for a, _ in loaded["author"]), key=lambda a: (a.get("name", ""), a["id"])
+        )
+        redirects = [r for r, _ in loaded["redirect"]]
+        content = assemble(settings, [p for p, _ in loaded["page"]], authors, redirects)
+        loader = BodyLoader(self.path)
+        hashes = {item["id"]: h for item, h in loaded["page"]}
+        content.pages = [LazyPage(page, loader, hashes[page["id"]]) for page in content.pages]
         return content, {page["id"]: page["url"] for page in content.pages}
 
-    def _items(self, kind: str) -> list[dict[str, Any]]:
-        """Every cached item of ``kind``, decoded, by tree order then id."""
+    def _items(self, kind: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
+        """Every cached item of ``kind`` (heads), decoded, with its lazy fields' hashes.
+
+        In tree order then id.
+        """
         # A scan sorted here is faster than walking an index on (kind, sort_key); and
         # joining rows into one document costs more than decoding them one by one.
-        rows = self.db.execute("SELECT sort_key, id, data FROM items WHERE kind = ?", (kind,))
-        return [json.loads(row[2]) for row in sorted(rows.fetchall())]
+        rows = self.db.execute(
+            "SELECT sort_key, id, data, lazy_hashes FROM items WHERE kind = ?", (kind,)
+        )
+        return [
+            (json.loads(data), json.loads(hashes) if hashes != "{}" else {})
+            for _, _, data, hashes in sorted(rows.fetchall())
+        ]
 
     def _changes(
         self,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from cms.content.models import SectionPage, SiteSettings, StandardPage
 from jamtail.client import CMSClient
 from jamtail.exceptions import CMSUnavailableError
 from jamtail.gather import gather
+from jamtail.incremental import page_hash
+from jamtail.lazy import LazyPage
 from jamtail.sync import CACHE_NAME, ContentCache, sync_content
 from tests.factories import article, demo_site, publish
 
@@ -234,3 +238,68 @@ def test_an_error_while_applying_rolls_the_whole_sync_back(site, client, tmp_pat
         cache.apply([good, {"kind": "page", "id": 1000}], Delta(cursor="new"), client.api_url)
     cache.close()
     assert cache_rows(tmp_path) == before
+
+
+def test_pages_hold_their_heads_and_read_bodies_only_when_asked(site, client, tmp_path):
+    content, _ = sync_content(client, tmp_path)
+    fresh = {p["id"]: p for p in gather(client).pages}
+    post = next(p for p in content.pages if p["id"] == site["posts"][0].pk)
+    assert isinstance(post, LazyPage)
+    assert not dict.__contains__(post, "body") and "body" not in list(post)
+    assert "body" in post and post.get("body") == fresh[post["id"]]["body"]
+    assert post["body"] == fresh[post["id"]]["body"] and post["body"]
+
+
+def test_a_forked_worker_reads_bodies_through_its_own_connection(site, client, tmp_path):
+    content, _ = sync_content(client, tmp_path)
+    post = next(p for p in content.pages if p["id"] == site["posts"][0].pk)
+    expected = post["body"]
+    post.loader.forget()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: what a rendering worker does
+        try:
+            os.write(write, json.dumps(post["body"]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        assert json.loads(pipe.read()) == expected
+    os.waitpid(pid, 0)
+
+
+def test_a_body_edit_changes_the_page_hash_without_reading_any_body(site, client, tmp_path):
+    content, _ = sync_content(client, tmp_path)
+    post = site["posts"][0]
+    before = {p["id"]: page_hash(p) for p in content.pages}
+    post.body = [("paragraph", "<p>A new body.</p>")]
+    post.save_revision().publish()
+    content, _ = sync_content(client, tmp_path)
+    loader = content.pages[0].loader
+    after = {p["id"]: page_hash(p) for p in content.pages}
+    assert not loader._cache, "hashing read no body"
+    assert {pid for pid in after if after[pid] != before.get(pid)} == {post.pk}
+
+
+def test_values_derived_from_bodies_are_computed_once_per_body_version(site, client, tmp_path):
+    content, _ = sync_content(client, tmp_path)
+    seen: list[int] = []
+
+    def count_blocks(fields):
+        seen.append(len(fields.get("body", [])))
+        return len(fields.get("body", []))
+
+    pages = [p for p in content.pages if p.lazy_hashes]
+    loader = pages[0].loader
+    first = loader.derived("blocks", "v1", pages, count_blocks)
+    assert len(seen) == len(pages) and first == {p["id"]: len(p["body"]) for p in pages}
+    seen.clear()
+    assert loader.derived("blocks", "v1", pages, count_blocks) == first and not seen
+    site["posts"][0].body = [("paragraph", "<p>One</p>"), ("paragraph", "<p>Two</p>")]
+    site["posts"][0].save_revision().publish()
+    content, _ = sync_content(client, tmp_path)
+    pages = [p for p in content.pages if p.lazy_hashes]
+    assert loader.derived("blocks", "v1", pages, count_blocks)[site["posts"][0].pk] == 2
+    assert seen == [2], "only the edited page was read again"
+    loader.derived("blocks", "v2", pages, count_blocks)
+    assert len(seen) == 1 + len(pages), "another key computes everything again"
