@@ -366,3 +366,29 @@ def test_a_build_file_that_cannot_be_read_fails_the_deploy_and_changes_nothing_l
     site = SiteFiles(build)
     local.deploy(site, local.plan(site))
     assert tree(local.current) == tree(build)
+
+
+HEAVY = ["jamtail.build", "requests", "jinja2", "pygments", "feedgen", "tqdm", "boto3", "django"]
+
+
+def test_jamtail_deploy_starts_without_loading_the_builder_or_an_http_client(tmp_path):
+    # A deploy after a one-page change takes milliseconds: importing the
+    # renderer and the CMS client would cost several times that.
+    build = make_site(tmp_path / "build")
+    script = (
+        "import sys; from jamtail.cli import main; "
+        f"main(['deploy', '--target', 'local', '--dir', {str(build)!r}]); "
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    env = {**os.environ, "JAMTAIL_DEPLOY_DIR": str(tmp_path / "deploy")}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "deploy/current/index.html").exists()
+
+
+def test_the_cli_default_api_url_is_the_clients():
+    from jamtail import cli, client
+
+    assert cli.DEFAULT_API_URL == client.DEFAULT_API_URL
