@@ -22,6 +22,10 @@ DEFAULT_API_URL = "http://127.0.0.1:8000/api/v2/"
 # Each command imports what it needs when it runs: a deploy never loads the
 # renderer, the CMS client or tqdm, so it starts in a fraction of the time.
 
+#: Exit status of ``jamtail build --deploy`` when the build succeeded but the
+#: deploy failed (a failed build exits 1, as every command's error does).
+DEPLOY_FAILED = 3
+
 
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildConfig, build
@@ -46,6 +50,16 @@ def _build(args: argparse.Namespace) -> int:
     print(result.summary())
     if args.timings:
         print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
+    if args.deploy:
+        sys.stdout.flush()  # the build's lines come before anything the deploy says
+        try:
+            _deploy_dir(args.deploy, config.out_dir, args.force_delete, dry_run=False)
+        except JamtailError as exc:
+            print(
+                f"jamtail build: built, but the deploy to {args.deploy} failed: {exc}",
+                file=sys.stderr,
+            )
+            return DEPLOY_FAILED
     return 0
 
 
@@ -81,17 +95,26 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    _deploy_dir(args.target, Path(args.dir), args.force_delete, args.dry_run)
+    return 0
+
+
+def _deploy_dir(target: str, site_dir: Path, force_delete: bool, dry_run: bool) -> None:
+    """Plan and (unless ``dry_run``) deploy ``site_dir`` to ``target``; print the summary.
+
+    Raises :class:`JamtailError` (a :class:`~jamtail.deploy.DeployError` or
+    configuration error) when the deploy cannot be made.
+    """
     from .deploy import SiteFiles, get_backend
 
-    backend = get_backend(args.target)
-    site = SiteFiles(Path(args.dir))
-    plan = backend.plan(site, force_delete=args.force_delete)
-    if args.dry_run:
+    backend = get_backend(target)
+    site = SiteFiles(site_dir)
+    plan = backend.plan(site, force_delete=force_delete)
+    if dry_run:
         print("\n".join(plan.lines()))
         print(plan.summary())
-        return 0
+        return
     print(backend.deploy(site, plan).summary())
-    return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
@@ -145,6 +168,12 @@ def _target_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _force_delete_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--force-delete", action="store_true", help="allow deletions above the safety cap"
+    )
+
+
 def _address_options(p: argparse.ArgumentParser, port: int) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     p.add_argument(
@@ -178,6 +207,17 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--full", action="store_true", help="ignore the dependency graph; rebuild everything"
     )
+    b.add_argument(
+        "--deploy",
+        nargs="?",
+        const=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
+        choices=TARGETS,
+        metavar="TARGET",
+        help="then deploy the build in the same process, as `jamtail deploy --target TARGET`"
+        " (default target: env JAMTAIL_DEPLOY_TARGET, else local); exit status 3 when"
+        " only the deploy failed",
+    )
+    _force_delete_option(b)
     b.set_defaults(func=_build)
 
     s = sub.add_parser("serve", help="serve a built site like a CDN, with the functions")
@@ -191,9 +231,7 @@ def parser() -> argparse.ArgumentParser:
     _target_option(d)
     _build_dir_option(d, "--dir", "the built site to deploy")
     d.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    d.add_argument(
-        "--force-delete", action="store_true", help="allow deletions above the safety cap"
-    )
+    _force_delete_option(d)
     d.set_defaults(func=_deploy)
 
     r = sub.add_parser("rollback", help="make the previous deploy live again")

@@ -5,8 +5,9 @@
     GET  /status      ``{"queued": N, "building": bool, "builds": K}``
 
 One build at a time: a worker thread takes *every* queued hook as one batch,
-runs ``jamtail build`` and then ``jamtail deploy --target $JAMTAIL_DEPLOY_TARGET``
-(default ``local``) as subprocesses, and reports each build id of the batch to
+runs ``jamtail build --deploy $JAMTAIL_DEPLOY_TARGET`` (default ``local``) as
+one subprocess (building and deploying in one process saves the deploy's
+start-up), and reports each build id of the batch to
 the CMS (``/api/v2/builds/<id>/``, ``Authorization: Bearer $JAMTAIL_RUNNER_TOKEN``):
 ``running``, then ``succeeded`` or ``failed`` with counts, times, the log tail
 and the deploy URL. Hooks arriving while a build runs wait and become one
@@ -38,6 +39,7 @@ from typing import Any
 import requests
 
 from . import webhooks
+from .cli import DEPLOY_FAILED
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,8 @@ class RunnerConfig:
     """Where to listen, what to run, whom to report to.
 
     ``build_args``: extra arguments for ``jamtail build``. ``cms_api``: the CMS
-    API root for status reports (no reports when empty). ``deploy``: run
-    ``jamtail deploy`` after a successful build.
+    API root for status reports (no reports when empty). ``deploy``: deploy
+    to ``deploy_target`` after a successful build (``jamtail build --deploy``).
     """
 
     state_dir: Path
@@ -165,6 +167,11 @@ class Runner:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "jamtail.cli", *args]
 
+    def steps(self) -> list[list[str]]:
+        """The commands a batch runs: the build, deploying in the same process if configured."""
+        deploy = ["--deploy", self.config.deploy_target] if self.config.deploy else []
+        return [self.command("build", *self.config.build_args, *deploy)]
+
     def hook_environment(self, payload: dict[str, Any]) -> dict[str, str]:
         """The build's environment: the hook body as Netlify gives it (``INCOMING_HOOK_BODY``).
 
@@ -192,12 +199,9 @@ class Runner:
             self.reporter.update(
                 build_id, status="running", started_at=now_iso(), runner=self.config.name
             )
-        steps = [self.command("build", *self.config.build_args)]
-        if self.config.deploy:
-            steps.append(self.command("deploy", "--target", self.config.deploy_target))
         output, ok = [], True
         env = self.hook_environment(batch[-1])
-        for step in steps:
+        for step in self.steps():
             log.info("running %s", " ".join(step[2:]))
             try:
                 result = subprocess.run(
@@ -209,7 +213,9 @@ class Runner:
                 break
             output.append(f"$ jamtail {' '.join(step[3:])}\n{result.stdout}{result.stderr}")
             if result.returncode != 0:
-                output.append(f"exit status {result.returncode}")
+                deploy_failed = result.returncode == DEPLOY_FAILED and "--deploy" in step
+                note = " (built; the deploy failed)" if deploy_failed else ""
+                output.append(f"exit status {result.returncode}{note}")
                 ok = False
                 break
         text = "\n".join(output)

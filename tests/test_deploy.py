@@ -392,3 +392,58 @@ def test_the_cli_default_api_url_is_the_clients():
     from jamtail import cli, client
 
     assert cli.DEFAULT_API_URL == client.DEFAULT_API_URL
+
+
+# `jamtail build --deploy TARGET`: build, then deploy in the same process.
+
+
+@pytest.fixture
+def cms_build(live_server, tmp_path, monkeypatch) -> list[str]:
+    """``jamtail build`` arguments for the demo site on a live CMS, into ``tmp_path/build``."""
+    from tests.factories import demo_site
+
+    demo_site(per_page=2)
+    monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "deploy"))
+    repo = Path(__file__).resolve().parents[1]
+    return [
+        "build",
+        "--api",
+        f"{live_server.url}/api/v2/",
+        "--out",
+        str(tmp_path / "build"),
+        "--site",
+        str(repo / "site"),
+        "--cache",
+        str(tmp_path / "cache"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_build_deploy_deploys_the_finished_build_and_prints_both_summaries(
+    cms_build, tmp_path, capsys
+):
+    assert jamtail_main([*cms_build, "--deploy", "local"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2].startswith("Built ") and lines[-1].startswith("Deployed to local: ")
+    assert tree(tmp_path / "deploy/current") == tree(tmp_path / "build")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_build_deploy_says_which_step_failed_in_its_exit_status(
+    cms_build, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("JAMTAIL_DEPLOY_KEEP", "some")
+    assert jamtail_main([*cms_build, "--deploy"]) == 3  # built; the deploy failed
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "jamtail build: built, but the deploy to local failed: "
+        "JAMTAIL_DEPLOY_KEEP must be a whole number"
+    )
+    assert (tmp_path / "build/index.html").exists() and not (tmp_path / "deploy").exists()
+
+    monkeypatch.delenv("JAMTAIL_DEPLOY_KEEP")
+    api = cms_build.index("--api") + 1
+    cms_build[api] = "http://127.0.0.1:9/api/v2/"  # nothing listens: the build fails
+    assert jamtail_main([*cms_build, "--deploy", "local"]) == 1
+    assert capsys.readouterr().err.startswith("jamtail build: error: ")
+    assert not (tmp_path / "deploy").exists()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from jamtail.runner import HOOK_BODY_ENV_LIMIT, Runner, RunnerConfig
 
@@ -61,3 +64,49 @@ def test_the_build_record_gets_the_counts_from_the_build_and_deploy_summaries():
         "bytes": 97_200_000,
         "deploy_url": "https://example.netlify.app",
     }
+
+
+def test_a_batch_builds_and_deploys_in_one_process(tmp_path):
+    config = RunnerConfig(state_dir=tmp_path / "state", secret="s", deploy_target="netlify")
+    [step] = Runner(config).steps()
+    assert step[:4] == [sys.executable, "-m", "jamtail.cli", "build"]
+    assert step[-2:] == ["--deploy", "netlify"]
+    config.deploy = False
+    assert "--deploy" not in Runner(config).steps()[0]
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def build_args(api: str, tmp_path: Path) -> list[str]:
+    return ["--api", api, "--out", str(tmp_path / "build"), "--site", str(REPO / "site")]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_batch_is_built_and_deployed_and_its_log_has_both_summaries(
+    live_server, tmp_path, monkeypatch
+):
+    from tests.factories import demo_site
+
+    demo_site(per_page=2)
+    monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "deploy"))
+    monkeypatch.setenv("JAMTAIL_CACHE_DIR", str(tmp_path / "cache"))
+    args = build_args(f"{live_server.url}/api/v2/", tmp_path)
+    run = Runner(RunnerConfig(state_dir=tmp_path / "state", secret="s", build_args=args))
+    assert run.run_batch([{"trigger": "test"}])
+    log = (tmp_path / "state" / "last-build.log").read_text()
+    assert log.startswith("$ jamtail build --api") and "--deploy local\n" in log
+    assert "Deployed to local: " in log and "exit status" not in log
+    assert Runner.summarise(log)["pages_rendered"] > 0
+    assert (tmp_path / "deploy" / "current" / "index.html").exists()
+
+
+def test_a_failed_build_is_not_deployed_and_its_log_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "deploy"))
+    monkeypatch.setenv("JAMTAIL_CACHE_DIR", str(tmp_path / "cache"))
+    args = build_args("http://127.0.0.1:9/api/v2/", tmp_path)  # nothing listens
+    run = Runner(RunnerConfig(state_dir=tmp_path / "state", secret="s", build_args=args))
+    assert not run.run_batch([{"trigger": "test"}])
+    log = (tmp_path / "state" / "last-build.log").read_text()
+    assert "jamtail build: error: " in log and log.endswith("exit status 1")
+    assert not (tmp_path / "deploy").exists()
