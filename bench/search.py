@@ -4,15 +4,22 @@
 
 1. The Rust blog (``../shared/corpora/rust-blog``, 754 Markdown files): page
    dicts through the importer's pure stages (``tests/search_corpus.py``), the
-   index through the build's writer. Reports text size, index size, build time.
+   index through the build's writer. Reports text size, index size (all
+   shards), shard count, build time and the peak memory the index build
+   allocates (``tracemalloc``, on top of the pages).
 2. A generated site of ``--pages`` pages (default 10,000), made from the Rust
    blog's pages: each generated page takes one corpus page's body and
    summary, a numbered title, one of 12 sections and up to 3 of 40 tags.
+   Also times ``update_index`` for a one-page edit (one shard rewritten,
+   the others answered as unchanged files), best of 5.
 3. Latency over ``--queries`` mixed queries (default 1,000: common words, two
    words, prefixes as typed, release numbers, title phrases, filters, pages
    2-5, query syntax, words that match nothing) on both indexes: through
-   ``search()`` on an open connection, and through the whole function
-   (``handler``: open read-only, query, JSON) as each request runs it.
+   ``search()`` on an open index, and through the whole function
+   (``handler``: the kept-open index checked, query, JSON) as each request
+   runs it. Then how far the sharded ranking agrees with one shard holding
+   every page (BM25 with the whole index's statistics): same first hit,
+   same first page, share of the first page in common.
 4. A bounded load run on loopback: ``jamtail serve`` on 127.0.0.1 with the
    Rust blog index, ``--requests`` requests (default 2,000) from 8 concurrent
    clients, stopped after 30 s. Reports throughput, latency and error rate
@@ -33,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -43,8 +51,10 @@ sys.path.insert(0, str(ROOT))
 
 from functions.adapter import make_event  # noqa: E402
 from functions.search import make_handler  # noqa: E402
-from jamtail.search.index import INDEX_PATH, build_index, documents  # noqa: E402
+from jamtail.search import shards  # noqa: E402
+from jamtail.search.index import documents  # noqa: E402
 from jamtail.search.query import open_index, search  # noqa: E402
+from jamtail.search.shards import INDEX_PATH, build_index, save_index, update_index  # noqa: E402
 from tests.corpora import missing_message, rust_blog_content  # noqa: E402
 from tests.search_corpus import SITE, markdown_pages  # noqa: E402
 
@@ -52,6 +62,7 @@ SECTIONS = 12
 TAGS = 40
 LOAD_CONCURRENCY = 8
 LOAD_SECONDS = 30
+PART = re.compile(r" \(part \d+\)$")
 SYNTAX = ['"unbalanced', "NEAR(a b)", "title:async", "a OR b NOT c", "(((", "*", "rust^", "-x +y"]
 
 
@@ -133,13 +144,13 @@ def percentile(values: list[float], share: float) -> float:
 
 def latency(index: Path, queries: list[dict]) -> dict[str, float]:
     """Median and p99 (ms) of ``search()`` on one open connection, and of the whole handler."""
-    con = open_index(index)
+    opened = open_index(index)
     direct = []
     for q in queries:
         start = time.perf_counter()
-        search(con, q["q"], q.get("section", ""), q.get("tag", ""), int(q.get("page", 1)))
+        search(opened, q["q"], q.get("section", ""), q.get("tag", ""), int(q.get("page", 1)))
         direct.append((time.perf_counter() - start) * 1000)
-    con.close()
+    opened.close()
     handler = make_handler(index, ROOT / "site")
     whole = []
     for q in queries:
@@ -157,18 +168,89 @@ def latency(index: Path, queries: list[dict]) -> dict[str, float]:
 
 
 def report_index(name: str, pages: list[dict[str, Any]], folder: Path) -> Path:
+    """Build the index of ``pages`` under ``folder / name`` as the build does; print figures."""
+    root = folder / name
     start = time.perf_counter()
-    data = build_index(pages, SITE)
+    size = files = 0
+    for rel, data in build_index(pages, SITE):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+        size, files = size + len(data), files + 1
     seconds = time.perf_counter() - start
+    tracemalloc.start()
+    for _ in build_index(pages, SITE):
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     text = text_bytes(pages)
-    path = folder / name / INDEX_PATH
-    path.parent.mkdir(parents=True)
-    path.write_bytes(data)
     print(
-        f"{name}: {len(pages)} pages, text {text / 1e6:.1f} MB, index {len(data) / 1e6:.1f} MB "
-        f"({len(data) / text:.2f}x the text), built in {seconds:.1f} s"
+        f"{name}: {len(pages)} pages, text {text / 1e6:.1f} MB, index {size / 1e6:.1f} MB "
+        f"in {files - 1} shards ({size / text:.2f}x the text), built in {seconds:.1f} s, "
+        f"peak {peak / 1e6:.0f} MB allocated while building"
     )
-    return path
+    return root / INDEX_PATH
+
+
+def report_update(name: str, pages: list[dict[str, Any]], index: Path) -> None:
+    """Time ``update_index`` for one edited page (best of 5) and check it equals a full build."""
+    root = index.parents[1]
+    previous = {p.relative_to(root).as_posix(): p for p in index.parent.iterdir()}
+    times = []
+    for round_ in range(5):
+        edited = {**pages[len(pages) // 2], "title": f"Edited title {round_}"}
+        after = [edited if p["id"] == edited["id"] else p for p in pages]
+        start = time.perf_counter()
+        files = list(update_index(previous, after, SITE, [edited], []))
+        times.append((time.perf_counter() - start) * 1000)
+    written = [rel for rel, data in files if not isinstance(data, Path)]
+    full = dict(build_index(after, SITE))
+    same = {rel: data.read_bytes() if isinstance(data, Path) else data for rel, data in files}
+    assert same == full, "the update differs from a full build"
+    print(
+        f"{name}: one-page edit: update_index {min(times):.0f} ms (median "
+        f"{statistics.median(times):.0f} ms), {len(written)} of {len(files)} files written "
+        f"({', '.join(written)}); equal to a full build"
+    )
+
+
+def report_agreement(name: str, pages: list[dict[str, Any]], index: Path, queries) -> None:
+    """How the sharded ranking compares with one shard of every page, on ``queries``.
+
+    Per kind of request: first pages (scored exactly with the whole index's
+    statistics) and further pages (scaled per shard; see jamtail/search/ranking.py).
+    """
+    saved = shards.PAGES_PER_SHARD
+    shards.PAGES_PER_SHARD = len(pages)
+    try:
+        whole = open_index(save_index(build_index(pages, SITE), index.parents[2] / f"{name}-one"))
+    finally:
+        shards.PAGES_PER_SHARD = saved
+    sharded = open_index(index)
+    figures = {"first pages": [0, 0, 0.0, 0], "further pages": [0, 0, 0.0, 0]}
+    totals = 0
+    for q in queries:
+        args = (q["q"], q.get("section", ""), q.get("tag", ""), int(q.get("page", 1)))
+        a, b = search(sharded, *args), search(whole, *args)
+        totals += a.total == b.total
+        if b.results:
+            # Generated pages repeat the corpus's text under numbered titles: equal
+            # scores, whose order is a matter of float rounding; compare the text.
+            mine = [PART.sub("", h.title) for h in a.results]
+            theirs = [PART.sub("", h.title) for h in b.results]
+            kind = figures["first pages" if args[3] == 1 else "further pages"]
+            kind[0] += mine[0] == theirs[0]
+            kind[1] += mine == theirs
+            kind[2] += sum(min(mine.count(t), theirs.count(t)) for t in set(theirs)) / len(theirs)
+            kind[3] += 1
+    sharded.close()
+    whole.close()
+    for kind, (first, page, shared, counted) in figures.items():
+        print(
+            f"{name}: against one shard, {counted} queries for {kind}: same first hit "
+            f"{100 * first / counted:.0f} %, same page {100 * page / counted:.0f} %, "
+            f"page in common {100 * shared / counted:.0f} %"
+        )
+    print(f"{name}: same totals for {totals} of {len(queries)} queries")
 
 
 def report_latency(name: str, index: Path, queries: list[dict]) -> None:
@@ -243,10 +325,13 @@ def main() -> int:
         rust_index = report_index("rust-blog", rust, folder)
         generated = generated_site(rust, args.pages)
         big_index = report_index("generated", generated, folder)
+        report_update("generated", generated, big_index)
         rust_queries = mixed_queries(rust, args.queries, ["/blog/", "/blog/inside-rust/"])
         report_latency("rust-blog", rust_index, rust_queries)
         big_queries = mixed_queries(generated, args.queries, [f"/s{s}/" for s in range(3)])
         report_latency("generated", big_index, big_queries)
+        report_agreement("rust-blog", rust, rust_index, rust_queries)
+        report_agreement("generated", generated, big_index, big_queries)
         load_run(rust_index.parents[1], rust_queries, args.requests)
     return 0
 

@@ -5,7 +5,8 @@ as Lambda function URLs send it: only the method and query are read, and
 header names are matched in any case). Configuration, read
 from the environment on every request:
 
-- ``JAMTAIL_SEARCH_INDEX``: the index file (default ``build/_search/index.sqlite3``);
+- ``JAMTAIL_SEARCH_INDEX``: the index's ``index.json`` (default
+  ``build/_search/index.json``; the shards are beside it);
 - ``JAMTAIL_SITE_DIR``: ``templates/`` and ``static/`` for the HTML results
   page (default ``site``).
 
@@ -19,7 +20,9 @@ or, without ``format``, when the ``Accept`` header asks for ``text/html``
 Errors are JSON ``{"code", "message"}`` (an HTML page for HTML requests):
 400 for a query or parameter out of bounds, 405 for a method other than GET
 and HEAD, 503 when the index is missing or unreadable. The index is opened
-read-only (``mode=ro``) per request; nothing is kept between requests.
+read-only (``mode=ro``) and kept open in the process (:func:`current_index`):
+each request checks ``index.json`` (one ``stat``) and, when a build replaced
+it, reopens only the shards with new names.
 One log line per request (logger ``functions.search``, JSON: method, status,
 ms, format, number of terms, total; never the query text).
 """
@@ -29,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ from jamtail.render import Renderer
 from jamtail.search.query import (
     IndexUnavailable,
     QueryError,
+    SearchIndex,
     SearchResults,
     check_filter,
     check_page,
@@ -54,8 +59,10 @@ from jamtail.search.query import (
 from .adapter import Handler
 
 log = logging.getLogger(__name__)
+_OPEN: dict[Path, tuple[tuple[int, int, int, int], SearchIndex]] = {}
+_OPEN_LOCK = threading.Lock()
 
-DEFAULT_INDEX = "build/_search/index.sqlite3"
+DEFAULT_INDEX = "build/_search/index.json"
 ENDPOINT = "/api/search"
 JSON_CACHE = "public, max-age=60"
 Response = tuple[int, dict[str, str], str]
@@ -126,23 +133,50 @@ def _answer(
     page = check_page(query.get("page"))
     section = check_filter("section", query.get("section", ""))
     tag = check_filter("tag", query.get("tag", ""))
-    con = open_index(index_path)
-    try:
-        results = search(con, text, section, tag, page)
-        if not html:
-            headers = {
-                "Content-Type": "application/json",
-                "Cache-Control": JSON_CACHE,
-                "Vary": "Accept",
-                "X-Content-Type-Options": "nosniff",
-            }
-            return 200, headers, json.dumps(results.as_json(), ensure_ascii=False), results
-        site = stored_site(con)
-        sections, tags = filter_choices(con)
-    finally:
-        con.close()
-    body = render_results_page(site_dir, site, results, sections, tags)
+    index = current_index(index_path)
+    results = search(index, text, section, tag, page)
+    if not html:
+        headers = {
+            "Content-Type": "application/json",
+            "Cache-Control": JSON_CACHE,
+            "Vary": "Accept",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return 200, headers, json.dumps(results.as_json(), ensure_ascii=False), results
+    sections, tags = filter_choices(index)
+    body = render_results_page(site_dir, stored_site(index), results, sections, tags)
     return 200, _html_headers(), body, results
+
+
+def current_index(path: Path) -> SearchIndex:
+    """The index at ``path`` (its ``index.json``), kept open between requests.
+
+    One ``stat`` of ``index.json`` per call: when the file is another one
+    (a build or deploy replaced it), the index is reopened, sharing the
+    connections of shards whose names are unchanged (a name names its
+    content; files are replaced, never rewritten in place, so an open shard
+    never changes under its connection). Raises :class:`IndexUnavailable`
+    when the index is missing or unreadable; nothing is kept then.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        _OPEN.pop(path, None)
+        raise IndexUnavailable(f"no search index at {path}: build the site first") from exc
+    key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    with _OPEN_LOCK:
+        cached = _OPEN.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        try:
+            index = open_index(path, reuse=cached[1] if cached else None)
+        except IndexUnavailable:
+            _OPEN.pop(path, None)
+            raise
+        # The replaced index's other connections close when the last request
+        # using them lets go of it (no explicit close: one may still be running).
+        _OPEN[path] = (key, index)
+        return index
 
 
 def render_results_page(
@@ -190,15 +224,11 @@ def _pagination(results: SearchResults) -> dict[str, Any]:
 def _error_page(index_path: Path, site_dir: Path, message: str) -> str | None:
     """The site's search page showing ``message``; ``None`` when the index cannot be read."""
     try:
-        con = open_index(index_path)
+        index = current_index(index_path)
     except IndexUnavailable:
         return None
-    try:
-        site = stored_site(con)
-        sections, tags = filter_choices(con)
-    finally:
-        con.close()
-    return render_results_page(site_dir, site, None, sections, tags, error=message)
+    sections, tags = filter_choices(index)
+    return render_results_page(site_dir, stored_site(index), None, sections, tags, error=message)
 
 
 def _html_headers() -> dict[str, str]:

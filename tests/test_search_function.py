@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from jamtail.search.index import INDEX_PATH, build_index
+from jamtail.search.shards import INDEX_PATH, build_index, save_index
 from tests.search_corpus import SITE, markdown_pages
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def served(tmp_path_factory):
     (site / "index.html").write_text("<!doctype html><title>Home</title>")
     pages = markdown_pages(REPO / "demo" / "blog", "blog")
     pages += markdown_pages(REPO / "docs", "docs", first_id=1000)[1:]
-    (site / INDEX_PATH).write_bytes(build_index([*pages, HOSTILE_PAGE], SITE))
+    save_index(build_index([*pages, HOSTILE_PAGE], SITE), site)
     server = Served(site, root / "serve.log")
     yield server
     server.stop()
@@ -238,7 +238,7 @@ def test_head_answers_like_get_without_a_body(served):
 
 def test_a_missing_index_is_503_with_a_retry_hint(served, tmp_path):
     index = Path(served.process.args[served.process.args.index("--dir") + 1]) / INDEX_PATH
-    moved = tmp_path / "index.sqlite3"
+    moved = tmp_path / "index.json"
     index.rename(moved)
     try:
         status, headers, body = served.get("/api/search?q=build")

@@ -1,10 +1,11 @@
-"""The search index (jamtail/search/): text extraction, the index file, ranking, filters, paging.
+"""The search index (jamtail/search/): text extraction, shards, ranking, filters, paging.
 
 Ranking and snippets are checked on the real Rust blog (754 Markdown files,
 skipped when ``../shared/corpora`` is absent) and on the repository's own
 demo blog and docs; the pages come from the Markdown through the importer's
 own pure stages (``tests/search_corpus.py``), the index from the same
-writer the build runs.
+writer the build runs. The Rust blog's index has 8 shards, so every ranking,
+filter and paging test there also checks the merge across shards.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from jamtail.search.index import build_index, read_documents, update_index
 from jamtail.search.query import (
     MAX_TERMS,
     QueryError,
@@ -26,6 +26,7 @@ from jamtail.search.query import (
     parse_terms,
     search,
 )
+from jamtail.search.shards import build_index, save_index
 from jamtail.search.text import MARK_OPEN, block_text, page_text
 from tests.search_corpus import SITE, markdown_pages
 
@@ -38,10 +39,9 @@ def page(pid: int, url: str, **fields) -> dict:
             "parent_url": parent, **fields}  # fmt: skip
 
 
-def index_file(tmp_path: Path, pages: list[dict], name: str = "index.sqlite3") -> Path:
-    path = tmp_path / name
-    path.write_bytes(build_index(pages, SITE))
-    return path
+def index_file(tmp_path: Path, pages: list[dict]) -> Path:
+    """The index of ``pages`` written under ``tmp_path``: its ``index.json``."""
+    return save_index(build_index(pages, SITE), tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -106,39 +106,15 @@ def test_control_and_marker_characters_never_reach_the_index():
 # --- the index file ---
 
 
-def test_the_same_content_gives_the_same_bytes(demo_pages):
-    assert build_index(demo_pages, SITE) == build_index(list(reversed(demo_pages)), SITE)
-
-
-def test_an_incremental_update_equals_a_full_build(demo_pages):
-    before = build_index(demo_pages, SITE)
-    changed = {**demo_pages[3], "title": "A new title about lighthouses"}
-    added = page(5000, "/blog/brand-new/", summary="A page that did not exist")
-    gone = demo_pages[4]
-    after = [changed if p is demo_pages[3] else p for p in demo_pages if p is not gone]
-    expected = build_index([*after, added], SITE)
-    assert update_index(before, [changed, added], [gone["url"]]) == expected
-
-
-def test_an_update_of_a_page_alone_keeps_its_sections_from_the_index(demo_pages):
-    before = build_index(demo_pages, SITE)
-    article = next(p for p in demo_pages if p["type"] == "ArticlePage")
-    edited = {**article, "summary": "Edited summary"}
-    after = update_index(before, [edited])
-    docs = {d["url"]: d for d in read_documents(after)[0]}
-    assert docs[article["url"]]["sections"] == [("/blog/", "Blog")]
-    assert docs[article["url"]]["summary"] == "Edited summary"
-
-
 def test_two_pages_with_one_url_are_an_error():
     with pytest.raises(ValueError, match="share an id or a URL"):
-        build_index([page(1, "/"), page(2, "/a/"), page(3, "/a/")], SITE)
+        list(build_index([page(1, "/"), page(2, "/a/"), page(3, "/a/")], SITE))
 
 
 def test_the_index_is_opened_read_only(tmp_path):
-    con = open_index(index_file(tmp_path, [page(1, "/")]))
+    index = open_index(index_file(tmp_path, [page(1, "/")]))
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        con.execute("DELETE FROM pages")
+        index.shards[0].execute("DELETE FROM pages")
 
 
 # --- query parsing: user text never becomes FTS5 syntax ---
@@ -257,7 +233,8 @@ def test_pages_of_results_are_disjoint_and_add_up_to_the_total(rust_index):
 
 @pytest.mark.corpus
 def test_only_the_live_pages_given_are_indexed(rust_pages, rust_index):
-    assert rust_index.execute("SELECT count(*) FROM pages").fetchone()[0] == len(rust_pages)
+    counts = [con.execute("SELECT count(*) FROM pages").fetchone()[0] for con in rust_index.shards]
+    assert sum(counts) == len(rust_pages) and len(counts) == 8
 
 
 # --- the demo blog: tags, authors, hostile page text ---

@@ -2,18 +2,18 @@
 ``redirects``, ``headers``, ``search`` (the full-text index).
 
 Each module has one function taking the :class:`~jamtail.plan.SitePlan` and
-returning ``[(path, bytes)]``; :data:`OUTPUTS` is the explicit registry the
-build runs, in order.
+returning (or yielding, lazily) ``(path, bytes)`` pairs; :data:`OUTPUTS` is
+the explicit registry the build runs, in order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ..plan import SitePlan
 from . import feeds, headers, redirects, robots, search, sitemap
 
-OutputFunction = Callable[[SitePlan], list[tuple[str, bytes]]]
+OutputFunction = Callable[[SitePlan], Iterable[tuple[str, bytes]]]
 
 OUTPUTS: list[tuple[str, OutputFunction]] = [
     ("sitemap", sitemap.build_sitemap),

@@ -1,22 +1,25 @@
-"""``_search/index.sqlite3``: the full-text search index (see ``jamtail/search/``).
+"""``_search/``: the full-text search index (see ``jamtail/search/``).
 
-Every page of the plan (the live, public pages) with its plain text, plus the
-site dict the search function's HTML results page is rendered with. The
-file is deterministic: the same content gives the same bytes.
+Every page of the plan (the live, public pages) with its plain text, in
+shards of about a hundred pages, plus ``_search/index.json``: the shard list
+and the site dict and filter choices the search function's HTML results
+page is rendered with. The files are deterministic: the same content gives
+the same bytes, whether built whole or updated.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..plan import SitePlan
-from ..search.index import INDEX_PATH, build_index, update_index
+from ..search.shards import build_index, update_index
 
 
-def build_search_index(plan: SitePlan) -> list[tuple[str, bytes]]:
-    """Return ``[("_search/index.sqlite3", bytes)]``."""
-    return [(INDEX_PATH, build_index(plan.pages, plan.site))]
+def build_search_index(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
+    """Yield ``("_search/shard-....sqlite3", bytes)`` per shard, then ``_search/index.json``."""
+    return build_index(plan.pages, plan.site)
 
 
 def update_search_index(
@@ -24,16 +27,15 @@ def update_search_index(
     plan: SitePlan,
     changed: list[dict[str, Any]],
     removed_urls: list[str],
-) -> list[tuple[str, bytes]]:
+) -> Iterator[tuple[str, bytes | Path]]:
     """The incremental form the builder calls (see ``jamtail.build``): same bytes as a full build.
 
     ``previous``: the files this output wrote last time; ``changed``: pages
     new or changed since; ``removed_urls``: URLs no page has any more.
+    Shards without a changed page or a page added or removed are yielded as
+    their previous ``Path`` (linked, not rewritten).
     """
-    if INDEX_PATH not in previous:
-        return build_search_index(plan)
-    data = update_index(previous[INDEX_PATH].read_bytes(), changed, removed_urls, plan.site)
-    return [(INDEX_PATH, data)]
+    return update_index(previous, plan.pages, plan.site, changed, removed_urls)
 
 
 build_search_index.update = update_search_index  # type: ignore[attr-defined]

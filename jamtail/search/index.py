@@ -1,14 +1,18 @@
-"""The search index: a SQLite FTS5 database the build writes and the search function reads.
+"""One shard of the search index: a SQLite FTS5 database of some of the site's pages.
 
-Schema (``PRAGMA user_version`` = :data:`SCHEMA_VERSION`)::
+The index is a set of shards plus a small JSON file naming them (see
+:mod:`jamtail.search.shards`); this module makes and reads one shard.
 
-    meta(key, value)                  "site": the plan's site dict as JSON (name, nav...)
+Schema of a shard (``PRAGMA user_version`` = :data:`SCHEMA_VERSION`)::
+
     pages(id, url, title, summary, date, type, section)    one row per page, id = CMS page id
     fts(title, summary, body, section, tags, authors)      FTS5, rowid = pages.id,
                                       tokenizer "porter unicode61 remove_diacritics 2"
     page_sections(section_url, page_id)  every section a page is in (its ancestors, itself)
     page_tags(tag, page_id)           tag slugs
-    sections(url, title), tags(slug, name)   the filter choices
+    sections(url, title), tags(slug, name)   titles and names of the sections and tags
+                                      this shard's pages refer to (so that a shard
+                                      alone gives back its documents)
 
 Only what :func:`documents` is given goes in: the build passes the plan's
 pages, which are the live, public pages the CMS API serves (Wagtail's API
@@ -17,23 +21,23 @@ nothing a reader cannot already read on the site.
 
 The bytes are deterministic: documents are inserted in page id order, FTS5
 segments are merged (``optimize``) and the database is ``VACUUM``-ed, so
-the same content gives the same file with the same SQLite library.
-:func:`update_index` applies changes to an existing index and rewrites it
-the same way, so an incremental build gives the bytes a full build gives.
+the same documents give the same file with the same SQLite library.
+:func:`read_documents` is the inverse of :func:`write_shard`, so a shard
+rebuilt from documents read back from its previous version equals one
+written from the pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .text import clean, page_text
 
-INDEX_PATH = "_search/index.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SECTION_TYPE = "SectionPage"
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 # Prefix indexes for 2 and 3 characters make as-you-type prefix queries fast.
@@ -41,7 +45,6 @@ PREFIXES = "2 3"
 COLUMNS = ("title", "summary", "body", "section", "tags", "authors")
 
 _SCHEMA = f"""
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE pages (
     id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
     summary TEXT NOT NULL, date TEXT NOT NULL, type TEXT NOT NULL, section TEXT NOT NULL
@@ -70,6 +73,8 @@ Document = dict[str, Any]
 ``sections`` lists ``(url, title)`` of the page's section pages, nearest first.
 """
 
+Chain = list[tuple[str, str]]
+
 
 def _date(page: dict[str, Any]) -> str:
     value = page.get("date")
@@ -80,59 +85,56 @@ def _date(page: dict[str, Any]) -> str:
     return (page.get("first_published_at") or "")[:10]
 
 
-def documents(
-    pages: Iterable[dict[str, Any]], known: dict[str, Document] | None = None
-) -> list[Document]:
-    """Documents for ``pages`` (page dicts as the plan has them, with ``url``/``parent_url``).
+def section_chain(page: dict[str, Any], by_url: Mapping[str, dict[str, Any]]) -> Chain:
+    """``[(url, title)]`` of the section pages among ``page`` and its ancestors, nearest first.
 
-    A page's sections are the section pages among itself and its ancestors;
-    ``section`` is the title of the nearest. An ancestor missing from
-    ``pages`` is looked up by URL in ``known`` (documents already indexed),
-    whose sections are then inherited. Ids must be unique integers.
+    Ancestors are found by ``parent_url`` in ``by_url`` (every page of the
+    site by URL); the walk stops at a URL that is not there.
     """
+    chain: Chain = []
+    node: dict[str, Any] | None = page
+    while node is not None:
+        if node.get("type") == SECTION_TYPE:
+            chain.append((node["url"], clean(node["title"])))
+        parent = node.get("parent_url")
+        node = by_url.get(parent) if parent is not None else None
+    return chain
+
+
+def document(page: dict[str, Any], chain: Chain) -> Document:
+    """The document for ``page`` (a page dict as the plan has it) in sections ``chain``.
+
+    Reads the page's body (``page_text``); the id must be an integer.
+    """
+    summary = page.get("summary") or page.get("description") or ""
+    return {
+        "id": int(page["id"]),
+        "url": page["url"],
+        "title": clean(page.get("title", "")),
+        "summary": clean(summary or page.get("search_description") or ""),
+        "body": page_text(page),
+        "date": _date(page),
+        "type": page.get("type", ""),
+        "section": chain[0][1] if chain else "",
+        "sections": chain,
+        # By slug, the order the index stores them in (page_tags' key).
+        "tags": sorted(
+            ({"slug": t["slug"], "name": clean(t["name"])} for t in page.get("tags") or []),
+            key=lambda t: t["slug"],
+        ),
+        "authors": [clean(a["name"]) for a in page.get("authors") or []],
+    }
+
+
+def documents(pages: Iterable[dict[str, Any]]) -> list[Document]:
+    """Documents for ``pages``, a whole site (each page's ancestors among them)."""
     pages = list(pages)
     by_url = {p["url"]: p for p in pages}
-    known = known or {}
-    result = []
-    for page in pages:
-        chain: list[tuple[str, str]] = []
-        url = page["url"]
-        while url is not None:
-            if url in by_url:
-                ancestor = by_url[url]
-                if ancestor.get("type") == SECTION_TYPE:
-                    chain.append((ancestor["url"], clean(ancestor["title"])))
-                url = ancestor.get("parent_url")
-            else:
-                stored = known.get(url)
-                if stored is not None:
-                    chain.extend(stored["sections"])
-                break
-        summary = page.get("summary") or page.get("description") or ""
-        result.append(
-            {
-                "id": int(page["id"]),
-                "url": page["url"],
-                "title": clean(page.get("title", "")),
-                "summary": clean(summary or page.get("search_description") or ""),
-                "body": page_text(page),
-                "date": _date(page),
-                "type": page.get("type", ""),
-                "section": chain[0][1] if chain else "",
-                "sections": chain,
-                # By slug, the order the index stores them in (page_tags' key).
-                "tags": sorted(
-                    ({"slug": t["slug"], "name": clean(t["name"])} for t in page.get("tags") or []),
-                    key=lambda t: t["slug"],
-                ),
-                "authors": [clean(a["name"]) for a in page.get("authors") or []],
-            }
-        )
-    return result
+    return [document(p, section_chain(p, by_url)) for p in pages]
 
 
-def write_index(docs: Iterable[Document], site: dict[str, Any]) -> bytes:
-    """The index database holding ``docs``, as bytes; ``site`` is stored for the results page.
+def write_shard(docs: Iterable[Document]) -> bytes:
+    """The shard database holding ``docs``, as bytes.
 
     Raises ``ValueError`` when two documents share an id or a URL.
     """
@@ -140,13 +142,11 @@ def write_index(docs: Iterable[Document], site: dict[str, Any]) -> bytes:
     con = sqlite3.connect(":memory:")
     try:
         con.executescript(_SCHEMA)
-        con.execute("INSERT INTO meta VALUES ('site', ?)", (json.dumps(site, sort_keys=True),))
         sections: dict[str, str] = {}
         tags: dict[str, str] = {}
         for doc in ordered:
             _insert(con, doc)
-            if doc["type"] == SECTION_TYPE:
-                sections[doc["url"]] = doc["title"]
+            sections.update(doc["sections"])
             tags.update((t["slug"], t["name"]) for t in doc["tags"])
         con.executemany("INSERT INTO sections VALUES (?, ?)", sorted(sections.items()))
         con.executemany("INSERT INTO tags VALUES (?, ?)", sorted(tags.items()))
@@ -182,17 +182,20 @@ def _insert(con: sqlite3.Connection, doc: Document) -> None:
     )
 
 
-def build_index(pages: Iterable[dict[str, Any]], site: dict[str, Any]) -> bytes:
-    """The whole index for ``pages`` (see :func:`documents`), as bytes."""
-    return write_index(documents(pages), site)
+def read_documents(shard: Path | bytes) -> list[Document]:
+    """The documents stored in a shard file or its bytes (the inverse of :func:`write_shard`).
 
-
-def read_documents(data: bytes) -> tuple[list[Document], dict[str, Any]]:
-    """The documents and the site dict stored in an index (the inverse of :func:`write_index`)."""
-    con = sqlite3.connect(":memory:")
+    Raises ``sqlite3.Error`` when it is not a shard of this schema version.
+    """
+    if isinstance(shard, Path):
+        con = sqlite3.connect(f"{shard.resolve().as_uri()}?mode=ro", uri=True)
+    else:
+        con = sqlite3.connect(":memory:")
+        con.deserialize(shard)
     try:
-        con.deserialize(data)
-        site = json.loads(con.execute("SELECT value FROM meta WHERE key = 'site'").fetchone()[0])
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"schema {version}, expected {SCHEMA_VERSION}")
         section_titles = dict(con.execute("SELECT url, title FROM sections"))
         tag_names = dict(con.execute("SELECT slug, name FROM tags"))
         sections_of: dict[int, list[str]] = {}
@@ -218,33 +221,6 @@ def read_documents(data: bytes) -> tuple[list[Document], dict[str, Any]]:
                     "authors": authors.split("\n") if authors else [],
                 }
             )  # fmt: skip
-        return docs, site
+        return docs
     finally:
         con.close()
-
-
-def update_index(
-    data: bytes,
-    changed_pages: Iterable[dict[str, Any]],
-    deleted_urls: Iterable[str] = (),
-    site: dict[str, Any] | None = None,
-) -> bytes:
-    """Apply a change set to the index ``data``; return the new index bytes.
-
-    ``changed_pages`` are new or changed page dicts; their section ancestors
-    are found among them or, by ``parent_url``, in the index. A renamed or
-    moved section changes the documents under it: pass those pages too.
-    ``deleted_urls`` are the URLs of pages that are gone (deleted,
-    unpublished, moved away). ``site`` replaces the stored
-    site dict when given. The result equals, byte for byte, a full
-    :func:`build_index` of the same content.
-    """
-    docs, stored_site = read_documents(data)
-    gone = set(deleted_urls)
-    kept = {d["url"]: d for d in docs if d["url"] not in gone}
-    changed = documents(changed_pages, known=kept)
-    for doc in changed:
-        kept.pop(doc["url"], None)
-    by_id = {d["id"]: d for d in kept.values()}
-    by_id.update((d["id"], d) for d in changed)
-    return write_index(by_id.values(), site if site is not None else stored_site)

@@ -18,7 +18,9 @@ Ranking: pages whose title holds every term come first (the title boost:
 FTS5's BM25 normalises by the length of the whole page, so column weights
 alone let a short page that names a term once beat the long page titled
 with it); then BM25 (``bm25()``) with column weights :data:`WEIGHTS`; ties
-go to the newer page.
+go to the newer page. The index is sharded: every shard answers its best
+hits, which are merged on BM25 with the whole index's statistics
+(:mod:`jamtail.search.ranking`); the total is the sum of the shards'.
 Snippets come from the body (else the summary) with ``snippet()``; the text
 is HTML-escaped first, then the matches are wrapped in ``<mark>``.
 """
@@ -26,17 +28,18 @@ is HTML-escaped first, then the matches are wrapped in ``<mark>``.
 from __future__ import annotations
 
 import html
-import json
 import re
 import sqlite3
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from .index import SCHEMA_VERSION
+from .ranking import Hit, ranked_hits
+from .reader import IndexUnavailable, SearchIndex, open_index
 from .text import MARK_CLOSE, MARK_OPEN
+
+__all__ = ["IndexUnavailable", "SearchIndex", "open_index"]  # re-exported: the function's API
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
@@ -44,7 +47,6 @@ MAX_PAGE = 100
 MAX_FILTER_CHARS = 200
 PER_PAGE = 10
 MIN_PREFIX_CHARS = 2
-MMAP_BYTES = 1 << 30  # address space only; the file's size is what is mapped
 SNIPPET_TOKENS = 24
 WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4.0, "authors": 2.0}
 _APOSTROPHE = "\u2019"  # the typographic apostrophe: a word as typed with it, or not
@@ -58,10 +60,6 @@ class QueryError(ValueError):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
-
-
-class IndexUnavailable(RuntimeError):
-    """The index file is missing, unreadable or of another schema version (HTTP 503)."""
 
 
 @dataclass
@@ -114,10 +112,15 @@ def match_expression(terms: list[str]) -> str:
     to merge and no help to the reader. A single digit stays a prefix
     (``rust 1.7`` finds 1.70).
     """
+    return " ".join(phrases(terms))
+
+
+def phrases(terms: list[str]) -> list[str]:
+    """The FTS5 phrases of :func:`match_expression`, one per term."""
     quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
     if quoted and _prefix_worthy(terms[-1]):
         quoted[-1] += "*"
-    return " ".join(quoted)
+    return quoted
 
 
 def _prefix_worthy(term: str) -> bool:
@@ -155,41 +158,23 @@ def highlight(snippet: str) -> str:
     return html.escape(snippet).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
 
 
-def open_index(path: Path) -> sqlite3.Connection:
-    """A read-only connection to the index at ``path``; :class:`IndexUnavailable` otherwise."""
-    if not path.is_file():
-        raise IndexUnavailable(f"no search index at {path}: build the site first")
-    try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        # A fresh connection per request has a cold page cache: memory-mapped
-        # reads come straight from the OS's cache, about twice as fast here.
-        con.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.Error as exc:
-        raise IndexUnavailable(f"the search index at {path} cannot be read: {exc}") from exc
-    if version != SCHEMA_VERSION:
-        con.close()
-        raise IndexUnavailable(
-            f"the search index at {path} has schema {version}, expected {SCHEMA_VERSION}: "
-            "rebuild the site with this version of Jamtail"
-        )
-    return con
-
-
 # Rank every hit on the FTS table alone (auxiliary functions cannot run in a
-# join or a window), then make snippets for the requested page only.
+# join or a window), then make snippets for the requested page only. Each
+# shard gives its best :limit hits with the ranking key; they are merged.
 _HITS_SQL = """
 WITH hits AS MATERIALIZED (
     SELECT rowid AS id, bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH :match
 ), titled AS MATERIALIZED (
     SELECT rowid AS id FROM fts WHERE fts MATCH :title_match
 )
-SELECT p.id, p.url, p.title, p.date, p.section, count(*) OVER ()
+SELECT p.id, p.url, p.title, p.date, p.section, h.id IN (SELECT id FROM titled) AS titled,
+       h.score, count(*) OVER ()
 FROM hits h JOIN pages p ON p.id = h.id
 WHERE 1 {filters}
-ORDER BY h.id IN (SELECT id FROM titled) DESC, h.score, p.date DESC, p.url
-LIMIT :limit OFFSET :offset
+ORDER BY titled DESC, h.score, p.date DESC, p.url
+LIMIT :limit
 """
+_WEIGHTS_SQL = ", ".join(str(w) for w in WEIGHTS.values())
 _SNIPPETS_SQL = """
 SELECT rowid, snippet(fts, 2, :open, :close, '…', :tokens),
        snippet(fts, 1, :open, :close, '…', :tokens)
@@ -198,7 +183,7 @@ FROM fts WHERE fts MATCH :match AND rowid IN ({ids})
 
 
 def search(
-    con: sqlite3.Connection,
+    index: SearchIndex,
     query: str,
     section: str = "",
     tag: str = "",
@@ -207,7 +192,10 @@ def search(
 ) -> SearchResults:
     """Run ``query`` (user text) with optional ``section`` (URL) and ``tag`` (slug) filters.
 
-    Returns page ``page`` of the ranked hits; no terms means no hits.
+    Returns page ``page`` of the ranked hits; no terms means no hits. Each
+    shard is asked for its best ``page * per_page`` hits, which are merged
+    by the ranking key (title tier, BM25 score, newer date, URL); ``total``
+    is the sum of the shards' counts. BM25's statistics are each shard's.
     Raises :class:`IndexUnavailable` when the index cannot be queried.
     """
     started = time.perf_counter()
@@ -221,22 +209,23 @@ def search(
             )
         if tag:
             filters += " AND h.id IN (SELECT page_id FROM page_tags WHERE tag = :tag)"
-        sql = _HITS_SQL.format(filters=filters, weights=", ".join(str(w) for w in WEIGHTS.values()))
+        sql = _HITS_SQL.format(filters=filters, weights=_WEIGHTS_SQL)
+        match = match_expression(terms)
         params = {
-            "match": match_expression(terms), "section": section, "tag": tag,
-            "title_match": f"title : ({match_expression(terms)})",
-            "limit": per_page, "offset": (page - 1) * per_page,
+            "match": match, "section": section, "tag": tag,
+            "title_match": f"title : ({match})",
         }  # fmt: skip
-        try:
-            rows = con.execute(sql, params).fetchall()
-            if not rows and page > 1:
-                out.total = _count(con, sql, params)
-            snippets = _snippets(con, match_expression(terms), [row[0] for row in rows])
-        except sqlite3.Error as exc:
-            raise IndexUnavailable(f"the search index cannot be queried: {exc}") from exc
-        for page_id, url, title, date, sect, total in rows:
-            out.total = total
-            body_snip, summary_snip = snippets.get(page_id, ("", ""))
+        with index.lock:
+            try:
+                hits, out.total = ranked_hits(
+                    index, sql, params, phrases(terms), _WEIGHTS_SQL, page * per_page
+                )
+                chosen = hits[(page - 1) * per_page : page * per_page]
+                snippets = _snippets(index, match, chosen)
+            except sqlite3.Error as exc:
+                raise IndexUnavailable(f"the search index cannot be queried: {exc}") from exc
+        for shard, (page_id, url, title, date, sect, *_) in chosen:
+            body_snip, summary_snip = snippets.get((shard, page_id), ("", ""))
             text = body_snip if MARK_OPEN in body_snip or not summary_snip else summary_snip
             out.results.append(Result(title, url, date, sect, highlight(text)))
         out.pages = -(-out.total // per_page)
@@ -244,35 +233,30 @@ def search(
     return out
 
 
-def _snippets(con: sqlite3.Connection, match: str, ids: list[int]) -> dict[int, tuple[str, str]]:
-    """``{page id: (body snippet, summary snippet)}`` with marker characters around matches."""
-    if not ids:
-        return {}
-    sql = _SNIPPETS_SQL.format(ids=", ".join(str(int(i)) for i in ids))
+def _snippets(
+    index: SearchIndex, match: str, hits: list[Hit]
+) -> dict[tuple[int, int], tuple[str, str]]:
+    """``{(shard, page id): (body snippet, summary snippet)}``, markers around matches."""
+    by_shard: dict[int, list[int]] = {}
+    for shard, row in hits:
+        by_shard.setdefault(shard, []).append(int(row[0]))
     params = {"open": MARK_OPEN, "close": MARK_CLOSE, "tokens": SNIPPET_TOKENS, "match": match}
-    return {row[0]: (row[1] or "", row[2] or "") for row in con.execute(sql, params)}
+    found = {}
+    for shard, ids in by_shard.items():
+        sql = _SNIPPETS_SQL.format(ids=", ".join(str(i) for i in ids))
+        for row in index.shards[shard].execute(sql, params):
+            found[(shard, row[0])] = (row[1] or "", row[2] or "")
+    return found
 
 
-def _count(con: sqlite3.Connection, sql: str, params: dict[str, Any]) -> int:
-    """The number of hits when the requested page is past the last one."""
-    row = con.execute(sql, {**params, "limit": 1, "offset": 0}).fetchone()
-    return row[-1] if row else 0
+def filter_choices(index: SearchIndex) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """``(sections, tags)`` stored in the index: ``[{"url", "title"}]``, ``[{"slug", "name"}]``.
+
+    Sections by URL, tags by name (ASCII case folded), then slug.
+    """
+    return index.sections, index.tags
 
 
-def filter_choices(con: sqlite3.Connection) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """``(sections, tags)`` stored in the index: ``[{"url", "title"}]``, ``[{"slug", "name"}]``."""
-    sections = [
-        {"url": u, "title": t}
-        for u, t in con.execute("SELECT url, title FROM sections ORDER BY url")
-    ]
-    tags = [
-        {"slug": s, "name": n}
-        for s, n in con.execute("SELECT slug, name FROM tags ORDER BY name COLLATE NOCASE, slug")
-    ]
-    return sections, tags
-
-
-def stored_site(con: sqlite3.Connection) -> dict[str, Any]:
+def stored_site(index: SearchIndex) -> dict[str, Any]:
     """The site dict the build stored (name, nav, language...), for the results page."""
-    row = con.execute("SELECT value FROM meta WHERE key = 'site'").fetchone()
-    return json.loads(row[0]) if row else {}
+    return index.site
