@@ -310,6 +310,11 @@ def child(cms: CMSProcess, *args: str) -> str:
 
 def ensure_database(work: Path, n: int) -> tuple[CMSProcess, dict[str, Any]]:
     cms = CMSProcess(work / "cms")
+    # The content cache belongs to one API URL: a CMS on a new port would mean a full
+    # sync, so each size keeps its port from run to run (unless it is taken).
+    stable = 20000 + n // 1000
+    if _port_free(stable):
+        cms.port = stable
     marker = work / "cms" / "generated.json"
     if marker.exists():
         info = json.loads(marker.read_text())
@@ -325,6 +330,17 @@ def ensure_database(work: Path, n: int) -> tuple[CMSProcess, dict[str, Any]]:
     marker.write_text(json.dumps(info))
     print(f"database: {n} pages in {info['seconds']} s")
     return cms, info
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def check_twin(cms: CMSProcess, info: dict[str, Any]) -> str:
