@@ -15,7 +15,8 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,10 @@ class Delta:
     re-sent unchanged is not listed. ``requests``: HTTP requests made.
     ``cursor``: the cursor stored for the next sync. ``timings``: seconds spent
     in ``fetch`` (HTTP), ``store`` (writing the cache) and ``read`` (building
-    ``Content`` from the cache).
+    ``Content`` from the cache). ``cache_id`` and ``seq``: the cache's identity
+    and change sequence number after this sync (see
+    :meth:`ContentCache.changed_since`). ``gathered``: the content read in
+    full from a CMS without the sync endpoint (``None`` otherwise).
     """
 
     full: bool = False
@@ -80,6 +84,9 @@ class Delta:
     requests: int = 0
     cursor: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    cache_id: str = ""
+    seq: int = 0
+    gathered: Content | None = None
 
     def of_kind(self, kind: str) -> list[ItemChange]:
         """The changes to items of ``kind``."""
@@ -101,19 +108,39 @@ class CursorRejected(CMSError):
 
 
 def sync_content(client: CMSClient, cache_dir: Path, full: bool = False) -> tuple[Content, Delta]:
-    """Bring the content cache up to date and return ``(Content, Delta)``.
+    """Bring the content cache up to date (:func:`sync`) and read it: ``(Content, Delta)``.
+
+    ``Content`` equals what :func:`~jamtail.gather.gather` returns for the
+    same CMS state (pages in page-tree order, authors by name then id,
+    redirects by id). Raises as :func:`sync`, and ``ContentError`` when the
+    CMS has no live page.
+    """
+    delta = sync(client, cache_dir, full)
+    if delta.gathered is not None:
+        return delta.gathered, delta
+    started = time.perf_counter()
+    cache = ContentCache.open(cache_dir / CACHE_NAME)
+    try:
+        content = cache.read()
+    finally:
+        cache.close()
+    delta.timings["read"] = time.perf_counter() - started
+    if not content.pages:
+        raise ContentError("the CMS has no live pages: publish a home page first")
+    return content, delta
+
+
+def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
+    """Bring the content cache in ``cache_dir`` up to date with the CMS; return the :class:`Delta`.
 
     Makes a delta sync from the stored cursor, or a full sync when there is
     no cursor, when ``full`` is true, when the cache was filled from another
     CMS (``client.api_url`` differs) or is unreadable, or when the CMS refuses
     the cursor (expired or invalid: logged as a warning, then synced in full).
     The items and the new cursor are stored in one SQLite transaction: an
-    error or a killed process leaves the cache exactly as it was.
-
-    ``Content`` equals what :func:`~jamtail.gather.gather` returns for the
-    same CMS state (pages in page-tree order, authors by name then id,
-    redirects by id). Raises ``CMSError``/``CMSUnavailableError`` when the
-    CMS fails, ``ContentError`` when it has no live page.
+    error or a killed process leaves the cache exactly as it was. A CMS
+    without the sync endpoint is read in full (``delta.gathered``). Raises
+    ``CMSError``/``CMSUnavailableError`` when the CMS fails.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = ContentCache.open(cache_dir / CACHE_NAME)
@@ -133,21 +160,20 @@ def sync_content(client: CMSClient, cache_dir: Path, full: bool = False) -> tupl
             if "answered 404" not in str(exc):
                 raise
             log.warning("the CMS has no sync endpoint (%s); reading it in full", exc)
-            return gather(client), Delta(full=True, reason="the CMS has no sync endpoint")
+            delta = Delta(full=True, reason="the CMS has no sync endpoint")
+            delta.gathered = gather(client)
+            return delta
         delta.timings["fetch"] = time.perf_counter() - started
-        content = cache.apply(envelopes, delta, client.api_url)
+        cache.apply(envelopes, delta, client.api_url)
     finally:
         cache.close()
-    if not content.pages:
-        raise ContentError("the CMS has no live pages: publish a home page first")
     log.info(
-        "synced %s: %d changes in %d requests (%d pages)",
+        "synced %s: %d changes in %d requests",
         "in full" if delta.full else "the delta",
         len(delta.changes),
         delta.requests,
-        len(content.pages),
     )
-    return content, delta
+    return delta
 
 
 def _fetch_all(client: CMSClient, cursor: str | None, delta: Delta) -> Iterator[dict[str, Any]]:
@@ -245,17 +271,24 @@ class ContentCache:
         schema = db.execute("SELECT value FROM state WHERE key = 'schema'").fetchone()
         if schema is not None and schema[0] != SCHEMA_VERSION:
             # Another layout: start over (cursor_for then asks for a full sync).
-            db.executescript("DROP TABLE IF EXISTS items; DELETE FROM state;")
+            db.executescript(
+                "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS tombstones; DELETE FROM state;"
+            )
         db.execute(
             """
             CREATE TABLE IF NOT EXISTS items (
                 kind TEXT NOT NULL, id INTEGER NOT NULL, sort_key TEXT NOT NULL,
                 hash TEXT NOT NULL, url TEXT, data TEXT NOT NULL, lazy TEXT,
-                lazy_hashes TEXT NOT NULL DEFAULT '{}',
+                lazy_hashes TEXT NOT NULL DEFAULT '{}', seq INTEGER NOT NULL DEFAULT 0,
                 PRIMARY KEY (kind, id)
             ) WITHOUT ROWID
             """
         )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS tombstones (kind TEXT NOT NULL, id INTEGER NOT NULL, "
+            "seq INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID"
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS items_seq ON items (seq)")
         db.execute("SELECT count(*) FROM items").fetchone()  # fails now if the file is corrupt
         return db
 
@@ -273,49 +306,94 @@ class ContentCache:
             return None, f"the content cache was filled from {state.get('api_url')}"
         return state["cursor"], ""
 
-    def apply(self, envelopes: list[dict[str, Any]], delta: Delta, api_url: str) -> Content:
+    def apply(self, envelopes: list[dict[str, Any]], delta: Delta, api_url: str) -> None:
         """Store ``envelopes`` (all items when ``delta.full``) and ``delta.cursor``, atomically.
 
-        Fills ``delta.changes`` and returns the cache's content after the change.
+        Fills ``delta.changes``, ``delta.cache_id`` and ``delta.seq``: when
+        anything changed, the sequence number goes up by one and every
+        changed item (or its tombstone) is stamped with it.
         """
         db = self.db
         started = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
         try:
+            state = dict(db.execute("SELECT key, value FROM state").fetchall())
+            cache_id = state.get("cache_id") or uuid.uuid4().hex
+            seq = int(state.get("seq") or 0)
             before = self._index(envelopes if not delta.full else None)
             if delta.full:
                 db.execute("DELETE FROM items")
             touched = self._write(envelopes, delta.full, before)
-            stored = time.perf_counter()
-            content, urls = self._content()
-            delta.timings["read"] = time.perf_counter() - stored
+            pages = [
+                pk
+                for (kind, pk), digest in touched.items()
+                if kind == "page"
+                and digest is not None
+                and before.get((kind, pk), ())[:1] != (digest,)
+            ]
+            urls = {page["id"]: page["url"] for page in self.pages(pages)}
             delta.changes = self._changes(touched, before, urls)
-            for change in delta.changes:
-                if change.kind == "page" and change.new_url is not None:
-                    db.execute(
-                        "UPDATE items SET url = ? WHERE kind = 'page' AND id = ?",
-                        (change.new_url, change.id),
-                    )
+            if delta.changes:
+                seq += 1
+                self._stamp(delta.changes, seq)
             db.executemany(
                 "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
-                [("cursor", delta.cursor), ("api_url", api_url), ("schema", SCHEMA_VERSION)],
+                [
+                    ("cursor", delta.cursor),
+                    ("api_url", api_url),
+                    ("schema", SCHEMA_VERSION),
+                    ("cache_id", cache_id),
+                    ("seq", str(seq)),
+                ],
             )
             db.execute("COMMIT")
-            delta.timings["store"] = time.perf_counter() - started - delta.timings["read"]
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return content
+        delta.cache_id, delta.seq = cache_id, seq
+        delta.timings["store"] = time.perf_counter() - started
+
+    def _stamp(self, changes: list[ItemChange], seq: int) -> None:
+        """Mark changed items (and deleted ones' tombstones) with ``seq``; store new page URLs."""
+        for change in changes:
+            key = (change.kind, change.id)
+            if change.change == DELETED:
+                self.db.execute("INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?)", (*key, seq))
+                continue
+            self.db.execute("DELETE FROM tombstones WHERE kind = ? AND id = ?", key)
+            self.db.execute(
+                "UPDATE items SET seq = ?, url = coalesce(?, url) WHERE kind = ? AND id = ?",
+                (seq, change.new_url, *key),
+            )
+
+    def state(self) -> tuple[str, int]:
+        """``(cache_id, seq)``: which cache this is and its change sequence number.
+
+        ``cache_id`` is random, made when the cache is first filled: a cache
+        started over (another schema, a corrupt file) has another one.
+        """
+        state = dict(self.db.execute("SELECT key, value FROM state").fetchall())
+        return state.get("cache_id", ""), int(state.get("seq") or 0)
+
+    def changed_since(self, seq: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        """``(changed, deleted)``: ``(kind, id)`` of items changed or deleted after ``seq``.
+
+        Whatever happened in between (several syncs, a build that failed), an
+        item that differs from what it was at ``seq`` is listed.
+        """
+        changed = self.db.execute("SELECT kind, id FROM items WHERE seq > ?", (seq,)).fetchall()
+        deleted = self.db.execute("SELECT kind, id FROM tombstones WHERE seq > ?", (seq,))
+        return [tuple(r) for r in changed], [tuple(r) for r in deleted.fetchall()]
 
     def _index(self, envelopes: list[dict[str, Any]] | None) -> dict[tuple[str, int], tuple]:
-        """``(kind, id) -> (hash, url)`` of the items a sync lists (every item if ``None``)."""
+        """``(kind, id) -> (hash, url, seq)`` of the items a sync lists (every item if ``None``)."""
         if envelopes is None:
-            rows = self.db.execute("SELECT kind, id, hash, url FROM items")
-            return {(kind, pk): (digest, url) for kind, pk, digest, url in rows}
+            rows = self.db.execute("SELECT kind, id, hash, url, seq FROM items")
+            return {(kind, pk): (digest, url, seq) for kind, pk, digest, url, seq in rows}
         index = {}
         for key in {(e["kind"], e["id"]) for e in envelopes}:
             row = self.db.execute(
-                "SELECT hash, url FROM items WHERE kind = ? AND id = ?", key
+                "SELECT hash, url, seq FROM items WHERE kind = ? AND id = ?", key
             ).fetchone()
             if row is not None:
                 index[key] = tuple(row)
@@ -334,39 +412,71 @@ class ContentCache:
                 continue
             data, digest = item_json(envelope)
             touched[key] = digest
-            if not full and before.get(key, (None,))[0] == digest:
+            old = before.get(key, (None, None, 0))
+            if not full and old[0] == digest:
                 continue
-            old_url = before.get(key, (None, None))[1]
             head, lazy, hashes = (
                 split_lazy(envelope["data"]) if key[0] == "page" else (data, None, "{}")
             )
             self.db.execute(
                 "INSERT OR REPLACE INTO items "
-                "(kind, id, sort_key, hash, url, data, lazy, lazy_hashes) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*key, envelope.get("order", ""), digest, old_url, head, lazy, hashes),
+                "(kind, id, sort_key, hash, url, data, lazy, lazy_hashes, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, envelope.get("order", ""), digest, old[1], head, lazy, hashes, old[2]),
             )
         if full:
             for key in before:
                 touched.setdefault(key, None)  # not listed any more: deleted
         return touched
 
-    def _content(self) -> tuple[Content, dict[int, str]]:
-        """Read the cache as :class:`Content` of :class:`~jamtail.lazy.LazyPage` heads.
-
-        Also returns each page's URL by id.
-        """
-        loaded = {kind: self._items(kind) for kind in KINDS}
-        settings = loaded["settings"][0][0] if loaded["settings"] else {}
+    def read(self) -> Content:
+        """The whole cache as :class:`Content` of :class:`~jamtail.lazy.LazyPage` heads."""
+        loaded = {kind: self._items(kind) for kind in ("settings", "author", "redirect")}
         authors = sorted(
             (a for a, _ in loaded["author"]), key=lambda a: (a.get("name", ""), a["id"])
         )
         redirects = [r for r, _ in loaded["redirect"]]
-        content = assemble(settings, [p for p, _ in loaded["page"]], authors, redirects)
+        settings = loaded["settings"][0][0] if loaded["settings"] else {}
+        content = assemble(settings, [], authors, redirects)
+        content.pages, content.site_origin = self._pages(settings, self._items("page"))
+        return content
+
+    def pages(self, ids: Iterable[int]) -> list[LazyPage]:
+        """The pages ``ids`` (heads, in tree order) exactly as :meth:`read` gives them.
+
+        Ids the cache does not hold, or pages without a URL, are left out.
+        """
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+        settings_rows = self._items("settings")
+        settings = settings_rows[0][0] if settings_rows else {}
+        root = settings.get("root_page_id")
+        wanted = set(ids)
+        rows = []
+        for chunk in range(0, len(ids) + 1, 500):
+            part = [*ids[chunk : chunk + 500], root if chunk == 0 else None]
+            marks = ",".join("?" * len(part))
+            rows += self.db.execute(
+                "SELECT sort_key, id, data, lazy_hashes FROM items "
+                f"WHERE kind = 'page' AND id IN ({marks})",
+                part,
+            ).fetchall()
+        items = self._decode(list(set(rows)))
+        pages, _ = self._pages(settings, items)
+        return [page for page in pages if page["id"] in wanted]
+
+    def _pages(
+        self, settings: dict[str, Any], items: list[tuple[dict, dict]]
+    ) -> tuple[list[LazyPage], str]:
+        """Page items as :class:`LazyPage` heads, as :func:`~jamtail.gather.assemble` makes them."""
+        # Also returns the site origin (scheme and host of the CMS page URLs).
+        content = assemble(settings, [p for p, _ in items], [], [])
         loader = BodyLoader(self.path)
-        hashes = {item["id"]: h for item, h in loaded["page"]}
-        content.pages = [LazyPage(page, loader, hashes[page["id"]]) for page in content.pages]
-        return content, {page["id"]: page["url"] for page in content.pages}
+        hashes = {item["id"]: h for item, h in items}
+        return [
+            LazyPage(page, loader, hashes[page["id"]]) for page in content.pages
+        ], content.site_origin
 
     def _items(self, kind: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
         """Every cached item of ``kind`` (heads), decoded, with its lazy fields' hashes.
@@ -378,9 +488,13 @@ class ContentCache:
         rows = self.db.execute(
             "SELECT sort_key, id, data, lazy_hashes FROM items WHERE kind = ?", (kind,)
         )
+        return self._decode(rows.fetchall())
+
+    @staticmethod
+    def _decode(rows: list[tuple]) -> list[tuple[dict[str, Any], dict[str, str]]]:
         return [
             (json.loads(data), json.loads(hashes) if hashes != "{}" else {})
-            for _, _, data, hashes in sorted(rows.fetchall())
+            for _, _, data, hashes in sorted(rows)
         ]
 
     def _changes(
@@ -391,7 +505,7 @@ class ContentCache:
     ) -> list[ItemChange]:
         changes = []
         for (kind, pk), new_hash in touched.items():
-            old_hash, old_url = before.get((kind, pk), (None, None))
+            old_hash, old_url = before.get((kind, pk), (None, None, 0))[:2]
             if old_hash == new_hash:
                 continue
             change = CREATED if old_hash is None else DELETED if new_hash is None else UPDATED
