@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 KINDS = ("settings", "author", "redirect", "page")
 CACHE_NAME = "content.sqlite3"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 SETTINGS_ID = 1
 
 
