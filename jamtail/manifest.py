@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -62,10 +62,15 @@ def digest_file(path: Path) -> FileEntry:
 
 @dataclass
 class Manifest:
-    """The files of one build: ``files`` maps site path to :class:`FileEntry`."""
+    """The files of one build: ``files`` maps site path to :class:`FileEntry`.
+
+    ``raw``: the bytes it was read from (:func:`read_manifest`), so a copy can
+    be written without serialising it again; ``None`` for a new manifest.
+    """
 
     build: str
     files: dict[str, FileEntry]
+    raw: bytes | None = field(default=None, repr=False, compare=False)
 
     def write(self, site_dir: Path) -> None:
         """Write ``site_dir/.jamtail-manifest.json`` (paths sorted, so builds diff cleanly)."""
@@ -87,11 +92,12 @@ def read_manifest(site_dir: Path) -> Manifest | None:
     hashing the files (deploy) or to a full build (the incremental builder).
     """
     try:
-        data = json.loads((site_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        raw = (site_dir / MANIFEST_NAME).read_bytes()
+        data = json.loads(raw.decode("utf-8"))
         if data.get("format") != FORMAT:
             return None
         # FileEntry(*entry) raises TypeError unless entry is [size, sha1, md5].
         files = {path: FileEntry(*entry) for path, entry in data["files"].items()}
-        return Manifest(str(data["build"]), files)
+        return Manifest(str(data["build"]), files, raw)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -279,6 +279,24 @@ def test_releases_without_a_manifest_are_hashed_and_replaced_not_recycled(tmp_pa
     assert tree(local.current) == tree(build) and len(local.release_ids()) == local.keep
 
 
+def test_a_file_edited_after_the_build_is_deployed_with_its_real_digests(tmp_path, local):
+    build = make_site(tmp_path / "build")
+    fill(local, build)
+    change_one_page(build)
+    write_manifest(build)
+    page = build / "blog/x/index.html"
+    page.write_text("<h1>X, edited by hand</h1>")
+    later = (build / MANIFEST_NAME).stat().st_mtime + 1
+    os.utime(page, (later, later))
+    site = SiteFiles(build)
+    release = local.deploy(site, local.plan(site)).release
+    assert tree(local.current) == tree(build)
+    deployed = read_manifest(local.releases / release)
+    assert deployed is not None
+    assert deployed.files["blog/x/index.html"] == digest_file(page)
+    assert deployed.files["index.html"] == digest_file(build / "index.html")
+
+
 KILLER = """
 import os, signal, sys
 from pathlib import Path

@@ -151,9 +151,8 @@ class LocalBackend(DeployBackend):
                 if held is None:
                     staging.mkdir(parents=True)
                     held = {}
-                self._patch(staging, held, entries, site)
-                build = site.manifest.build if site.manifest is not None else release
-                Manifest(build, entries).write(staging)
+                as_built = self._patch(staging, held, entries, site)
+                self._write_manifest(staging, site, entries, as_built, release)
                 os.rename(staging, self.releases / release)
             except OSError as exc:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -206,13 +205,16 @@ class LocalBackend(DeployBackend):
         held: dict[str, FileEntry],
         entries: dict[str, FileEntry],
         site: SiteFiles,
-    ) -> None:
+    ) -> bool:
         """Make ``staging`` (holding ``held``) hold ``entries``: O(files that differ).
 
         Files equal in the live release are hard-linked from it, the others
         copied from the build; a file copied from the build is checked
         (:meth:`SiteFiles.entry`) and ``entries`` gets what was really copied.
+        True when every copied file was as ``entries`` said (nothing edited
+        after the build).
         """
+        as_built = True
         root = str(staging)
         # Deletions first: a removed file may stand where a new directory goes.
         for path in held.keys() - entries.keys():
@@ -235,10 +237,24 @@ class LocalBackend(DeployBackend):
             if live_files.get(path) == entry:
                 os.link(os.path.join(live_root, path), tmp)
             else:
-                entries[path] = site.entry(path)
+                copied = site.entry(path)
+                if copied != entry:
+                    entries[path], as_built = copied, False
                 shutil.copy2(site.file(path), tmp)
             if tmp != target:
                 os.replace(tmp, target)
+        return as_built
+
+    @staticmethod
+    def _write_manifest(
+        staging: Path, site: SiteFiles, entries: dict[str, FileEntry], as_built: bool, release: str
+    ) -> None:
+        """The release's manifest: the build's own bytes when it describes the release."""
+        manifest = site.manifest
+        if manifest is not None and as_built and manifest.raw is not None:
+            (staging / MANIFEST_NAME).write_bytes(manifest.raw)
+        else:
+            Manifest(manifest.build if manifest else release, entries).write(staging)
 
     def _discard_partials(self) -> None:
         """Delete what a killed deploy left: ``.partial`` releases, temporary links."""
