@@ -160,19 +160,24 @@ def highlight(snippet: str) -> str:
 
 # Rank every hit on the FTS table alone (auxiliary functions cannot run in a
 # join or a window), then make snippets for the requested page only. Each
-# shard gives its best :limit hits with the ranking key; they are merged.
+# shard gives its best :limit hits with the ranking key and the page's length
+# (FTS5's column sizes), for merging on the whole index's BM25.
 _HITS_SQL = """
 WITH hits AS MATERIALIZED (
     SELECT rowid AS id, bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH :match
 ), titled AS MATERIALIZED (
     SELECT rowid AS id FROM fts WHERE fts MATCH :title_match
+), ranked AS (
+    SELECT p.id, p.url, p.title, p.date, p.section, h.id IN (SELECT id FROM titled) AS titled,
+           h.score
+    FROM hits h JOIN pages p ON p.id = h.id
+    WHERE 1 {filters}
+    ORDER BY titled DESC, h.score, p.date DESC, p.url
+    LIMIT :limit
 )
-SELECT p.id, p.url, p.title, p.date, p.section, h.id IN (SELECT id FROM titled) AS titled,
-       h.score, count(*) OVER ()
-FROM hits h JOIN pages p ON p.id = h.id
-WHERE 1 {filters}
-ORDER BY titled DESC, h.score, p.date DESC, p.url
-LIMIT :limit
+SELECT r.*, d.sz, (SELECT count(*) FROM hits h WHERE 1 {filters})
+FROM ranked r JOIN fts_docsize d ON d.id = r.id
+ORDER BY r.titled DESC, r.score, r.date DESC, r.url
 """
 _WEIGHTS_SQL = ", ".join(str(w) for w in WEIGHTS.values())
 _SNIPPETS_SQL = """

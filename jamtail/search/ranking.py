@@ -22,19 +22,23 @@ a single index gives (``bench/search.py`` measures how close):
    merge of the shards' best hits is the merge of all their hits;
 4. the first :data:`EXACT_HEAD` hits of that merge are scored exactly and
    ordered again: each term's ``bm25()`` alone on those pages gives
-   ``IDF_shard(t)`` times the fraction, from which ``f(t, d)`` is solved
-   (``D`` from ``fts_docsize``), then scored with the whole index's ``IDF``
-   and ``avgdl``. The other hits keep the order of step 3.
+   ``IDF_shard(t)`` times the fraction (for one term, the hit's own score
+   is that), from which ``f(t, d)`` is solved (``D`` from ``fts_docsize``),
+   then scored with the whole index's ``IDF`` and ``avgdl``. The other
+   hits keep the order of step 3.
 
 The order is a function of the query alone (not of the page asked for), so
 pages of results are disjoint and add up to the total.
 
 A hit is ``(shard number, row)``, the row as :data:`jamtail.search.query`'s
-hits query gives it: ``(id, url, title, date, section, titled, score, count)``.
+hits query gives it: ``(id, url, title, date, section, titled, score, column sizes
+(FTS5's varints), count)``.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -45,7 +49,8 @@ K1 = 1.2  # fts5_aux.c's BM25 constants
 B = 0.75
 EXACT_HEAD = 20  # the first hits (two pages) are scored exactly
 DIGITS = 12  # significant digits of a score compared across shards
-_TITLED, _SCORE = 5, 6
+FREQUENCIES_KEPT = 4096  # terms whose page counts per shard an open index keeps
+_TITLED, _SCORE, _SIZES = 5, 6, 7
 
 Hit = tuple[int, tuple[Any, ...]]
 
@@ -65,43 +70,57 @@ def ranked_hits(
     weights as SQL. The order does not depend on ``window``, so pages of
     results never overlap.
     """
-    params = {**params, "limit": max(window, EXACT_HEAD)}
-    hits: list[Hit] = []
+    limit = max(window, EXACT_HEAD)
+    params = {**params, "limit": limit}
+    answers: list[list[Hit]] = []
     counts: dict[int, int] = {}
     for number, con in enumerate(index.shards):
         rows = con.execute(sql, params).fetchall()
         if rows:
             counts[number] = rows[0][-1]
-            hits.extend((number, row) for row in rows)
+            answers.append([(number, row) for row in rows])
     total = sum(counts.values())
-    if len(index.shards) > 1 and hits:
-        filtered = bool(params.get("section") or params.get("tag"))
-        stats = _Statistics(index, terms, None if filtered else counts)
-        hits = [(n, _with_score(row, row[_SCORE] * stats.scale(n))) for n, row in hits]
-        _sort(hits)
-        head = hits[:EXACT_HEAD]
-        exact = stats.exact_scores(head, weights)
-        # Rounded: pages of equal text score alike in one index, so their order
-        # is by date; computed through different shards they differ in the last bits.
-        head = [
-            (n, _with_score(row, float(f"{exact.get((n, row[0]), row[_SCORE]):.{DIGITS}g}")))
-            for n, row in head
-        ]
-        _sort(head)
-        return head + hits[EXACT_HEAD:], total
-    _sort(hits)
-    return hits, total
+    if len(index.shards) == 1 or not answers:
+        return (answers[0] if answers else []), total
+    filtered = bool(params.get("section") or params.get("tag"))
+    stats = _Statistics(index, terms, None if filtered else counts)
+    scales = [stats.scale(n) for n in range(len(index.shards))]
+
+    def key(hit: Hit) -> tuple[Any, ...]:
+        row = hit[1]
+        return (-row[_TITLED], row[_SCORE] * scales[hit[0]], _Descending(row[3]), row[1])
+
+    # Each shard's hits are in its own order, which scaling keeps: merge lazily.
+    hits = list(itertools.islice(heapq.merge(*answers, key=key), limit))
+    head = hits[:EXACT_HEAD]
+    exact = stats.exact_scores(head, weights)
+    # Rounded: pages of equal text score alike in one index, so their order is
+    # by date; computed through different shards they differ in the last bits.
+    head = [
+        (n, _with_score(row, float(f"{exact.get((n, row[0]), row[_SCORE]):.{DIGITS}g}")))
+        for n, row in head
+    ]
+    head.sort(key=lambda h: (-h[1][_TITLED], h[1][_SCORE], _Descending(h[1][3]), h[1][1]))
+    return head + hits[EXACT_HEAD:], total
+
+
+class _Descending:
+    """A sort key ordering values (dates) from the greatest down."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(other.value < self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
 
 
 def _with_score(row: tuple[Any, ...], score: float) -> tuple[Any, ...]:
     return (*row[:_SCORE], score, *row[_SCORE + 1 :])
-
-
-def _sort(hits: list[Hit]) -> None:
-    """ORDER BY titled DESC, score, date DESC, url, as stable sorts from the last key."""
-    hits.sort(key=lambda h: h[1][1])
-    hits.sort(key=lambda h: h[1][3], reverse=True)
-    hits.sort(key=lambda h: (-h[1][_TITLED], h[1][_SCORE]))
 
 
 def idf(rows: int, hits: int) -> float:
@@ -111,61 +130,75 @@ def idf(rows: int, hits: int) -> float:
 
 
 class _Statistics:
-    """Each term's IDF in every shard and in the whole index, and the mean page lengths."""
+    """Each term's IDF in every shard and in the whole index, and the mean page lengths.
+
+    A term's page count in each shard is kept in ``index.frequencies`` (the
+    shards never change under an open index), so a term typed again, or
+    kept while the reader types the next, is not counted again.
+    """
 
     def __init__(self, index: SearchIndex, terms: Sequence[str], counts: dict[int, int] | None):
         self.index = index
         self.terms = list(terms)
+        known = index.frequencies
         if counts is not None and len(terms) == 1:
-            found = [[counts.get(n, 0)] for n in range(len(index.shards))]
-        else:
+            known[terms[0]] = tuple(counts.get(n, 0) for n in range(len(index.shards)))
+        missing = [t for t in dict.fromkeys(terms) if t not in known]
+        if missing:
             sql = "SELECT " + ", ".join(
-                f"(SELECT count(*) FROM fts WHERE fts MATCH :t{i})" for i in range(len(terms))
+                f"(SELECT count(*) FROM fts WHERE fts MATCH :t{i})" for i in range(len(missing))
             )
-            args = {f"t{i}": term for i, term in enumerate(terms)}
-            found = [list(con.execute(sql, args).fetchone()) for con in index.shards]
+            args = {f"t{i}": term for i, term in enumerate(missing)}
+            found = [con.execute(sql, args).fetchone() for con in index.shards]
+            if len(known) + len(missing) > FREQUENCIES_KEPT:
+                known.clear()
+            for i, term in enumerate(missing):
+                known[term] = tuple(f[i] for f in found)
+        per_term = [known[t] for t in terms]
         rows = sum(index.rows)
         self.avgdl = sum(index.tokens) / rows if rows else 1.0
-        self.idf = [idf(rows, sum(f[i] for f in found)) for i in range(len(terms))]
-        self.shard_idf = [[idf(r, n) for n in f] for r, f in zip(index.rows, found, strict=True)]
+        self.idf = [idf(rows, sum(f)) for f in per_term]
+        self.shard_idf = [[idf(r, f[n]) for f in per_term] for n, r in enumerate(index.rows)]
 
     def scale(self, shard: int) -> float:
         """A factor for the shard's scores: whole-index IDFs over the shard's, summed."""
         return sum(self.idf) / sum(self.shard_idf[shard])
 
     def exact_scores(self, hits: list[Hit], weights: str) -> dict[tuple[int, int], float]:
-        """``{(shard, page id): BM25 score with the whole index's statistics}`` for ``hits``."""
-        ids: dict[int, list[int]] = {}
-        for shard, row in hits:
-            ids.setdefault(shard, []).append(int(row[0]))
-        scores = {}
-        for shard, pages in ids.items():
-            listed = ", ".join(str(i) for i in pages)
-            arms = [
-                f"SELECT {i}, rowid, bm25(fts, {weights}) FROM fts"
-                f" WHERE fts MATCH :t{i} AND rowid IN ({listed})"
-                for i in range(len(self.terms))
-            ]
-            arms.append(f"SELECT -1, id, sz FROM fts_docsize WHERE id IN ({listed})")
+        """``{(shard, page id): BM25 score with the whole index's statistics}`` for ``hits``.
+
+        One term: the hits' own scores are the term's. More: each term's
+        ``bm25()`` on those pages, one statement a shard.
+        """
+        parts: dict[tuple[int, int], dict[int, float]] = {}
+        if len(self.terms) == 1:
+            parts = {(n, row[0]): {0: row[_SCORE]} for n, row in hits}
+        else:
+            ids: dict[int, list[int]] = {}
+            for shard, row in hits:
+                ids.setdefault(shard, []).append(int(row[0]))
             args = {f"t{i}": term for i, term in enumerate(self.terms)}
-            parts: dict[int, dict[int, float]] = {}
-            length: dict[int, int] = {}
-            for term, page, value in self.index.shards[shard].execute(
-                " UNION ALL ".join(arms), args
-            ):
-                if term < 0:
-                    length[page] = sum(varints(value))
-                else:
-                    parts.setdefault(page, {})[term] = value
-            rows, tokens = self.index.rows[shard], self.index.tokens[shard]
-            avgdl = tokens / rows if rows else 1.0
-            for page, by_term in parts.items():
-                scores[(shard, page)] = self._score(by_term, length.get(page, 0), avgdl, shard)
+            for shard, pages in ids.items():
+                listed = ", ".join(str(i) for i in pages)
+                sql = " UNION ALL ".join(
+                    f"SELECT {i}, rowid, bm25(fts, {weights}) FROM fts"
+                    f" WHERE fts MATCH :t{i} AND rowid IN ({listed})"
+                    for i in range(len(self.terms))
+                )
+                for term, page, value in self.index.shards[shard].execute(sql, args):
+                    parts.setdefault((shard, page), {})[term] = value
+        scores = {}
+        for shard, row in hits:
+            by_term = parts.get((shard, row[0]))
+            if by_term is not None:
+                length = sum(varints(row[_SIZES]))
+                scores[(shard, row[0])] = self._score(by_term, length, shard)
         return scores
 
-    def _score(self, by_term: dict[int, float], length: int, avgdl: float, shard: int) -> float:
+    def _score(self, by_term: dict[int, float], length: int, shard: int) -> float:
         """The page's whole-index score from its per-term scores in the shard."""
-        here = K1 * (1 - B + B * length / avgdl)
+        rows, tokens = self.index.rows[shard], self.index.tokens[shard]
+        here = K1 * (1 - B + B * length / (tokens / rows if rows else 1.0))
         there = K1 * (1 - B + B * length / self.avgdl)
         score = 0.0
         for term, value in by_term.items():

@@ -46,6 +46,8 @@ class SearchIndex:
             rows, tokens = shard_totals(con)
             self.rows.append(rows)
             self.tokens.append(tokens)
+        # {FTS5 phrase: pages holding it in each shard}, for ranking (ranking.py).
+        self.frequencies: dict[str, tuple[int, ...]] = {}
         self.lock = threading.Lock()
 
     def close(self) -> None:
@@ -97,6 +99,9 @@ def _open_shard(path: Path) -> sqlite3.Connection:
         )
         # Memory-mapped reads come straight from the OS's page cache.
         con.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        # The hits query's materialised results and sorter would otherwise be
+        # temporary files: created per statement, that is most of a shard's time.
+        con.execute("PRAGMA temp_store = MEMORY")
         version = con.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.Error as exc:
         raise IndexUnavailable(f"the search index shard {path} cannot be read: {exc}") from exc

@@ -131,6 +131,10 @@ def _meta(site: dict[str, Any], pages: list[Page], count: int, shards: list[dict
         "shard_count": count,
         "shards": shards,
     }
+    return _encode_meta(meta)
+
+
+def _encode_meta(meta: dict[str, Any]) -> bytes:
     text = json.dumps(meta, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return (text + "\n").encode("utf-8")
 
@@ -267,6 +271,57 @@ def _shard_documents(
         doc = kept.get(pid)
         docs.append(doc if doc is not None else document(page, section_chain(page, by_url)))
     return docs
+
+
+def patch_index(
+    previous: Mapping[str, Path], changed: Iterable[Page], by_url: Mapping[str, Page]
+) -> list[tuple[str, bytes | Path]] | None:
+    """The index after ``changed`` pages changed only in what they say, or ``None``.
+
+    For a patch build (:mod:`jamtail.patch`): the site has the same pages
+    at the same URLs with the same sections and tags, so only the shards
+    holding a changed page are rewritten (its document made anew, the
+    others read back) and ``index.json`` names their new files. ``by_url``
+    holds the changed pages' ancestors (:func:`section_chain`). Gives the
+    files :func:`update_index` gives; ``None`` when the previous index does
+    not hold the pages as expected (update or build it instead).
+    """
+    meta = _previous_meta(previous.get(INDEX_PATH))
+    if meta is None:
+        return None
+    count = meta["shard_count"]
+    fresh = {int(p["id"]): p for p in changed}
+    dirty = {shard_of(pid, count) for pid in fresh}
+    files: list[tuple[str, bytes | Path]] = []
+    entries = []
+    for entry in meta["shards"]:
+        name = f"{INDEX_DIR}/{entry['file']}"
+        path = previous.get(name)
+        if path is None:
+            return None
+        if entry["number"] not in dirty:
+            files.append((name, path))
+            entries.append(entry)
+            continue
+        docs = sorted(read_documents(path), key=lambda d: d["id"])
+        wanted = {pid for pid in fresh if shard_of(pid, count) == entry["number"]}
+        if not wanted <= {d["id"] for d in docs}:
+            return None
+        docs = [
+            document(fresh[d["id"]], section_chain(fresh[d["id"]], by_url))
+            if d["id"] in fresh
+            else d
+            for d in docs
+        ]
+        data = write_shard(docs)
+        entry = {**entry, "file": shard_file(entry["number"], data)}
+        files.append((f"{INDEX_DIR}/{entry['file']}", data))
+        entries.append(entry)
+    if len({e["number"] for e in entries} & dirty) != len(dirty):
+        return None
+    body = {k: v for k, v in meta.items() if k != "raw"}
+    files.append((INDEX_PATH, _encode_meta({**body, "shards": entries})))
+    return files
 
 
 def save_index(files: Iterable[tuple[str, bytes | Path]], root: Path) -> Path:
