@@ -160,6 +160,10 @@ def test_the_cli_prints_a_summary_last_and_fails_in_one_line(tmp_path, monkeypat
     assert jamtail_main(["rollback", "--target", "local"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("jamtail rollback: error: no release older than") and "\n" not in err
+    monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "never-deployed"))
+    assert jamtail_main(["rollback", "--target", "local"]) == 1
+    assert not (tmp_path / "never-deployed").exists()
+    capsys.readouterr()
     assert jamtail_main(["deploy", "--dir", str(tmp_path / "nothing")]) == 1
     assert "has no index.html" in capsys.readouterr().err
 

@@ -267,8 +267,14 @@ class LocalBackend(DeployBackend):
             link.unlink(missing_ok=True)
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold ``<root>/.lock``: one deploy or rollback at a time (others wait)."""
+    def _locked(self, create: bool = True) -> Iterator[None]:
+        """Hold ``<root>/.lock``: one deploy or rollback at a time (others wait).
+
+        Without ``create``, a missing deploy root is left missing (nothing to lock).
+        """
+        if not create and not self.root.is_dir():
+            yield
+            return
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "a") as lock:
             try:
@@ -292,7 +298,7 @@ class LocalBackend(DeployBackend):
                 self._files.pop(old, None)
 
     def rollback(self, to: str | None = None) -> str:
-        with self._locked():
+        with self._locked(create=False):
             releases = self.release_ids()
             live = self.live_release()
             if to is None:
