@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,17 +36,19 @@ from urllib.parse import unquote, urlsplit
 from . import plan as planner
 from .assets import AssetManifest
 from .client import CMSClient
-from .exceptions import OutputError
+from .exceptions import ContentError, OutputError
 from .graph import BuildGraph, GraphStore, OutputRecord
 from .highlight import HighlightCache, code_blocks
-from .incremental import Decision, Inputs, content_changes, plan_rebuild
+from .incremental import Decision, Inputs, content_changes, plan_rebuild, skeleton
 from .lazy import LazyPage
 from .manifest import FileEntry, Manifest, digest_file, read_manifest
 from .media import MediaLocaliser, MediaStore, localise_pages
 from .outputs import OUTPUTS
 from .parallel import default_jobs, render_to_paths
+from .patch import PATCHED, NotPatchable, prepare
+from .patch import apply as apply_patch
 from .render import Renderer
-from .sync import sync_content
+from .sync import CACHE_NAME, ContentCache, sync
 from .writer import Writer
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,8 @@ class BuildResult:
     ``rendered``: HTML outputs rendered this time (the rest were unchanged).
     ``rebuilt``: ``(path, reason)`` for every file written anew, in output
     order; ``removed``: paths of the previous build that are gone.
+    ``patched``: it was a patch build (:mod:`jamtail.patch`); else
+    ``why_not_patch`` says why not (empty for a full build).
     """
 
     pages: int = 0
@@ -90,6 +95,8 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     rebuilt: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    patched: bool = False
+    why_not_patch: str = ""
 
     def summary(self) -> str:
         """One line: ``Built 812 pages (3 rendered), 1190 files, 23.4 MB in 5.21 s``."""
@@ -106,19 +113,62 @@ class BuildResult:
 
 
 def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
-    """Build the site from the CMS into ``config.out_dir``; raise ``JamtailError`` on failure."""
+    """Build the site from the CMS into ``config.out_dir``; raise ``JamtailError`` on failure.
+
+    Syncs the content cache, then makes a patch build (:mod:`jamtail.patch`)
+    when the change allows one, else an incremental (or full) build.
+    """
     result = BuildResult()
     started = time.perf_counter()
     client = CMSClient(config.api_url)
     clock = _Clock(result)
+    delta = clock("sync", lambda: sync(client, config.cache_dir, full=config.full))
+    if delta.gathered is None and not config.full:
+        try:
+            patch = clock(
+                "patch",
+                lambda: prepare(client.api_url, config.out_dir, config.site_dir, config.cache_dir),
+            )
+        except NotPatchable as exc:
+            log.info("an incremental build, not a patch build: %s", exc)
+            result.why_not_patch = str(exc)
+        else:
+            return _patch_build(patch, config, result, clock, progress, started)
+    if delta.gathered is not None:
+        content = delta.gathered
+    else:
+        content = clock("read", lambda: read_content(config.cache_dir))
+    return _build(config, client, content, delta, result, clock, progress, started)
 
-    content, _delta = clock(
-        "sync", lambda: sync_content(client, config.cache_dir, full=config.full)
+
+def _patch_build(patch, config: BuildConfig, result: BuildResult, clock, progress, started):
+    writer = clock(
+        "render",
+        lambda: apply_patch(
+            patch, config.out_dir, config.site_dir, config.cache_dir, config.jobs, progress
+        ),
     )
+    result.pages = patch.count
+    result.rendered = len(patch.outputs)
+    result.rebuilt = [(o.path, patch.reasons[o.path]) for o, _, _ in patch.outputs]
+    result.rebuilt += [
+        (path, "a changed page is in it")
+        for name in PATCHED
+        for path, data in patch.files[name]
+        if not isinstance(data, Path)
+    ]
+    result.patched = True
+    result.files, result.bytes = writer.files, writer.bytes
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _build(config, client, content, delta, result, clock, progress, started) -> BuildResult:
+    """The incremental (or full) build: plan the whole site, render what changed."""
     localiser = MediaLocaliser(
         client.api_url, content.settings.get("media_url", "/media/"), content.site_origin
     )
-    content.pages = clock("localise", lambda: localise_pages(content.pages, localiser))
+    content.pages, media_of = clock("localise", lambda: localise_pages(content.pages, localiser))
     content.authors = localiser.localise(content.authors)
     site_plan = clock("plan", lambda: planner.plan(content))
     assets = AssetManifest(config.site_dir / "static")
@@ -129,7 +179,7 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     previous, old_manifest, why_full = _previous(config, store)
     inputs = clock(
         "fingerprint",
-        lambda: Inputs.of(site_plan, templates_dir, (n for n, _ in assets), previous),
+        lambda: Inputs.of(site_plan, templates_dir, (n for n, _ in assets), previous, media_of),
     )
     decision = clock("decide", lambda: plan_rebuild(site_plan.outputs, inputs, previous, why_full))
 
@@ -170,15 +220,20 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
         {r.path: r for r in records},
         inputs.pages,
         {name: (key, paths) for name, (key, paths, _) in generators.items()},
+        order=[page["id"] for page in site_plan.pages],
+        cache=(delta.cache_id, delta.seq) if delta.gathered is None else ("", 0),
+        skeletons=_skeletons(site_plan, inputs),
     )
-    changed_pages = None
+    changed_pages = changed_outputs = None
     if previous is not None:
         changed_pages = [
             pid
             for pid, rec in inputs.pages.items()
             if pid not in previous.pages or previous.pages[pid].hash != rec.hash
         ]
-    clock("graph", lambda: store.save(graph, changed_pages))
+        changed_outputs = [site_plan.outputs[i].path for i in decision.render]
+    save = (graph, changed_pages, changed_outputs, decision.removed)
+    clock("graph", lambda: store.save(*save))
 
     result.pages = len(site_plan.outputs)
     result.rendered = len(to_render)
@@ -189,6 +244,27 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     result.files, result.bytes = writer.files, writer.bytes
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _skeletons(site_plan, inputs: Inputs) -> dict[str, bytes]:
+    """What a patch build needs of the plan: the site dict, and the feeds with page ids."""
+    feeds = []
+    for feed in site_plan.feeds:
+        data, refs = skeleton(feed, inputs.page_of)
+        feeds.append((feed["path"], data, refs))
+    return {"site": pickle.dumps(site_plan.site, protocol=5), "feeds": pickle.dumps(feeds)}
+
+
+def read_content(cache_dir: Path):
+    """The content cache under ``cache_dir`` as :class:`~jamtail.gather.Content`."""
+    cache = ContentCache.open(cache_dir / CACHE_NAME)
+    try:
+        content = cache.read()
+    finally:
+        cache.close()
+    if not content.pages:
+        raise ContentError("the CMS has no live pages: publish a home page first")
+    return content
 
 
 def _previous(
@@ -229,9 +305,10 @@ def _render(to_render, decision, inputs, renderer, writer, records, jobs, progre
     rendered = render_to_paths(renderer, to_render, paths, jobs, progress, current)
     for index, output, done in zip(decision.render, to_render, rendered, strict=True):
         writer.record(writer.key(output.path), done.entry)
-        digest, refs = decision.digests[index]
+        digest, refs, data = decision.digests[index]
         key = inputs.output_key(output, digest, done.templates)
-        records.append(OutputRecord(output.path, key, output.template, refs, list(done.templates)))
+        templates = list(done.templates)
+        records.append(OutputRecord(output.path, key, output.template, refs, templates, data))
 
 
 def _prime(highlights: HighlightCache, outputs) -> None:

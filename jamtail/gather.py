@@ -87,7 +87,7 @@ def assemble(
     Shared by :func:`gather` and :func:`jamtail.sync.sync_content`, so both
     give the same ``Content`` for the same CMS state.
     """
-    origin = _origin(items, settings.get("root_page_id"))
+    origin = site_origin(items, settings.get("root_page_id"))
     pages = [normalise_page(item) for item in items]
     root_url = _root_url(pages, settings.get("root_page_id"))
     pages = [relative_to_root(page, root_url) for page in pages if page["url"] is not None]
@@ -121,7 +121,8 @@ def normalise_page(item: dict[str, Any]) -> dict[str, Any]:
     return page
 
 
-def _origin(tree: list[dict[str, Any]], root_page_id: int | None) -> str:
+def site_origin(tree: list[dict[str, Any]], root_page_id: int | None) -> str:
+    """``scheme://host`` of the root page's URL among the API items ``tree`` (``""``: none)."""
     for item in tree:
         if item["id"] == root_page_id and item["meta"].get("html_url"):
             parts = urlsplit(item["meta"]["html_url"])

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import importlib.metadata
+import io
 import json
 import os
 import pickle
@@ -55,7 +56,6 @@ LIBRARIES = ("jinja2", "markupsafe", "pygments", "feedgen")
 RENDER_CODE = ("render.py", "highlight.py", "assets.py")
 GENERATOR_CODE = ("outputs", "search")
 MAX_REASONS = 4
-MEMO_MIN_LENGTH = 16  # lists at least this long are digested once per build
 
 
 def _h(text: str) -> str:
@@ -116,13 +116,75 @@ def page_hash(page: Mapping[str, Any]) -> str:
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
-def page_record(page: Mapping[str, Any], digest: str | None = None) -> PageRecord:
-    """A page's hash, title and per-field hashes (what ``--explain`` names as changed)."""
+def page_record(
+    page: Mapping[str, Any], digest: str | None = None, media: Iterable[str] = ()
+) -> PageRecord:
+    """A page's hash, title and per-field hashes (what ``--explain`` names as changed).
+
+    ``media``: the media files the page uses, hashed as the ``_media`` field.
+    """
     fields = {name: _h(_dump(value)) for name, value in page.items()}
     if isinstance(page, LazyPage):
         fields.update(page.lazy_hashes)
+    fields["_media"] = _h(_dump(sorted(media)))
     title, url = str(page.get("title", "")), str(page.get("url", ""))
     return PageRecord(digest or page_hash(page), title, fields, url)
+
+
+def code_globals(templates_dir: Path) -> dict[str, str]:
+    """The fingerprints that do not depend on content: builder code and the environment."""
+    return {
+        "builder": builder_fingerprint(),
+        "generators": builder_fingerprint((*RENDER_CODE, *GENERATOR_CODE)),
+        "environment": environment_fingerprint(),
+    }
+
+
+def pages_key(hashes: Iterable[tuple[int, str]]) -> str:
+    """One hash of every page's ``(id, hash)``, in plan (tree) order."""
+    return _h(_dump(list(hashes)))
+
+
+class _Skeleton(pickle.Pickler):
+    def __init__(self, buffer: io.BytesIO, page_of: Mapping[int, int]):
+        super().__init__(buffer, protocol=5)
+        self.page_of = page_of
+        self.refs: set[int] = set()
+
+    def persistent_id(self, obj: Any) -> int | None:
+        if isinstance(obj, dict):
+            pid = self.page_of.get(id(obj))
+            if pid is not None:
+                self.refs.add(pid)
+                return pid
+        return None
+
+
+class _Flesh(pickle.Unpickler):
+    def __init__(self, buffer: io.BytesIO, pages: Mapping[int, Any]):
+        super().__init__(buffer)
+        self.pages = pages
+
+    def persistent_load(self, pid: Any) -> Any:
+        return self.pages[pid]
+
+
+def skeleton(context: Any, page_of: Mapping[int, int]) -> tuple[bytes, list[int]]:
+    """``context`` pickled with each page (a dict whose ``id()`` is in ``page_of``) as its id.
+
+    Returns the bytes and the page ids, sorted. The planner builds contexts
+    deterministically, so the same structure gives the same bytes; pickle is
+    not canonical (dict order), which could only cost a rebuild, never miss one.
+    """
+    buffer = io.BytesIO()
+    pickler = _Skeleton(buffer, page_of)
+    pickler.dump(context)
+    return buffer.getvalue(), sorted(pickler.refs)
+
+
+def flesh_out(data: bytes, pages: Mapping[int, Any]) -> Any:
+    """The context :func:`skeleton` pickled, with each page id replaced by ``pages[id]``."""
+    return _Flesh(io.BytesIO(data), pages).load()
 
 
 def environment_fingerprint() -> str:
@@ -143,7 +205,6 @@ class Inputs:
     templates: dict[str, str]
     pages: dict[int, PageRecord]
     _page_of: dict[int, int] = field(default_factory=dict, repr=False)
-    _memo: dict[int, tuple[Any, str, set[int]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -152,98 +213,74 @@ class Inputs:
         templates_dir: Path,
         asset_names: Iterable[str],
         previous: BuildGraph | None = None,
+        media: Mapping[int, Iterable[str]] | None = None,
     ) -> Inputs:
         """Fingerprint a plan, the templates in ``templates_dir`` and the asset names.
 
         Field hashes are computed only for pages that are new or changed since
-        ``previous`` (unchanged pages keep their stored record).
+        ``previous`` (unchanged pages keep their stored record). ``media``:
+        page id -> the media files (site paths) the page uses, recorded as
+        the page's ``_media`` field.
         """
         pages: dict[int, PageRecord] = {}
         page_of: dict[int, int] = {}
         known = previous.pages if previous is not None else {}
+        media = media or {}
         for page in site_plan.pages:
             digest = page_hash(page)
             before = known.get(page["id"])
             if before is not None and before.hash == digest:
                 pages[page["id"]] = before
             else:
-                pages[page["id"]] = page_record(page, digest)
+                pages[page["id"]] = page_record(page, digest, media.get(page["id"], ()))
             page_of[id(page)] = page["id"]
         site = _h(_dump(site_plan.site))
-        content = _h(
-            _dump(
-                [
-                    site,
-                    [(p["id"], pages[p["id"]].hash) for p in site_plan.pages],
-                    site_plan.redirects,
-                ]
-            )
-        )
         return cls(
             globals={
-                "builder": builder_fingerprint(),
-                "generators": builder_fingerprint((*RENDER_CODE, *GENERATOR_CODE)),
+                **code_globals(templates_dir),
                 "site": site,
-                "assets": _h(_dump(sorted(asset_names))),
-                "environment": environment_fingerprint(),
-                "content": content,
+                "assets": cls.assets_key(asset_names),
+                "redirects": _h(_dump(site_plan.redirects)),
+                "pages": pages_key([(p["id"], pages[p["id"]].hash) for p in site_plan.pages]),
             },
             templates=template_hashes(templates_dir),
             pages=pages,
             _page_of=page_of,
-        )
+        ).with_content_key()
 
-    def context_digest(self, context: Mapping[str, Any]) -> tuple[str, list[int]]:
-        """Digest of an output's context and the ids of the pages in it (sorted).
+    @staticmethod
+    def assets_key(asset_names: Iterable[str]) -> str:
+        """The fingerprint of the static assets' (fingerprinted) names."""
+        return _h(_dump(sorted(asset_names)))
 
-        Walks dicts and lists; a dict that is one of the plan's pages is
-        replaced by its id and hash, so a context costs its size in references,
-        not in page bodies.
+    def with_content_key(self) -> Inputs:
+        """Set ``globals["content"]`` from the site, pages and redirects keys; return self."""
+        g = self.globals
+        g["content"] = _h("\x1f".join([g["site"], g["pages"], g["redirects"]]))
+        return self
+
+    @property
+    def page_of(self) -> Mapping[int, int]:
+        """``id()`` of each page dict of the plan -> its page id (see :func:`skeleton`)."""
+        return self._page_of
+
+    def context_digest(self, context: Mapping[str, Any]) -> tuple[str, list[int], bytes]:
+        """Digest of an output's context, the ids of the pages in it (sorted), and its skeleton.
+
+        The skeleton is the context pickled with every page of the plan
+        replaced by its id (see :func:`skeleton`); the digest covers it and
+        the hash of each page it names, so it changes when any page shown
+        changes, enters or leaves the context.
         """
-        digest, refs = self._digest(context)
-        return digest, sorted(refs)
+        data, refs = skeleton(context, self._page_of)
+        return self.digest_of(data, refs), refs, data
 
-    def _digest(self, root: Any) -> tuple[str, set[int]]:
-        """Digest and page ids of ``root``; long lists are digested once per build.
-
-        Listings share lists between their outputs (the page numbers of a
-        pagination, the subsections): without the memo a section of N listing
-        pages would cost N * N.
-        """
-        parts: list[str] = []
-        refs: set[int] = set()
-        page_of = self._page_of
-
-        def walk(value: Any) -> None:
-            if isinstance(value, dict):
-                pid = page_of.get(id(value))
-                if pid is not None:
-                    refs.add(pid)
-                    parts.append(f"P{pid}:{self.pages[pid].hash}")
-                    return
-                parts.append("{")
-                for key in sorted(value, key=str):
-                    parts.append(repr(key))
-                    walk(value[key])
-                parts.append("}")
-            elif isinstance(value, list | tuple):
-                if len(value) >= MEMO_MIN_LENGTH and value is not root:
-                    hit = self._memo.get(id(value))
-                    if hit is None:
-                        # Keep the list itself, so its id cannot be reused this build.
-                        hit = self._memo[id(value)] = (value, *self._digest(value))
-                    parts.append("L" + hit[1])
-                    refs.update(hit[2])
-                    return
-                parts.append("[")
-                for item in value:
-                    walk(item)
-                parts.append("]")
-            else:
-                parts.append(repr(value))
-
-        walk(root)
-        return _h("\x1f".join(parts)), refs
+    def digest_of(self, data: bytes, refs: Iterable[int]) -> str:
+        """The digest of skeleton ``data`` whose pages are ``refs`` (ids in ``self.pages``)."""
+        digest = hashlib.blake2b(data, digest_size=12)
+        for pid in refs:
+            digest.update(f"|{pid}:{self.pages[pid].hash}".encode())
+        return digest.hexdigest()
 
     def output_key(self, output: Output, context_digest: str, templates: Iterable[str]) -> str:
         """The key of an output rendered from ``context_digest`` with ``templates`` loaded."""
@@ -274,14 +311,14 @@ class Decision:
 
     ``render``: indexes into ``plan.outputs`` to render, with ``reasons[i]``.
     ``reuse``: index -> the previous record, for outputs to link unchanged.
-    ``digests``: index -> (context digest, page ids) for every output.
+    ``digests``: index -> (context digest, page ids, skeleton) for every output.
     ``removed``: paths the previous build wrote that no output claims now.
     """
 
     render: list[int] = field(default_factory=list)
     reasons: dict[int, str] = field(default_factory=dict)
     reuse: dict[int, OutputRecord] = field(default_factory=dict)
-    digests: list[tuple[str, list[int]]] = field(default_factory=list)
+    digests: list[tuple[str, list[int], bytes]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
 
@@ -291,8 +328,8 @@ def plan_rebuild(
     """Decide which outputs to render; ``previous`` ``None`` means render all (``why_full``)."""
     decision = Decision()
     for index, output in enumerate(outputs):
-        digest, refs = inputs.context_digest(output.context)
-        decision.digests.append((digest, refs))
+        digest, refs, data = inputs.context_digest(output.context)
+        decision.digests.append((digest, refs, data))
         before = previous.outputs.get(output.path) if previous else None
         if before is None:
             decision.render.append(index)

@@ -75,10 +75,13 @@ class MediaLocaliser:
 
     def files_of(self, value: Any) -> dict[str, tuple[str, str]]:
         """The media files ``value`` refers to (also added to :attr:`files`)."""
+        return self.localise_with_files(value)[1]
+
+    def localise_with_files(self, value: Any) -> tuple[Any, dict[str, tuple[str, str]]]:
+        """:meth:`localise` ``value``; also return the media files it refers to."""
         outer, self.files = self.files, {}
         try:
-            self.localise(value)
-            return self.files
+            return self.localise(value), self.files
         finally:
             mine, self.files = self.files, outer
             for local, source in mine.items():
@@ -104,12 +107,15 @@ class MediaLocaliser:
         return {**image, "url": self.local_url(image["url"], version), "renditions": renditions}
 
 
-def localise_pages(pages: list[dict[str, Any]], localiser: MediaLocaliser) -> list[dict[str, Any]]:
-    """``pages`` with media URLs made local, and every file they use in ``localiser.files``.
+def localise_pages(
+    pages: list[dict[str, Any]], localiser: MediaLocaliser
+) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    """``pages`` with media URLs made local, and the media files each page uses, by id.
 
-    A :class:`~jamtail.lazy.LazyPage` keeps its lazy fields (the body)
-    unread: its loader localises them when they are read, and the files they
-    refer to come from the content cache's per-page record (computed once per
+    Every file is also added to ``localiser.files``. A
+    :class:`~jamtail.lazy.LazyPage` keeps its lazy fields (the body) unread:
+    its loader localises them when they are read, and the files they refer
+    to come from the content cache's per-page record (computed once per
     version of the body), so a build reads only the bodies it renders.
     """
     lazy = [p for p in pages if isinstance(p, LazyPage) and p.lazy_hashes]
@@ -120,12 +126,15 @@ def localise_pages(pages: list[dict[str, Any]], localiser: MediaLocaliser) -> li
         mine = [p for p in lazy if p.loader is loader]
         body_files.update(loader.derived("media", localiser.key, mine, localiser.files_of))
     result = []
+    media: dict[int, list[str]] = {}
     for page in pages:
-        head = localiser.localise(page)
+        head, files = localiser.localise_with_files(page)
         for local, (source, version) in body_files.get(page["id"], {}).items():
+            files.setdefault(local, (source, version))
             localiser.files.setdefault(local, (source, version))
+        media[page["id"]] = sorted(files)
         result.append(page.with_head(head) if isinstance(page, LazyPage) else head)
-    return result
+    return result, media
 
 
 class MediaStore:

@@ -24,6 +24,14 @@ from .exceptions import ContentError
 from .gather import Content
 
 ARTICLE = "ArticlePage"
+# The page fields the planner reads to decide the outputs, their contexts' shape and the
+# order of listings, or copies by value (a section's title into feeds, the navigation and
+# the search filters). A change to any other field of a page changes only the outputs
+# that show the page (see jamtail.patch); "title" orders articles of the same date.
+STRUCTURAL_FIELDS = frozenset(
+    {"id", "type", "url", "parent_url", "slug", "date", "order", "per_page", "description"}
+    | {"tags", "authors", "title"}
+)
 SECTION = "SectionPage"
 TAXONOMY_PER_PAGE = 20
 RECENT_ON_HOME = 10
@@ -68,10 +76,7 @@ def plan(content: Content) -> SitePlan:
     by_url = {page["url"]: page for page in pages}
     if "/" not in by_url:
         raise ContentError("no page is served at '/': the site's root page is not live")
-    authors = _authors(content.authors)
-    tags: dict[str, dict[str, Any]] = {}
-    for page in pages:
-        _decorate(page, authors, tags)
+    authors, tags = decorate(pages, content.authors)
     children = defaultdict(list)
     for page in pages:
         if page["parent_url"] in by_url:
@@ -145,6 +150,22 @@ def _authors(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         }
         for a in items
     }
+
+
+def decorate(
+    pages: Iterable[dict[str, Any]], author_items: Iterable[dict[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Give the pages' authors and tags their site URLs, in place.
+
+    Returns the authors and the tags by slug. A page decorated alone is
+    decorated as in a whole plan: a tag's name comes from the CMS's one tag
+    of that slug, whichever page carries it.
+    """
+    authors = _authors(author_items)
+    tags: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        _decorate(page, authors, tags)
+    return authors, tags
 
 
 def _decorate(page: dict[str, Any], authors: dict, tags: dict) -> None:

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .client import CMSClient
 from .exceptions import CMSError, ContentError
-from .gather import Content, assemble, gather
+from .gather import Content, assemble, gather, site_origin
 from .lazy import LAZY_FIELDS, BodyLoader, LazyPage
 
 log = logging.getLogger(__name__)
@@ -431,15 +431,54 @@ class ContentCache:
 
     def read(self) -> Content:
         """The whole cache as :class:`Content` of :class:`~jamtail.lazy.LazyPage` heads."""
-        loaded = {kind: self._items(kind) for kind in ("settings", "author", "redirect")}
-        authors = sorted(
-            (a for a, _ in loaded["author"]), key=lambda a: (a.get("name", ""), a["id"])
-        )
-        redirects = [r for r, _ in loaded["redirect"]]
-        settings = loaded["settings"][0][0] if loaded["settings"] else {}
-        content = assemble(settings, [], authors, redirects)
-        content.pages, content.site_origin = self._pages(settings, self._items("page"))
+        redirects = [r for r, _ in self._items("redirect")]
+        settings = self.settings()
+        content = assemble(settings, [], self.authors(), redirects)
+        pages, content.site_origin = self._pages(settings, self._items("page"))
+        content.pages = list(pages)
         return content
+
+    def settings(self) -> dict[str, Any]:
+        """The site settings item (``{}`` when the cache has none)."""
+        rows = self._items("settings")
+        return rows[0][0] if rows else {}
+
+    def authors(self) -> list[dict[str, Any]]:
+        """Every author, by name then id (as :class:`Content` has them)."""
+        authors = (a for a, _ in self._items("author"))
+        return sorted(authors, key=lambda a: (a.get("name", ""), a["id"]))
+
+    def site_origin(self, settings: dict[str, Any]) -> str:
+        """``scheme://host`` of the CMS's page URLs, from the root page (``""`` if unknown)."""
+        root = settings.get("root_page_id")
+        row = self.db.execute(
+            "SELECT data FROM items WHERE kind = 'page' AND id = ?", (root,)
+        ).fetchone()
+        return site_origin([json.loads(row[0])], root) if row else ""
+
+    def ids_at(self, urls: Iterable[str]) -> list[int]:
+        """Ids of the pages at site-relative ``urls`` (as last synced)."""
+        urls = list(urls)
+        marks = ",".join("?" * len(urls))
+        query = f"SELECT id FROM items WHERE kind = 'page' AND url IN ({marks})"
+        return [pid for (pid,) in self.db.execute(query, urls)]
+
+    def articles_on(self, date: str) -> list[tuple[str, int, str]]:
+        """``(tree sort key, id, title)`` of every article dated ``date`` (ISO), in tree order."""
+        rows = self.db.execute(
+            "SELECT sort_key, id, json_extract(data, '$.title') FROM items "
+            "WHERE kind = 'page' AND json_extract(data, '$.date') = ? "
+            "AND json_extract(data, '$.meta.type') LIKE '%.ArticlePage'",
+            (date,),
+        )
+        return sorted(rows.fetchall())
+
+    def sort_key(self, page_id: int) -> str:
+        """A page's tree sort key (its position in the page tree)."""
+        row = self.db.execute(
+            "SELECT sort_key FROM items WHERE kind = 'page' AND id = ?", (page_id,)
+        ).fetchone()
+        return row[0] if row else ""
 
     def pages(self, ids: Iterable[int]) -> list[LazyPage]:
         """The pages ``ids`` (heads, in tree order) exactly as :meth:`read` gives them.

@@ -174,6 +174,23 @@ class Writer:
         self.record(key, entry)
         return True
 
+    def keep(self, entries: dict[str, FileEntry], owner: str) -> None:
+        """Place every file of the live site named in ``entries`` (site path -> entry), unchanged.
+
+        For files the last build checked: the spare usually holds them
+        already (nothing to do but count them), the rest are linked from the
+        live site. Raises :class:`OutputError` if one has vanished from it.
+        """
+        existing, claimed = self.existing, self.claimed
+        for key, entry in entries.items():
+            if key in claimed:
+                raise OutputError(f"{owner} and {claimed[key]} both write {key}")
+            if existing.get(key) == entry:
+                claimed[key] = owner
+                self.record(key, entry)
+            elif not self.link(key, self.out_dir / key, entry, owner):
+                raise OutputError(f"{owner}: {key} vanished from {self.out_dir} during the build")
+
     def record(self, key: str, entry: FileEntry) -> None:
         """Count a file placed at the claimed path ``key`` and keep its manifest entry."""
         self.entries[key] = entry

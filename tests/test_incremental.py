@@ -96,6 +96,7 @@ def test_a_title_edit_rebuilds_the_page_its_listing_taxonomies_neighbours_and_fe
     build(config)
     retitle(site["posts"][1], "Second post, retitled")
     result = build(config)
+    assert result.patched, result.why_not_patch
     # per_page=2, newest first: page 1 lists Third and Second, page 2 lists Hello.
     assert rebuilt_html(result) == {
         "blog/second-post/index.html",  # the page itself

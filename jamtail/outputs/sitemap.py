@@ -9,7 +9,11 @@ the build warns.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
+from typing import Any
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from ..plan import SitePlan
 
@@ -26,8 +30,33 @@ def build_sitemap(plan: SitePlan) -> list[tuple[str, bytes]]:
     for page in plan.pages:
         url = ET.SubElement(urlset, "url")
         ET.SubElement(url, "loc").text = base + page["url"]
-        lastmod = page.get("last_published_at") or page.get("first_published_at")
-        if lastmod:
-            ET.SubElement(url, "lastmod").text = lastmod
+        stamp = lastmod(page)
+        if stamp:
+            ET.SubElement(url, "lastmod").text = stamp
     ET.indent(urlset)
     return [("sitemap.xml", ET.tostring(urlset, encoding="utf-8", xml_declaration=True) + b"\n")]
+
+
+def lastmod(page: dict[str, Any]) -> str | None:
+    """A page's ``<lastmod>``: when it was last published (``None``: never)."""
+    return page.get("last_published_at") or page.get("first_published_at")
+
+
+def patch_sitemap(data: bytes, base: str, pages: Iterable[dict[str, Any]]) -> bytes | None:
+    """``data`` (a sitemap this module wrote) with the ``<lastmod>`` of ``pages`` updated.
+
+    For pages whose URL is unchanged. Gives the bytes :func:`build_sitemap`
+    gives for the updated pages, or ``None`` when a page is not listed once
+    with a ``<lastmod>`` (build the sitemap anew then).
+    """
+    text = data.decode("utf-8")
+    for page in pages:
+        stamp = lastmod(page)
+        if not stamp:
+            return None
+        loc = re.escape(f"<loc>{escape(base + page['url'])}</loc>")
+        pattern = re.compile(f"({loc}\n\\s*<lastmod>)[^<]*(</lastmod>)")
+        text, found = pattern.subn(lambda m: m[1] + escape(stamp) + m[2], text)  # noqa: B023
+        if found != 1:
+            return None
+    return text.encode("utf-8")
