@@ -16,9 +16,13 @@ Generated databases are kept under ``bench/out/`` and reused by later runs.
 Reports, per size: a cold first build (skipped with ``--warm``); a full
 render with the content and media caches warm but no previous build
 (seconds, pages/s, peak memory of the builder processes as PSS);
-an unchanged rebuild; and, each followed by ``jamtail deploy --target local``,
-the incremental build after one edited page (title), after one template
-change (``section_page.html``), and after one page moved between sections.
+the first local deploy, then deploys until the deploy folder holds its
+``JAMTAIL_DEPLOY_KEEP`` releases (as on any site deployed before); an
+unchanged rebuild; and, each as ``jamtail build --deploy local`` (one
+process, what the build runner does on a publish), the time from an edit to
+the new site in the deploy folder after: one edited title, the same title
+again, one edited summary (patch builds), one template change
+(``section_page.html``) and one page moved between sections (incremental).
 Then Hugo on the same Markdown (same page count, sections and tags; best of
 3) and the ratio of our full build to it.
 
@@ -55,6 +59,7 @@ TAGS = 300
 AUTHORS = 60
 IMAGES = 24
 BATCH = 2000
+KEEP = 5  # JAMTAIL_DEPLOY_KEEP's default
 FORMAT = 2  # bump to regenerate cached databases
 
 
@@ -274,11 +279,12 @@ def edit(kind: str, info: dict[str, Any]) -> str:
 
     sections = list(SectionPage.objects.filter(id__in=info["sections"]).order_by("id"))
     middle = ArticlePage.objects.filter(depth=4).order_by("id")[info["pages"] // 2]
-    if kind == "title":
+    if kind in ("title", "summary"):
         page = middle.get_latest_revision_as_object()
-        page.title = page.title.split(" [edited")[0] + f" [edited {time.time():.0f}]"
+        stamp = f" [edited {time.time_ns()}]"
+        setattr(page, kind, getattr(page, kind).split(" [edited")[0] + stamp)
         page.save_revision().publish()
-        return f"retitled page {page.id}"
+        return f"edited the {kind} of page {page.id}"
     target = next(s for s in sections if s.id != middle.get_parent().id)
     middle.move(target, pos="last-child")
     return f"moved page {middle.id} to {target.url_path}"
@@ -367,10 +373,13 @@ def check_twin(cms: CMSProcess, info: dict[str, Any]) -> str:
 
 
 def summary_of(out: str) -> str:
+    """The build's summary, kind (patch/incremental) and stage timings lines."""
     lines = [line.strip() for line in out.strip().splitlines()]
-    built = next((line for line in lines if line.startswith("Built ")), "?")
-    timings = lines[-1] if lines and not lines[-1].startswith("Built ") else ""
-    return f"{built}\n      {timings}"
+    start = next((i for i, line in enumerate(lines) if line.startswith("Built ")), None)
+    if start is None:
+        return "?"
+    shown = [line for line in lines[start + 1 : start + 3] if not line.startswith("Deployed")]
+    return "\n      ".join([lines[start], *shown])
 
 
 def bench_size(n: int, hugo: bool, warm: bool) -> None:
@@ -388,6 +397,7 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
     build = [*jamtail, "build", "--api", cms.api_url, "--out", str(work / "build")]
     build += ["--cache", str(work / "cache"), "--site", str(site), "--timings"]
     deploy = [*jamtail, "deploy", "--target", "local", "--dir", str(work / "build")]
+    publish = [*build, "--deploy", "local"]  # what the runner does on a publish
     results: dict[str, float] = {}
     cms.start()
     try:
@@ -408,28 +418,37 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
             f"\n    {summary_of(out)}"
         )
         seconds, _, out = run(deploy, env)
-        print(f"  first local deploy: {seconds:.2f} s")
+        print(f"  first local deploy (a new release tree): {seconds:.2f} s")
+        # A site deployed before has JAMTAIL_DEPLOY_KEEP releases; from then on a deploy
+        # recycles the oldest one (jamtail/deploy/local.py). Until then each is a new tree.
+        warm = [run(deploy, env)[0] for _ in range(KEEP - 1)]
+        print(f"  {len(warm)} more deploys to fill the {KEEP} kept releases: {_secs(warm)}")
         seconds, peak, out = run(build, env)
         print(f"  unchanged rebuild: {seconds:.2f} s, peak {mb(peak)}\n    {summary_of(out)}")
         for label, change in [
             ("one edited page (title)", lambda: child(cms, "--edit", "title")),
+            ("the same page's title again", lambda: child(cms, "--edit", "title")),
+            ("one edited page (summary)", lambda: child(cms, "--edit", "summary")),
             ("one template change (section_page.html)", lambda: _touch_template(site)),
             ("one page moved between sections", lambda: child(cms, "--edit", "move")),
         ]:
             change()
-            b_seconds, peak, out = run(build, env)
-            d_seconds, _, d_out = run(deploy, env)
-            total = b_seconds + d_seconds
+            total, peak, out = run(publish, env)
+            deployed = next((x for x in out.splitlines() if x.startswith("Deployed")), "?")
             print(
-                f"  {label}: build {b_seconds:.2f} s + deploy {d_seconds:.2f} s = {total:.2f} s"
+                f"  {label}: build and local deploy in one process {total:.2f} s"
                 f" (target < 1 s at 10,000 pages), peak {mb(peak)}\n    {summary_of(out)}"
-                f"\n      {d_out.strip().splitlines()[-1]}"
+                f"\n      {deployed}"
             )
     finally:
         cms.stop()
     (work / "results.json").write_text(json.dumps(results))
     if hugo:
         bench_hugo(cms, work, n, results["full"])
+
+
+def _secs(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f} s" for v in values)
 
 
 def _touch_template(site: Path) -> None:
@@ -489,7 +508,7 @@ def main() -> int:
         "--warm", action="store_true", help="keep the content and media caches of the last run"
     )
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--edit", choices=["title", "move"], help=argparse.SUPPRESS)
+    parser.add_argument("--edit", choices=["title", "summary", "move"], help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--hugo-content", type=int, help=argparse.SUPPRESS)
     parser.add_argument(

@@ -48,6 +48,10 @@ def _build(args: argparse.Namespace) -> int:
     if args.explain:
         print("\n".join(result.explanation()) or "nothing changed: every output was reused")
     print(result.summary())
+    if args.timings or args.explain:
+        kind = "a patch build" if result.patched else "an incremental build"
+        why = f" ({result.why_not_patch})" if result.why_not_patch else ""
+        print(f"  {kind}{why}" if not config.full else "  a full build")
     if args.timings:
         print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
     if args.deploy:
