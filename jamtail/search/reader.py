@@ -1,7 +1,7 @@
 """The index as the search function reads it: ``index.json`` and a connection per shard.
 
 :func:`open_index` reads ``_search/index.json`` (:mod:`jamtail.search.shards`)
-and opens every shard read-only (``mode=ro``, memory-mapped). Each shard's
+and opens every shard read-only (``mode=ro``, ``immutable``, memory-mapped). Each shard's
 row count and token count (FTS5's "averages" record) are read once, for
 ranking across shards with the whole index's statistics
 (:mod:`jamtail.search.ranking`).
@@ -94,8 +94,11 @@ def _open_shard(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise IndexUnavailable(f"the search index shard {path} is missing: build the site again")
     try:
+        # immutable: a shard's file never changes (its name is its digest, and
+        # builds replace files, never rewrite them), so SQLite need not lock it
+        # or check it for changes on every statement.
         con = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
         )
         # Memory-mapped reads come straight from the OS's page cache.
         con.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
