@@ -39,7 +39,9 @@ class BodyLoader:
     ``path``: the SQLite file. ``transform`` (set by the build) is applied to
     each field as it is read, e.g. :meth:`~jamtail.media.MediaLocaliser.localise`;
     ``transform_key`` names it in fingerprints (a different transform gives
-    different bytes). The connection is opened per process, so a loader
+    different bytes); it is skipped for a field whose stored JSON holds none
+    of ``transform_markers`` (strings any value it would change contains;
+    the default ``("",)`` means always transform). The connection is opened per process, so a loader
     survives ``fork`` into rendering workers. Raises ``KeyError`` for a page
     the cache no longer holds.
     """
@@ -48,6 +50,7 @@ class BodyLoader:
         self.path = path
         self.transform: Transform | None = None
         self.transform_key = ""
+        self.transform_markers: tuple[str, ...] = ("",)
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
@@ -58,8 +61,9 @@ class BodyLoader:
         if hit is not None:
             self._cache.move_to_end(page_id)
             return hit
-        value = self._read(page_id)
-        if self.transform is not None:
+        text = self._text(page_id)
+        value = json.loads(text)
+        if self.transform is not None and any(m in text for m in self.transform_markers):
             value = self.transform(value)
         self._cache[page_id] = value
         if len(self._cache) > CACHED_BODIES:
@@ -81,12 +85,17 @@ class BodyLoader:
             "CREATE TABLE IF NOT EXISTS derived (name TEXT NOT NULL, id INTEGER NOT NULL, "
             "version TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, id)) WITHOUT ROWID"
         )
-        stored = {
-            pid: (version, value)
-            for pid, version, value in db.execute(
-                "SELECT id, version, value FROM derived WHERE name = ?", (name,)
+        pages = list(pages)
+        ids = [page["id"] for page in pages]
+        stored: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = db.execute(
+                f"SELECT id, version, value FROM derived WHERE name = ? AND id IN ({marks})",
+                (name, *part),
             )
-        }
+            stored.update((pid, (version, value)) for pid, version, value in rows)
         result: dict[int, Any] = {}
         fresh: list[tuple[str, int, str, str]] = []
         for page in pages:
@@ -104,13 +113,16 @@ class BodyLoader:
         return result
 
     def _read(self, page_id: int) -> dict[str, Any]:
+        return json.loads(self._text(page_id))
+
+    def _text(self, page_id: int) -> str:
         row = self._connection().execute(
             "SELECT lazy FROM items WHERE kind = 'page' AND id = ?", (page_id,)
         )
         found = row.fetchone()
         if found is None or found[0] is None:
             raise KeyError(f"page {page_id} is not in the content cache {self.path}")
-        return json.loads(found[0])
+        return found[0]
 
     def forget(self) -> None:
         """Drop cached fields (after the transform or the cache changed)."""

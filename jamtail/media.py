@@ -54,6 +54,17 @@ class MediaLocaliser:
         """What the rewriting depends on, as one string (a different key, different URLs)."""
         return f"{self.media_base}\0{self.api_url}\0{self.site_origin}"
 
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """Strings that every URL this localiser rewrites contains: the media path, the origin.
+
+        ``("",)`` (found in anything) when the media files are at the root of a host.
+        """
+        path = urlsplit(self.media_base).path
+        if path in ("", "/"):
+            return ("",)
+        return (path, self.site_origin) if self.site_origin else (path,)
+
     def local_url(self, url: str, version: str = "") -> str:
         """Return the site path for ``url``; URLs outside the media storage are unchanged."""
         key = (url, version)
@@ -122,6 +133,7 @@ def localise_pages(
     body_files: dict[int, dict[str, list[str]]] = {}
     for loader in {id(p.loader): p.loader for p in lazy}.values():
         loader.transform, loader.transform_key = localiser.localise, localiser.key
+        loader.transform_markers = localiser.markers
         loader.forget()
         mine = [p for p in lazy if p.loader is loader]
         body_files.update(loader.derived("media", localiser.key, mine, localiser.files_of))

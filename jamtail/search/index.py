@@ -30,12 +30,19 @@ written from the pages.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .text import clean, page_text
+from ..lazy import BodyLoader, LazyPage
+from .text import body_parts, clean, page_text
+
+# Cached body texts are valid while the code that extracts them is unchanged.
+TEXT_CODE = hashlib.blake2b(
+    (Path(__file__).parent / "text.py").read_bytes(), digest_size=8
+).hexdigest()
 
 SCHEMA_VERSION = 2
 SECTION_TYPE = "SectionPage"
@@ -101,10 +108,11 @@ def section_chain(page: dict[str, Any], by_url: Mapping[str, dict[str, Any]]) ->
     return chain
 
 
-def document(page: dict[str, Any], chain: Chain) -> Document:
+def document(page: dict[str, Any], chain: Chain, body: list[str] | None = None) -> Document:
     """The document for ``page`` (a page dict as the plan has it) in sections ``chain``.
 
-    Reads the page's body (``page_text``); the id must be an integer.
+    Reads the page's body (``page_text``) unless its text is given as
+    ``body`` (see :func:`body_texts`); the id must be an integer.
     """
     summary = page.get("summary") or page.get("description") or ""
     return {
@@ -112,7 +120,7 @@ def document(page: dict[str, Any], chain: Chain) -> Document:
         "url": page["url"],
         "title": clean(page.get("title", "")),
         "summary": clean(summary or page.get("search_description") or ""),
-        "body": page_text(page),
+        "body": page_text(page, body),
         "date": _date(page),
         "type": page.get("type", ""),
         "section": chain[0][1] if chain else "",
@@ -124,6 +132,27 @@ def document(page: dict[str, Any], chain: Chain) -> Document:
         ),
         "authors": [clean(a["name"]) for a in page.get("authors") or []],
     }
+
+
+def body_texts(pages: Iterable[dict[str, Any]]) -> dict[int, list[str]]:
+    """The :func:`~jamtail.search.text.body_parts` of lazy pages, by id, without reading bodies.
+
+    Kept in the content cache per version of each body (see
+    :meth:`jamtail.lazy.BodyLoader.derived`), so a full build reads only new
+    or changed bodies; pages that are not lazy are left out (read as usual).
+    """
+    lazy = [p for p in pages if isinstance(p, LazyPage) and p.lazy_hashes]
+    texts: dict[int, list[str]] = {}
+    for loader in {id(p.loader): p.loader for p in lazy}.values():
+
+        def parts(fields: dict[str, Any], loader: BodyLoader = loader) -> list[str]:
+            # The text of the body as rendered: with its media URLs made local.
+            shown = loader.transform(fields) if loader.transform else fields
+            return body_parts(shown.get("body"))
+
+        mine = [p for p in lazy if p.loader is loader]
+        texts.update(loader.derived("search-body", TEXT_CODE, mine, parts))
+    return texts
 
 
 def documents(pages: Iterable[dict[str, Any]]) -> list[Document]:

@@ -44,6 +44,7 @@ from .index import (
     SCHEMA_VERSION,
     SECTION_TYPE,
     Document,
+    body_texts,
     document,
     read_documents,
     section_chain,
@@ -177,7 +178,10 @@ def build_index(pages: Iterable[Page], site: dict[str, Any]) -> Iterator[tuple[s
     entries = []
     for number in sorted(groups):
         members = groups[number]
-        data = write_shard(document(p, section_chain(p, by_url)) for p in members)
+        texts = body_texts(members)
+        data = write_shard(
+            document(p, section_chain(p, by_url), texts.get(p["id"])) for p in members
+        )
         entry = _entry(number, members, data)
         entries.append(entry)
         yield f"{INDEX_DIR}/{entry['file']}", data
@@ -269,7 +273,9 @@ def _shard_documents(
     for page in members:
         pid = int(page["id"])
         doc = kept.get(pid)
-        docs.append(doc if doc is not None else document(page, section_chain(page, by_url)))
+        if doc is None:
+            doc = document(page, section_chain(page, by_url))
+        docs.append(doc)
     return docs
 
 

@@ -109,12 +109,21 @@ def block_text(block: dict[str, Any]) -> str:
     return html_text(" ".join(_strings(value)))
 
 
-def page_text(page: dict[str, Any]) -> str:
-    """The body text of a page: its intro (rich text) then every block of ``body``."""
+def page_text(page: dict[str, Any], body: list[str] | None = None) -> str:
+    """The body text of a page: its intro (rich text) then every block of ``body``.
+
+    ``body``: the page's :func:`body_parts` when already known (then the
+    body is not read).
+    """
     parts = [html_text(page.get("intro") or "")]
-    body = page.get("body")
-    if isinstance(body, list):
-        parts.extend(block_text(b) for b in body if isinstance(b, dict))
-    elif isinstance(body, str):
-        parts.append(html_text(body))
+    parts += body_parts(page.get("body")) if body is None else body
     return clean(" ".join(p for p in parts if p))
+
+
+def body_parts(body: Any) -> list[str]:
+    """The text of each block of a StreamField ``body`` (or of a rich text string)."""
+    if isinstance(body, list):
+        return [block_text(b) for b in body if isinstance(b, dict)]
+    if isinstance(body, str):
+        return [html_text(body)]
+    return []
