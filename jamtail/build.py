@@ -173,7 +173,7 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
     site_plan = clock("plan", lambda: planner.plan(content))
     assets = AssetManifest(config.site_dir / "static")
     templates_dir = config.site_dir / "templates"
-    renderer = Renderer(templates_dir, site_plan.site, assets.url)
+    renderer = Renderer(templates_dir, site_plan.site, assets.url, config.cache_dir / "jinja")
 
     store = GraphStore(config.cache_dir / "graph.sqlite3")
     previous, old_manifest, why_full = _previous(config, store)

@@ -360,7 +360,7 @@ def apply(patch: Patch, out_dir: Path, site_dir: Path, cache_dir: Path, jobs: in
     writer = Writer(out_dir)
     try:
         writer.keep(keep, "the last build")
-        _render(patch, writer, site_dir, jobs, progress)
+        _render(patch, writer, site_dir, cache_dir, jobs, progress)
         for name in PATCHED:
             for path, data in patch.files[name]:
                 if isinstance(data, Path):
@@ -378,11 +378,13 @@ def apply(patch: Patch, out_dir: Path, site_dir: Path, cache_dir: Path, jobs: in
     return writer
 
 
-def _render(patch: Patch, writer: Writer, site_dir: Path, jobs: int, progress) -> None:
+def _render(
+    patch: Patch, writer: Writer, site_dir: Path, cache_dir: Path, jobs: int, progress
+) -> None:
     if not patch.outputs:
         return
     assets = AssetManifest(site_dir / "static")
-    renderer = Renderer(site_dir / "templates", patch.site, assets.url)
+    renderer = Renderer(site_dir / "templates", patch.site, assets.url, cache_dir / "jinja")
     outputs = [output for output, _, _ in patch.outputs]
     paths = [writer.path_for(o.path, o.source) for o in outputs]
     current = [writer.current(writer.key(o.path)) for o in outputs]

@@ -67,15 +67,29 @@ class Renderer:
 
     ``site`` is the site dict from the plan; ``asset`` maps a static path to
     its fingerprinted URL. ``render`` returns the HTML as ``str``.
+    ``bytecode_dir``: where compiled templates are kept between builds (Jinja2
+    checks each against its source), so a build that renders a few pages
+    does not spend its time compiling templates.
     """
 
-    def __init__(self, templates_dir: Path, site: dict[str, Any], asset: Callable[[str], str]):
+    def __init__(
+        self,
+        templates_dir: Path,
+        site: dict[str, Any],
+        asset: Callable[[str], str],
+        bytecode_dir: Path | None = None,
+    ):
+        cache = None
+        if bytecode_dir is not None:
+            bytecode_dir.mkdir(parents=True, exist_ok=True)
+            cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
         self.env = TrackingEnvironment(
             loader=jinja2.FileSystemLoader(str(templates_dir)),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            bytecode_cache=cache,
         )
         base_url = site.get("base_url", "")
 

@@ -289,6 +289,12 @@ class ContentCache:
             "seq INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID"
         )
         db.execute("CREATE INDEX IF NOT EXISTS items_seq ON items (seq)")
+        # For patch builds: the pages at given URLs, the articles of a given date.
+        db.execute("CREATE INDEX IF NOT EXISTS items_url ON items (url) WHERE kind = 'page'")
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS items_date ON items (json_extract(data, '$.date')) "
+            "WHERE kind = 'page'"
+        )
         db.execute("SELECT count(*) FROM items").fetchone()  # fails now if the file is corrupt
         return db
 

@@ -84,7 +84,7 @@ class Writer:
         self.build_id = uuid.uuid4().hex
         self.files = 0
         self.bytes = 0
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()  # folders known to exist, as site paths ("" the root)
         self.staging = self._adopt_spare() or Path(
             tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-", dir=self.out_dir.parent)
         )
@@ -104,7 +104,7 @@ class Writer:
             return None
         os.unlink(staging / MANIFEST_NAME)  # from now on the tree is dirty until commit
         self.existing = manifest.files
-        self._dirs = {staging} | {(staging / p).parent for p in manifest.files}
+        self._dirs = {"", *(p.rpartition("/")[0] for p in manifest.files)}
         return staging
 
     def path_for(self, rel: str, owner: str) -> Path:
@@ -125,11 +125,12 @@ class Writer:
             )
         self.claimed[key] = owner
         target = self.staging / key
-        if target.parent not in self._dirs:
+        folder = key.rpartition("/")[0]
+        if folder not in self._dirs:
             if target.parent.is_file():  # a file of the spare where a directory goes now
                 target.parent.unlink()
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(target.parent)
+            self._dirs.add(folder)
         if self.existing and key not in self.existing and target.is_dir():
             # a directory of the spare where a file goes now
             shutil.rmtree(target)
