@@ -315,3 +315,82 @@ def test_local_deploys_recycle_the_oldest_release_and_leave_the_others_intact(
         assert files(local.releases / release) == snapshots[release]
     assert local.rollback() == releases[0]
     assert "version 2" in (local.current / "blog/second-post/index.html").read_text()
+
+
+# -- patch builds (jamtail/patch.py) ------------------------------------------------------
+
+
+def test_an_unchanged_site_is_a_patch_build_that_renders_nothing(site, config, tmp_path):
+    build(config)
+    before = files(config.out_dir)
+    result = build(config)
+    assert result.patched and result.rendered == 0 and result.rebuilt == []
+    assert files(config.out_dir) == before == files(full_build_of(config, tmp_path))
+
+
+def test_a_title_that_reorders_articles_of_the_same_day_needs_an_incremental_build(
+    site, config, tmp_path
+):
+    from tests.factories import article
+
+    blog = site["blog"]
+    blog.refresh_from_db()
+    twin = article(blog, "Another post", dt.date(2026, 3, 2))  # "Another" < "Second"
+    build(config)
+    retitle(twin, "Zebra post")  # now after "Second post" on the same day
+    result = build(config)
+    assert not result.patched
+    assert result.why_not_patch == f"page {twin.id} changed title"
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+    retitle(twin, "Zebra post, again")  # still after it: the order stands
+    assert build(config).patched
+
+
+def test_a_body_that_drops_an_image_needs_an_incremental_build(site, config, tmp_path):
+    build(config)
+    page = site["posts"][0].specific.get_latest_revision_as_object()  # has the demo image
+    page.body = [("paragraph", "<p>No image any more.</p>")]
+    page.hero_image = None
+    page.save_revision().publish()
+    result = build(config)
+    assert not result.patched and "uses other media files" in result.why_not_patch
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_changes_synced_by_a_build_that_failed_are_in_the_next_patch_build(site, config, tmp_path):
+    from jamtail.client import CMSClient
+    from jamtail.sync import sync
+
+    build(config)
+    retitle(site["posts"][1], "Synced, then the build died")
+    sync(CMSClient(config.api_url), config.cache_dir)  # what a killed build leaves behind
+    result = build(config)
+    assert result.patched and "blog/second-post/index.html" in rebuilt_html(result)
+    page = (config.out_dir / "blog/second-post/index.html").read_text()
+    assert "Synced, then the build died" in page
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_a_failing_patch_build_leaves_the_live_site_and_the_graph_as_they_were(
+    site, config, tmp_path
+):
+    article = config.site_dir / "templates" / "article_page.html"
+    # A template that fails for one title only: the failing build is still a patch build.
+    article.write_text(
+        article.read_text().replace(
+            "{% block content %}",
+            "{% block content %}{% if 'Breaks' in page.title %}{{ page.nope() }}{% endif %}",
+            1,
+        )
+    )
+    build(config)
+    before = files(config.out_dir)
+    retitle(site["posts"][1], "Breaks the template")
+    with pytest.raises(TemplateRenderError):
+        build(config)
+    assert files(config.out_dir) == before
+    retitle(site["posts"][1], "Mended")
+    result = build(config)
+    assert result.patched
+    assert "Mended" in (config.out_dir / "blog/second-post/index.html").read_text()
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
