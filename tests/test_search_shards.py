@@ -340,3 +340,40 @@ def test_the_function_follows_a_new_build_and_reuses_unchanged_shards(tmp_path, 
     now = search_function.current_index(site / INDEX_PATH)
     shared = set(before.shards) & set(now.shards)
     assert now is not before and len(shared) == len(now.shards) - 1
+    assert now.lock is before.lock  # requests on either version never share a connection at once
+
+
+def test_requests_in_threads_while_builds_swap_the_site_answer_200_or_503(tmp_path, small_shards):
+    """``jamtail serve`` answers from threads; a swap never makes a request fail otherwise."""
+    import threading
+
+    pages = site_pages(300)
+    edited = [{**p, "title": f"Zeppelin {p['id']}"} if p["id"] % 7 == 0 else p for p in pages]
+    site, spare = tmp_path / "site", tmp_path / "spare"
+    built(pages, site)
+    built(edited, spare)
+    handler = search_function.make_handler(site / INDEX_PATH, REPO / "site")
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def ask() -> None:
+        while not done.is_set():
+            try:
+                answer = handler(make_event("GET", "/api/search", "q=zeppelin+har"), None)
+                statuses.append(answer["statusCode"])
+            except BaseException as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for _ in range(20):
+        site.rename(tmp_path / "swap")
+        spare.rename(site)
+        (tmp_path / "swap").rename(spare)
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and statuses and set(statuses) <= {200, 503}
+    assert handler(make_event("GET", "/api/search", "q=zeppelin"), None)["statusCode"] == 200

@@ -30,10 +30,17 @@ class SearchIndex:
     ``files`` are the shard file names, ``shards`` their connections,
     ``rows`` and ``tokens`` each shard's page count and total token count
     (all columns), in the same order. Connections may be used from any
-    thread; queries hold ``lock``. Close with :meth:`close`.
+    thread; queries hold ``lock`` (shared with the earlier version whose
+    connections it reuses). Close with :meth:`close`.
     """
 
-    def __init__(self, path: Path, meta: dict[str, Any], shards: dict[str, sqlite3.Connection]):
+    def __init__(
+        self,
+        path: Path,
+        meta: dict[str, Any],
+        shards: dict[str, sqlite3.Connection],
+        lock: threading.Lock | None = None,
+    ):
         self.path = path
         self.site: dict[str, Any] = meta.get("site") or {}
         self.sections: list[dict[str, str]] = meta.get("sections") or []
@@ -48,7 +55,7 @@ class SearchIndex:
             self.tokens.append(tokens)
         # {FTS5 phrase: pages holding it in each shard}, for ranking (ranking.py).
         self.frequencies: dict[str, tuple[int, ...]] = {}
-        self.lock = threading.Lock()
+        self.lock = lock or threading.Lock()
 
     def close(self) -> None:
         """Close every shard's connection."""
@@ -79,7 +86,9 @@ def open_index(path: Path, reuse: SearchIndex | None = None) -> SearchIndex:
         for entry in meta["shards"]:
             name = entry["file"]
             shards[name] = known.get(name) or _open_shard(path.parent / name)
-        return SearchIndex(path, meta, shards)
+        # One lock for the versions sharing connections: a request still on
+        # the old version must not use a connection at the same time as one on the new.
+        return SearchIndex(path, meta, shards, reuse.lock if reuse else None)
     except (IndexUnavailable, sqlite3.Error) as exc:
         for name, con in shards.items():
             if name not in known:
