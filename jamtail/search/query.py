@@ -198,9 +198,10 @@ def search(
     """Run ``query`` (user text) with optional ``section`` (URL) and ``tag`` (slug) filters.
 
     Returns page ``page`` of the ranked hits; no terms means no hits. Each
-    shard is asked for its best ``page * per_page`` hits, which are merged
-    by the ranking key (title tier, BM25 score, newer date, URL); ``total``
-    is the sum of the shards' counts. BM25's statistics are each shard's.
+    shard is asked for its best hits, which are merged by the ranking key
+    (title tier, BM25 score, newer date, URL) with BM25 put on the whole
+    index's statistics (:func:`~jamtail.search.ranking.ranked_hits`);
+    ``total`` is the sum of the shards' counts. Holds ``index.lock``.
     Raises :class:`IndexUnavailable` when the index cannot be queried.
     """
     started = time.perf_counter()
