@@ -168,8 +168,7 @@ WITH hits AS MATERIALIZED (
 ), titled AS MATERIALIZED (
     SELECT rowid AS id FROM fts WHERE fts MATCH :title_match
 ), ranked AS (
-    SELECT p.id, p.url, p.title, p.date, p.section, h.id IN (SELECT id FROM titled) AS titled,
-           h.score
+    SELECT p.id, p.url, p.date, h.id IN (SELECT id FROM titled) AS titled, h.score
     FROM hits h JOIN pages p ON p.id = h.id
     WHERE 1 {filters}
     ORDER BY titled DESC, h.score, p.date DESC, p.url
@@ -180,9 +179,12 @@ FROM ranked r JOIN fts_docsize d ON d.id = r.id
 ORDER BY r.titled DESC, r.score, r.date DESC, r.url
 """
 _WEIGHTS_SQL = ", ".join(str(w) for w in WEIGHTS.values())
+# The shown fields of the page of results only (a shard's hits carry what ranks them).
 _SNIPPETS_SQL = """
 SELECT rowid, snippet(fts, 2, :open, :close, '…', :tokens),
-       snippet(fts, 1, :open, :close, '…', :tokens)
+       snippet(fts, 1, :open, :close, '…', :tokens),
+       (SELECT title FROM pages WHERE id = fts.rowid),
+       (SELECT section FROM pages WHERE id = fts.rowid)
 FROM fts WHERE fts MATCH :match AND rowid IN ({ids})
 """
 
@@ -230,8 +232,8 @@ def search(
                 snippets = _snippets(index, match, chosen)
             except sqlite3.Error as exc:
                 raise IndexUnavailable(f"the search index cannot be queried: {exc}") from exc
-        for shard, (page_id, url, title, date, sect, *_) in chosen:
-            body_snip, summary_snip = snippets.get((shard, page_id), ("", ""))
+        for shard, (page_id, url, date, *_) in chosen:
+            body_snip, summary_snip, title, sect = snippets[(shard, page_id)]
             text = body_snip if MARK_OPEN in body_snip or not summary_snip else summary_snip
             out.results.append(Result(title, url, date, sect, highlight(text)))
         out.pages = -(-out.total // per_page)
@@ -241,8 +243,11 @@ def search(
 
 def _snippets(
     index: SearchIndex, match: str, hits: list[Hit]
-) -> dict[tuple[int, int], tuple[str, str]]:
-    """``{(shard, page id): (body snippet, summary snippet)}``, markers around matches."""
+) -> dict[tuple[int, int], tuple[str, str, str, str]]:
+    """``{(shard, page id): (body snippet, summary snippet, title, section)}``.
+
+    Snippets have marker characters around the matches.
+    """
     by_shard: dict[int, list[int]] = {}
     for shard, row in hits:
         by_shard.setdefault(shard, []).append(int(row[0]))
@@ -251,7 +256,7 @@ def _snippets(
     for shard, ids in by_shard.items():
         sql = _SNIPPETS_SQL.format(ids=", ".join(str(i) for i in ids))
         for row in index.shards[shard].execute(sql, params):
-            found[(shard, row[0])] = (row[1] or "", row[2] or "")
+            found[(shard, row[0])] = (row[1] or "", row[2] or "", row[3], row[4])
     return found
 
 

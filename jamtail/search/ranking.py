@@ -31,8 +31,8 @@ The order is a function of the query alone (not of the page asked for), so
 pages of results are disjoint and add up to the total.
 
 A hit is ``(shard number, row)``, the row as :data:`jamtail.search.query`'s
-hits query gives it: ``(id, url, title, date, section, titled, score, column sizes
-(FTS5's varints), count)``.
+hits query gives it: ``(id, url, date, titled, score, column sizes (FTS5's
+varints), count)``.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ B = 0.75
 EXACT_HEAD = 20  # the first hits (two pages) are scored exactly
 DIGITS = 12  # significant digits of a score compared across shards
 FREQUENCIES_KEPT = 4096  # terms whose page counts per shard an open index keeps
-_TITLED, _SCORE, _SIZES = 5, 6, 7
+_URL, _DATE, _TITLED, _SCORE, _SIZES = 1, 2, 3, 4, 5
 
 Hit = tuple[int, tuple[Any, ...]]
 
@@ -88,7 +88,7 @@ def ranked_hits(
 
     def key(hit: Hit) -> tuple[Any, ...]:
         row = hit[1]
-        return (-row[_TITLED], row[_SCORE] * scales[hit[0]], _Descending(row[3]), row[1])
+        return (-row[_TITLED], row[_SCORE] * scales[hit[0]], _Descending(row[_DATE]), row[_URL])
 
     # Each shard's hits are in its own order, which scaling keeps: merge lazily.
     hits = list(itertools.islice(heapq.merge(*answers, key=key), limit))
@@ -100,7 +100,7 @@ def ranked_hits(
         (n, _with_score(row, float(f"{exact.get((n, row[0]), row[_SCORE]):.{DIGITS}g}")))
         for n, row in head
     ]
-    head.sort(key=lambda h: (-h[1][_TITLED], h[1][_SCORE], _Descending(h[1][3]), h[1][1]))
+    head.sort(key=lambda h: (-h[1][_TITLED], h[1][_SCORE], _Descending(h[1][_DATE]), h[1][_URL]))
     return head + hits[EXACT_HEAD:], total
 
 
