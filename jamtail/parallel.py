@@ -14,6 +14,7 @@ in-process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -71,10 +72,16 @@ def render_to_paths(
         finally:
             _JOB = None
     _JOB = (renderer, outputs, paths, existing)
+    # Workers share the parent's memory copy-on-write; the cyclic garbage collector
+    # would write into every object it scans and so copy them all. Frozen objects
+    # are never scanned (see gc.freeze).
+    gc.collect()
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             return _report(pool.imap_unordered(_render_chunk, chunks), len(outputs), progress)
     finally:
+        gc.unfreeze()
         _JOB = None
 
 
