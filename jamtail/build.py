@@ -181,6 +181,7 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
         "fingerprint",
         lambda: Inputs.of(site_plan, templates_dir, (n for n, _ in assets), previous, media_of),
     )
+    inputs.globals["media"] = localiser.key  # a patch build localises as this one did
     decision = clock("decide", lambda: plan_rebuild(site_plan.outputs, inputs, previous, why_full))
 
     writer = Writer(config.out_dir)

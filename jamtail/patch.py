@@ -115,20 +115,23 @@ def prepare(api_url: str, out_dir: Path, site_dir: Path, cache_dir: Path) -> Pat
     cache = ContentCache.open(cache_dir / CACHE_NAME)
     try:
         ids = _changed_page_ids(cache, previous)
-        load = _page_loader(cache, api_url)
+        load, media_key = _page_loader(cache, api_url)
+        if media_key != previous.globals.get("media"):
+            raise NotPatchable("the media location or the CMS origin changed")
         pages, media = load(ids)
         if len(pages) != len(ids):
             raise NotPatchable("a changed page has no URL any more")
         old = store.page_records(ids)
+        missing = sorted(set(ids) - old.keys())
+        if missing:
+            raise NotPatchable(f"page {missing[0]} is new to the dependency graph")
+        old_titles = {pid: record.title for pid, record in old.items()}
         changed: dict[int, dict[str, Any]] = {}
         records: dict[int, PageRecord] = {}
         for page in pages:
             record = page_record(page, page_hash(page), media[page["id"]])
-            before = old.get(page["id"])
-            if before is None:
-                raise NotPatchable(f"page {page['id']} is new to the dependency graph")
-            if before.hash != record.hash:
-                _check_fields(cache, page, before, record)
+            if old[page["id"]].hash != record.hash:
+                _check_fields(cache, page, old[page["id"]], record, old_titles)
                 changed[page["id"]], records[page["id"]] = page, record
         globals_ = dict(previous.globals)
         hashes = store.page_hashes()
@@ -179,8 +182,11 @@ def _changed_page_ids(cache: ContentCache, previous: BuildGraph) -> list[int]:
     return sorted(pid for _, pid in changed)
 
 
-def _page_loader(cache: ContentCache, api_url: str) -> PageLoader:
-    """Read pages from the cache and plan them as a whole build does: localised, decorated."""
+def _page_loader(cache: ContentCache, api_url: str) -> tuple[PageLoader, str]:
+    """Read pages from the cache and plan them as a whole build does: localised, decorated.
+
+    Also returns the localiser's key (what its URL rewriting depends on).
+    """
     settings = cache.settings()
     localiser = MediaLocaliser(
         api_url, settings.get("media_url", "/media/"), cache.site_origin(settings)
@@ -192,43 +198,51 @@ def _page_loader(cache: ContentCache, api_url: str) -> PageLoader:
         planner.decorate(pages, authors)
         return pages, media
 
-    return load
+    return load, localiser.key
 
 
-def _check_fields(cache: ContentCache, page: dict, before: PageRecord, now: PageRecord) -> None:
-    """Raise :class:`NotPatchable` when the page changed in a way that reshapes the plan."""
+def _check_fields(
+    cache: ContentCache,
+    page: dict[str, Any],
+    before: PageRecord,
+    now: PageRecord,
+    old_titles: dict[int, str],
+) -> None:
+    """Raise :class:`NotPatchable` when the page changed in a way that reshapes the plan.
+
+    ``old_titles``: the last build's titles of every changed page.
+    """
     names = before.fields.keys() | now.fields.keys()
     fields = {k for k in names if before.fields.get(k) != now.fields.get(k)}
     if "_media" in fields:
         raise NotPatchable(f"page {page['id']} uses other media files")
     structural = fields & planner.STRUCTURAL_FIELDS
-    if structural == {"title"} and _title_keeps_order(cache, page, before.title):
+    if structural == {"title"} and _title_keeps_order(cache, page, old_titles):
         return
     if structural:
         raise NotPatchable(f"page {page['id']} changed {', '.join(sorted(structural))}")
 
 
-def _title_keeps_order(cache: ContentCache, page: dict[str, Any], old_title: str) -> bool:
+def _title_keeps_order(
+    cache: ContentCache, page: dict[str, Any], old_titles: dict[int, str]
+) -> bool:
     """Whether an article's new title leaves every listing in the same order.
 
     Articles are ordered by date, then title (:func:`~jamtail.plan.newest_first`),
-    then tree order, so only articles of the same date can change places; a
-    title is also copied into the navigation when the page is at the top level.
+    then tree order, so only articles of the same date can change places: their
+    order by the last build's titles (``old_titles`` for the changed ones) and
+    by today's must agree. A title is also copied into the navigation when the
+    page is at the top level.
     """
     if page["type"] != planner.ARTICLE or page["parent_url"] == "/" or not page.get("date"):
         return False
-    same_day = [
-        (key, pid, title)
-        for key, pid, title in cache.articles_on(page["date"].isoformat())
-        if pid != page["id"]
-    ]
-    key = cache.sort_key(page["id"])
+    same_day = cache.articles_on(page["date"].isoformat())
 
-    def order(title: str) -> list[int]:
-        group = [*same_day, (key, page["id"], title)]
-        return [pid for _, pid, _ in sorted(group, key=lambda t: (t[2].lower(), t[0], t[1]))]
+    def order(titles: dict[int, str]) -> list[int]:
+        group = [(titles.get(pid, title).lower(), key, pid) for key, pid, title in same_day]
+        return [pid for *_, pid in sorted(group)]
 
-    return order(old_title) == order(page["title"])
+    return order(old_titles) == order({})
 
 
 def _plan_outputs(

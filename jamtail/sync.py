@@ -479,13 +479,6 @@ class ContentCache:
         )
         return sorted(rows.fetchall())
 
-    def sort_key(self, page_id: int) -> str:
-        """A page's tree sort key (its position in the page tree)."""
-        row = self.db.execute(
-            "SELECT sort_key FROM items WHERE kind = 'page' AND id = ?", (page_id,)
-        ).fetchone()
-        return row[0] if row else ""
-
     def pages(self, ids: Iterable[int]) -> list[LazyPage]:
         """The pages ``ids`` (heads, in tree order) exactly as :meth:`read` gives them.
 
