@@ -11,7 +11,7 @@ under and the files it wrote. See :mod:`jamtail.incremental` for how keys are
 computed and compared.
 
 The graph describes the site in one output directory: it remembers that
-directory and the id of the build that filled it, and :meth:`Graph.load`
+directory and the id of the build that filled it, and :meth:`GraphStore.load`
 returns ``None`` (meaning: build everything) when the directory's manifest
 names another build, so a graph and a site that do not belong together are
 never combined.

@@ -20,7 +20,18 @@ Page hashes are computed from the content the build gathered, never taken
 from the sync's delta, so the result is right whatever the source reported.
 Non-HTML generators (``jamtail.outputs``: sitemap, feeds, redirects, search
 index...) read the whole plan, so they are re-run when any page, setting,
-redirect or ``JAMTAIL_*`` environment variable changed, and reused otherwise.
+redirect or ``JAMTAIL_*`` environment variable changed, and reused otherwise;
+a generator with an ``update`` form is given its previous files and rewrites
+only those that change.
+
+Each output's context is also recorded as a *skeleton* (:func:`skeleton`:
+the context pickled with its pages replaced by their ids), which
+:func:`flesh_out` turns back into the context with the pages read anew: a
+patch build (:mod:`jamtail.patch`) re-renders the outputs showing a changed
+page from their skeletons without planning the site. A patch build takes the
+pages to look at from the content cache's change sequence numbers
+(:meth:`~jamtail.sync.ContentCache.changed_since`), then compares their
+hashes as above.
 
 :func:`plan_rebuild` compares the fingerprints with the
 :class:`~jamtail.graph.BuildGraph` of the last build and returns, for every
