@@ -16,7 +16,7 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,29 @@ class Delta:
         return not self.changes
 
 
+class _Before(dict[tuple[str, int], tuple | None]):
+    """``(kind, id) -> (hash, url, seq)`` as the cache held each item before this sync.
+
+    Read from the cache on first use, that is before the sync writes the item
+    (an item listed twice in one sync keeps its first, pre-sync, state).
+    """
+
+    def __init__(self, db: sqlite3.Connection):
+        super().__init__()
+        self.db = db
+
+    def __missing__(self, key: tuple[str, int]) -> tuple | None:
+        row = self.db.execute(
+            "SELECT hash, url, seq FROM items WHERE kind = ? AND id = ?", key
+        ).fetchone()
+        self[key] = found = tuple(row) if row is not None else None
+        return found
+
+    def get(self, key, default=None):
+        found = self[key]
+        return default if found is None else found
+
+
 class CursorRejected(CMSError):
     """The CMS refused the cursor (400 forged/malformed, 410 expired): sync everything again."""
 
@@ -149,13 +172,12 @@ def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
         if full:
             cursor, reason = None, "a full sync was requested"
         delta = Delta(full=cursor is None, reason=reason or "")
-        started = time.perf_counter()
         try:
-            envelopes = list(_fetch_all(client, cursor, delta))
+            cache.apply(_fetch_all(client, cursor, delta), delta, client.api_url)
         except CursorRejected as exc:
             log.warning("the CMS refused the stored sync cursor, syncing everything: %s", exc)
             delta = Delta(full=True, reason=f"the CMS refused the cursor: {exc}")
-            envelopes = list(_fetch_all(client, None, delta))
+            cache.apply(_fetch_all(client, None, delta), delta, client.api_url)
         except CMSError as exc:
             if "answered 404" not in str(exc):
                 raise
@@ -163,8 +185,6 @@ def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
             delta = Delta(full=True, reason="the CMS has no sync endpoint")
             delta.gathered = gather(client)
             return delta
-        delta.timings["fetch"] = time.perf_counter() - started
-        cache.apply(envelopes, delta, client.api_url)
     finally:
         cache.close()
     log.info(
@@ -177,9 +197,16 @@ def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
 
 
 def _fetch_all(client: CMSClient, cursor: str | None, delta: Delta) -> Iterator[dict[str, Any]]:
-    """Every item of one sync, following ``next_page``; sets ``delta.cursor`` at the end."""
+    """Every item of one sync, following ``next_page``; sets ``delta.cursor`` at the end.
+
+    Items come one request (a page of up to 500) at a time, so a full sync
+    of a large site never holds it all; ``delta.timings["fetch"]`` adds up
+    the time spent waiting for the CMS.
+    """
     while True:
+        started = time.perf_counter()
         body = _get_sync_page(client, cursor)
+        delta.timings["fetch"] = delta.timings.get("fetch", 0.0) + time.perf_counter() - started
         delta.requests += 1
         yield from body["items"]
         if body.get("next_sync_cursor"):
@@ -312,9 +339,11 @@ class ContentCache:
             return None, f"the content cache was filled from {state.get('api_url')}"
         return state["cursor"], ""
 
-    def apply(self, envelopes: list[dict[str, Any]], delta: Delta, api_url: str) -> None:
+    def apply(self, envelopes: Iterable[dict[str, Any]], delta: Delta, api_url: str) -> None:
         """Store ``envelopes`` (all items when ``delta.full``) and ``delta.cursor``, atomically.
 
+        ``envelopes`` is consumed as it comes (a generator of HTTP pages), in
+        one transaction: an error while fetching or storing rolls it all back.
         Fills ``delta.changes``, ``delta.cache_id`` and ``delta.seq``: when
         anything changed, the sequence number goes up by one and every
         changed item (or its tombstone) is stamped with it.
@@ -324,9 +353,10 @@ class ContentCache:
         db.execute("BEGIN IMMEDIATE")
         try:
             state = dict(db.execute("SELECT key, value FROM state").fetchall())
+            fetched = delta.timings.get("fetch", 0.0)
             cache_id = state.get("cache_id") or uuid.uuid4().hex
             seq = int(state.get("seq") or 0)
-            before = self._index(envelopes if not delta.full else None)
+            before = self._index() if delta.full else _Before(db)
             if delta.full:
                 db.execute("DELETE FROM items")
             touched = self._write(envelopes, delta.full, before)
@@ -357,7 +387,8 @@ class ContentCache:
             db.execute("ROLLBACK")
             raise
         delta.cache_id, delta.seq = cache_id, seq
-        delta.timings["store"] = time.perf_counter() - started
+        waited = delta.timings.get("fetch", 0.0) - fetched
+        delta.timings["store"] = time.perf_counter() - started - waited
 
     def _stamp(self, changes: list[ItemChange], seq: int) -> None:
         """Mark changed items (and deleted ones' tombstones) with ``seq``; store new page URLs."""
@@ -391,34 +422,25 @@ class ContentCache:
         deleted = self.db.execute("SELECT kind, id FROM tombstones WHERE seq > ?", (seq,))
         return [tuple(r) for r in changed], [tuple(r) for r in deleted.fetchall()]
 
-    def _index(self, envelopes: list[dict[str, Any]] | None) -> dict[tuple[str, int], tuple]:
-        """``(kind, id) -> (hash, url, seq)`` of the items a sync lists (every item if ``None``)."""
-        if envelopes is None:
-            rows = self.db.execute("SELECT kind, id, hash, url, seq FROM items")
-            return {(kind, pk): (digest, url, seq) for kind, pk, digest, url, seq in rows}
-        index = {}
-        for key in {(e["kind"], e["id"]) for e in envelopes}:
-            row = self.db.execute(
-                "SELECT hash, url, seq FROM items WHERE kind = ? AND id = ?", key
-            ).fetchone()
-            if row is not None:
-                index[key] = tuple(row)
-        return index
+    def _index(self) -> dict[tuple[str, int], tuple]:
+        """``(kind, id) -> (hash, url, seq)`` of every item."""
+        rows = self.db.execute("SELECT kind, id, hash, url, seq FROM items")
+        return {(kind, pk): (digest, url, seq) for kind, pk, digest, url, seq in rows}
 
     def _write(
-        self, envelopes: list[dict[str, Any]], full: bool, before: dict[tuple[str, int], tuple]
+        self, envelopes: Iterable[dict[str, Any]], full: bool, before: Mapping[tuple[str, int], Any]
     ) -> dict[tuple[str, int], str | None]:
         """Upsert or delete each item in order (a later copy wins); ``key -> new hash``."""
         touched: dict[tuple[str, int], str | None] = {}
         for envelope in envelopes:
             key = (envelope["kind"], envelope["id"])
+            old = before.get(key, (None, None, 0))  # read before this sync writes it
             if envelope.get("deleted"):
                 self.db.execute("DELETE FROM items WHERE kind = ? AND id = ?", key)
                 touched[key] = None
                 continue
             data, digest = item_json(envelope)
             touched[key] = digest
-            old = before.get(key, (None, None, 0))
             if not full and old[0] == digest:
                 continue
             head, lazy, hashes = (
@@ -538,7 +560,7 @@ class ContentCache:
     def _changes(
         self,
         touched: dict[tuple[str, int], str | None],
-        before: dict[tuple[str, int], tuple],
+        before: Mapping[tuple[str, int], Any],
         urls: dict[int, str],
     ) -> list[ItemChange]:
         changes = []
