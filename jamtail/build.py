@@ -39,7 +39,14 @@ from .client import CMSClient
 from .exceptions import ContentError, OutputError
 from .graph import BuildGraph, GraphStore, OutputRecord
 from .highlight import HighlightCache, code_blocks
-from .incremental import Decision, Inputs, content_changes, plan_rebuild, skeleton
+from .incremental import (
+    Decision,
+    Inputs,
+    builder_fingerprint,
+    content_changes,
+    plan_rebuild,
+    skeleton,
+)
 from .lazy import LazyPage
 from .manifest import FileEntry, Manifest, digest_file, read_manifest
 from .media import MediaLocaliser, MediaStore, localise_pages
@@ -47,7 +54,7 @@ from .outputs import OUTPUTS
 from .parallel import default_jobs, render_to_paths
 from .patch import PATCHED, NotPatchable, prepare
 from .patch import apply as apply_patch
-from .render import Renderer
+from .render import Renderer, bytecode_dir
 from .sync import CACHE_NAME, ContentCache, sync
 from .writer import Writer
 
@@ -173,7 +180,8 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
     site_plan = clock("plan", lambda: planner.plan(content))
     assets = AssetManifest(config.site_dir / "static")
     templates_dir = config.site_dir / "templates"
-    renderer = Renderer(templates_dir, site_plan.site, assets.url, config.cache_dir / "jinja")
+    jinja = bytecode_dir(config.cache_dir, builder_fingerprint())
+    renderer = Renderer(templates_dir, site_plan.site, assets.url, jinja)
 
     store = GraphStore(config.cache_dir / "graph.sqlite3")
     previous, old_manifest, why_full = _previous(config, store)

@@ -142,7 +142,7 @@ def page_record(
     return PageRecord(digest or page_hash(page), title, fields, url)
 
 
-def code_globals(templates_dir: Path) -> dict[str, str]:
+def code_globals() -> dict[str, str]:
     """The fingerprints that do not depend on content: builder code and the environment."""
     return {
         "builder": builder_fingerprint(),
@@ -248,7 +248,7 @@ class Inputs:
         site = _h(_dump(site_plan.site))
         return cls(
             globals={
-                **code_globals(templates_dir),
+                **code_globals(),
                 "site": site,
                 "assets": cls.assets_key(asset_names),
                 "redirects": _h(_dump(site_plan.redirects)),

@@ -27,7 +27,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .exceptions import ContentError
+
 LAZY_FIELDS = ("body",)
+_INHERITED: list[sqlite3.Connection] = []  # connections a forked process must not close
 CACHED_BODIES = 64  # per process: a render touches a page's body a few times in a row
 
 Transform = Callable[[Any], Any]
@@ -53,19 +56,24 @@ class BodyLoader:
         self.transform_markers: tuple[str, ...] = ("",)
         self._db: sqlite3.Connection | None = None
         self._pid = 0
-        self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[dict[str, str], dict[str, Any]]] = OrderedDict()
 
-    def fields(self, page_id: int) -> dict[str, Any]:
-        """``{field: value}`` of page ``page_id``'s lazy fields, transformed."""
+    def fields(self, page_id: int, hashes: dict[str, str]) -> dict[str, Any]:
+        """``{field: value}`` of page ``page_id``'s lazy fields, transformed.
+
+        ``hashes``: the fields' hashes the page was read with; raises
+        :class:`~jamtail.exceptions.ContentError` when the cache holds another
+        version (it was synced again during the build: build again).
+        """
         hit = self._cache.get(page_id)
-        if hit is not None:
+        if hit is not None and hit[0] == hashes:
             self._cache.move_to_end(page_id)
-            return hit
-        text = self._text(page_id)
+            return hit[1]
+        text = self._text(page_id, hashes)
         value = json.loads(text)
         if self.transform is not None and any(m in text for m in self.transform_markers):
             value = self.transform(value)
-        self._cache[page_id] = value
+        self._cache[page_id] = (hashes, value)
         if len(self._cache) > CACHED_BODIES:
             self._cache.popitem(last=False)
         return value
@@ -104,7 +112,9 @@ class BodyLoader:
             if hit is not None and hit[0] == version:
                 result[page["id"]] = json.loads(hit[1])
                 continue
-            fields = self._read(page["id"]) if page.lazy_hashes else {}
+            fields = (
+                json.loads(self._text(page["id"], page.lazy_hashes)) if page.lazy_hashes else {}
+            )
             value = result[page["id"]] = compute(fields)
             fresh.append((name, page["id"], version, json.dumps(value, separators=(",", ":"))))
         if fresh:
@@ -112,16 +122,16 @@ class BodyLoader:
                 db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?)", fresh)
         return result
 
-    def _read(self, page_id: int) -> dict[str, Any]:
-        return json.loads(self._text(page_id))
-
-    def _text(self, page_id: int) -> str:
+    def _text(self, page_id: int, hashes: dict[str, str]) -> str:
         row = self._connection().execute(
-            "SELECT lazy FROM items WHERE kind = 'page' AND id = ?", (page_id,)
+            "SELECT lazy, lazy_hashes FROM items WHERE kind = 'page' AND id = ?", (page_id,)
         )
         found = row.fetchone()
-        if found is None or found[0] is None:
-            raise KeyError(f"page {page_id} is not in the content cache {self.path}")
+        if found is None or found[0] is None or json.loads(found[1]) != hashes:
+            raise ContentError(
+                f"page {page_id} changed in the content cache {self.path} during the build "
+                "(another build synced it): build again"
+            )
         return found[0]
 
     def forget(self) -> None:
@@ -130,7 +140,11 @@ class BodyLoader:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
-            # A connection must not cross fork: each process opens its own.
+            # A connection must not cross fork: each process opens its own. One
+            # inherited from the parent is kept, never closed: closing it here
+            # could checkpoint or remove the WAL file the parent still uses.
+            if self._db is not None:
+                _INHERITED.append(self._db)
             self._db = sqlite3.connect(self.path, timeout=60)
             self._pid = os.getpid()
             self._cache.clear()
@@ -153,7 +167,7 @@ class LazyPage(dict):
 
     def __missing__(self, key: str) -> Any:
         if key in self._hashes:
-            return self._loader.fields(self["id"])[key]
+            return self._loader.fields(self["id"], self._hashes)[key]
         raise KeyError(key)
 
     def get(self, key: str, default: Any = None) -> Any:

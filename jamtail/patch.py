@@ -42,6 +42,7 @@ from typing import Any
 
 from . import plan as planner
 from .assets import AssetManifest
+from .exceptions import OutputError
 from .graph import BuildGraph, GraphStore, OutputRecord, PageRecord
 from .highlight import HighlightCache
 from .incremental import (
@@ -61,7 +62,7 @@ from .outputs.feeds import build_feeds
 from .outputs.sitemap import patch_sitemap
 from .parallel import render_to_paths
 from .plan import Output, SitePlan
-from .render import Renderer
+from .render import Renderer, bytecode_dir
 from .search.shards import INDEX_PATH, patch_index
 from .sync import CACHE_NAME, ContentCache
 from .writer import Writer
@@ -114,7 +115,8 @@ def prepare(api_url: str, out_dir: Path, site_dir: Path, cache_dir: Path) -> Pat
     _check_code(previous, site_dir)
     cache = ContentCache.open(cache_dir / CACHE_NAME)
     try:
-        ids = _changed_page_ids(cache, previous)
+        state = cache.state()  # read once: a sync landing later is the next build's
+        ids = _changed_page_ids(cache, previous, state)
         load, media_key = _page_loader(cache, api_url)
         if media_key != previous.globals.get("media"):
             raise NotPatchable("the media location or the CMS origin changed")
@@ -145,7 +147,7 @@ def prepare(api_url: str, out_dir: Path, site_dir: Path, cache_dir: Path) -> Pat
             previous.templates,
             pages=records,
             order=previous.order,
-            cache=cache.state(),
+            cache=state,
             skeletons=previous.skeletons,
         )
         site = pickle.loads(previous.skeletons["site"])
@@ -159,7 +161,7 @@ def prepare(api_url: str, out_dir: Path, site_dir: Path, cache_dir: Path) -> Pat
 
 def _check_code(previous: BuildGraph, site_dir: Path) -> None:
     templates_dir = site_dir / "templates"
-    for name, value in code_globals(templates_dir).items():
+    for name, value in code_globals().items():
         if previous.globals.get(name) != value:
             raise NotPatchable(f"the {name} fingerprint changed")
     if template_hashes(templates_dir) != previous.templates:
@@ -169,11 +171,13 @@ def _check_code(previous: BuildGraph, site_dir: Path) -> None:
         raise NotPatchable("the static assets changed")
 
 
-def _changed_page_ids(cache: ContentCache, previous: BuildGraph) -> list[int]:
-    cache_id, _ = cache.state()
+def _changed_page_ids(
+    cache: ContentCache, previous: BuildGraph, state: tuple[str, int]
+) -> list[int]:
+    cache_id, seq = state
     if not cache_id or cache_id != previous.cache[0]:
         raise NotPatchable("the content cache is not the one the last build read")
-    changed, deleted = cache.changed_since(previous.cache[1])
+    changed, deleted = cache.changed_since(previous.cache[1], seq)
     if deleted:
         raise NotPatchable(f"{len(deleted)} item(s) were deleted or unpublished")
     others = sorted({kind for kind, _ in changed if kind != "page"})
@@ -378,7 +382,11 @@ def apply(patch: Patch, out_dir: Path, site_dir: Path, cache_dir: Path, jobs: in
         for name in PATCHED:
             for path, data in patch.files[name]:
                 if isinstance(data, Path):
-                    writer.link(path, data, patch.manifest.files[writer.key(path)], name)
+                    entry = patch.manifest.files[writer.key(path)]
+                    if not writer.link(path, data, entry, name):
+                        raise OutputError(
+                            f"{name}: {path} vanished from {out_dir} during the build"
+                        )
                 else:
                     writer.write(path, data, name)
         writer.commit()
@@ -398,7 +406,8 @@ def _render(
     if not patch.outputs:
         return
     assets = AssetManifest(site_dir / "static")
-    renderer = Renderer(site_dir / "templates", patch.site, assets.url, cache_dir / "jinja")
+    jinja = bytecode_dir(cache_dir, patch.previous.globals["builder"])
+    renderer = Renderer(site_dir / "templates", patch.site, assets.url, jinja)
     outputs = [output for output, _, _ in patch.outputs]
     paths = [writer.path_for(o.path, o.source) for o in outputs]
     current = [writer.current(writer.key(o.path)) for o in outputs]

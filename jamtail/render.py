@@ -62,6 +62,16 @@ class TrackingEnvironment(jinja2.Environment):
         return super()._load_template(name, globals)
 
 
+def bytecode_dir(cache_dir: Path, builder: str) -> Path:
+    """Where a build keeps compiled templates: one folder per builder fingerprint.
+
+    Jinja2 checks a compiled template against its source only; the builder
+    fingerprint (:func:`jamtail.incremental.builder_fingerprint`: this code
+    and the Jinja2 version) covers how it was compiled.
+    """
+    return cache_dir / "jinja" / builder
+
+
 class Renderer:
     """Render outputs with the templates in ``templates_dir``.
 

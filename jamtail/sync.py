@@ -412,14 +412,18 @@ class ContentCache:
         state = dict(self.db.execute("SELECT key, value FROM state").fetchall())
         return state.get("cache_id", ""), int(state.get("seq") or 0)
 
-    def changed_since(self, seq: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    def changed_since(
+        self, seq: int, until: int | None = None
+    ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         """``(changed, deleted)``: ``(kind, id)`` of items changed or deleted after ``seq``.
 
         Whatever happened in between (several syncs, a build that failed), an
         item that differs from what it was at ``seq`` is listed.
         """
-        changed = self.db.execute("SELECT kind, id FROM items WHERE seq > ?", (seq,)).fetchall()
-        deleted = self.db.execute("SELECT kind, id FROM tombstones WHERE seq > ?", (seq,))
+        until = self.state()[1] if until is None else until
+        query = "SELECT kind, id FROM {} WHERE seq > ? AND seq <= ?"
+        changed = self.db.execute(query.format("items"), (seq, until)).fetchall()
+        deleted = self.db.execute(query.format("tombstones"), (seq, until))
         return [tuple(r) for r in changed], [tuple(r) for r in deleted.fetchall()]
 
     def _index(self) -> dict[tuple[str, int], tuple]:
@@ -514,7 +518,7 @@ class ContentCache:
         root = settings.get("root_page_id")
         wanted = set(ids)
         rows = []
-        for chunk in range(0, len(ids) + 1, 500):
+        for chunk in range(0, len(ids), 500):
             part = [*ids[chunk : chunk + 500], root if chunk == 0 else None]
             marks = ",".join("?" * len(part))
             rows += self.db.execute(

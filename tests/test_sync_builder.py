@@ -18,7 +18,7 @@ from wagtail.models import Page, PageViewRestriction
 
 from cms.content.models import SectionPage, SiteSettings, StandardPage
 from jamtail.client import CMSClient
-from jamtail.exceptions import CMSUnavailableError
+from jamtail.exceptions import CMSUnavailableError, ContentError
 from jamtail.gather import gather
 from jamtail.incremental import page_hash
 from jamtail.lazy import LazyPage
@@ -303,3 +303,13 @@ def test_values_derived_from_bodies_are_computed_once_per_body_version(site, cli
     assert seen == [2], "only the edited page was read again"
     loader.derived("blocks", "v2", pages, count_blocks)
     assert len(seen) == 1 + len(pages), "another key computes everything again"
+
+
+def test_a_body_synced_again_during_a_build_is_refused_not_mixed(site, client, tmp_path):
+    content, _ = sync_content(client, tmp_path)
+    post = next(p for p in content.pages if p["id"] == site["posts"][0].pk)
+    site["posts"][0].body = [("paragraph", "<p>Changed under the build.</p>")]
+    site["posts"][0].save_revision().publish()
+    sync_content(client, tmp_path)  # another build's sync lands
+    with pytest.raises(ContentError, match="build again"):
+        post["body"]
