@@ -1,6 +1,8 @@
 """``build()``: the whole static build as a straight line of named stages.
 
     sync     bring the content cache up to date through the CMS sync API (jamtail/sync.py)
+    patch    if the change allows it, a patch build (jamtail/patch.py) and done
+    read     every page from the content cache (bodies stay there until rendered)
     localise rewrite media URLs to site paths, list the files to copy
     plan     decide every output and its context
     highlight  syntax-highlight code blocks (cached between builds)
@@ -18,7 +20,10 @@ output's inputs are fingerprinted and compared with the dependency graph of
 the build that produced ``out_dir`` (:mod:`jamtail.graph`, under the cache
 directory). Unchanged outputs are hard-linked from the live site into the
 staging directory, only the rest is rendered, and the swap stays atomic.
-``BuildConfig.full`` (``jamtail build --full``) ignores the graph.
+``BuildConfig.full`` (``jamtail build --full``) ignores the graph. When
+editors only changed what pages say, a patch build skips reading and
+planning the whole site: it re-renders the outputs the graph says show the
+changed pages (see :mod:`jamtail.patch`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from urllib.parse import unquote, urlsplit
 from . import plan as planner
 from .assets import AssetManifest
 from .client import CMSClient
-from .exceptions import ContentError, OutputError
+from .exceptions import OutputError
 from .graph import BuildGraph, GraphStore, OutputRecord
 from .highlight import HighlightCache, code_blocks
 from .incremental import (
@@ -55,7 +60,7 @@ from .parallel import default_jobs, render_to_paths
 from .patch import PATCHED, NotPatchable, prepare
 from .patch import apply as apply_patch
 from .render import Renderer, bytecode_dir
-from .sync import CACHE_NAME, ContentCache, sync
+from .sync import read_content, sync
 from .writer import Writer
 
 log = logging.getLogger(__name__)
@@ -262,18 +267,6 @@ def _skeletons(site_plan, inputs: Inputs) -> dict[str, bytes]:
         data, refs = skeleton(feed, inputs.page_of)
         feeds.append((feed["path"], data, refs))
     return {"site": pickle.dumps(site_plan.site, protocol=5), "feeds": pickle.dumps(feeds)}
-
-
-def read_content(cache_dir: Path):
-    """The content cache under ``cache_dir`` as :class:`~jamtail.gather.Content`."""
-    cache = ContentCache.open(cache_dir / CACHE_NAME)
-    try:
-        content = cache.read()
-    finally:
-        cache.close()
-    if not content.pages:
-        raise ContentError("the CMS has no live pages: publish a home page first")
-    return content
 
 
 def _previous(

@@ -1,11 +1,17 @@
 """Sync: keep a local content cache up to date through the CMS sync API, and read it as Content.
 
-``sync_content(client, cache_dir)`` asks ``/api/v2/sync/`` for what changed
-since the cursor stored in ``cache_dir/content.sqlite3`` (everything, the first
-time), applies it to the cache in one SQLite transaction together with the new
-cursor, and returns the same :class:`~jamtail.gather.Content` that
-:func:`~jamtail.gather.gather` reads from the CMS, plus a :class:`Delta`
-naming the items whose content changed. See docs/sync.md for the endpoint.
+:func:`sync` asks ``/api/v2/sync/`` for what changed since the cursor stored
+in ``cache_dir/content.sqlite3`` (everything, the first time) and applies it,
+page by page as it arrives, in one SQLite transaction together with the new
+cursor; it returns a :class:`Delta` naming the items whose content changed.
+Each sync that changes anything stamps the changed items with the next
+sequence number, so a build can ask for everything changed since the one
+before it (:meth:`ContentCache.changed_since`). :func:`read_content` reads the
+cache as the same :class:`~jamtail.gather.Content` that
+:func:`~jamtail.gather.gather` reads from the CMS, with page bodies left in
+the cache until asked for (:mod:`jamtail.lazy`); :meth:`ContentCache.pages`
+reads just some pages, for patch builds. :func:`sync_content` is both in one.
+See docs/sync.md for the endpoint and the cache.
 """
 
 from __future__ import annotations
@@ -142,15 +148,24 @@ def sync_content(client: CMSClient, cache_dir: Path, full: bool = False) -> tupl
     if delta.gathered is not None:
         return delta.gathered, delta
     started = time.perf_counter()
+    content = read_content(cache_dir)
+    delta.timings["read"] = time.perf_counter() - started
+    return content, delta
+
+
+def read_content(cache_dir: Path) -> Content:
+    """The content cache under ``cache_dir`` as :class:`Content` (page bodies lazy).
+
+    Raises ``ContentError`` when it holds no live page.
+    """
     cache = ContentCache.open(cache_dir / CACHE_NAME)
     try:
         content = cache.read()
     finally:
         cache.close()
-    delta.timings["read"] = time.perf_counter() - started
     if not content.pages:
         raise ContentError("the CMS has no live pages: publish a home page first")
-    return content, delta
+    return content
 
 
 def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
