@@ -63,12 +63,21 @@ class OutputRecord:
 
 @dataclass(slots=True)
 class PageRecord:
-    """A page as the last build saw it: whole-page hash, title, URL and per-field hashes."""
+    """A page as the last build saw it: whole-page hash, title, URL and per-field hashes.
+
+    ``fields_json``: ``{field: hash}`` as compact JSON, as stored (a dict per
+    page of a 50,000-page site would cost ~100 MB); :attr:`fields` decodes it.
+    """
 
     hash: str
     title: str
-    fields: dict[str, str]
+    fields_json: str
     url: str = ""
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """``{field name: hash of its value}``."""
+        return json.loads(self.fields_json)
 
 
 @dataclass
@@ -285,7 +294,7 @@ class GraphStore:
                         pid,
                         graph.pages[pid].hash,
                         graph.pages[pid].title,
-                        json.dumps(graph.pages[pid].fields),
+                        graph.pages[pid].fields_json,
                         graph.pages[pid].url,
                     )
                     for pid in ids
@@ -339,7 +348,4 @@ def _output(row: tuple) -> OutputRecord:
 
 
 def _pages(rows: Iterable[tuple]) -> dict[int, PageRecord]:
-    return {
-        pid: PageRecord(digest, title, json.loads(fields), url)
-        for pid, digest, title, fields, url in rows
-    }
+    return {pid: PageRecord(digest, title, fields, url) for pid, digest, title, fields, url in rows}

@@ -139,7 +139,8 @@ def page_record(
         fields.update(page.lazy_hashes)
     fields["_media"] = _h(_dump(sorted(media)))
     title, url = str(page.get("title", "")), str(page.get("url", ""))
-    return PageRecord(digest or page_hash(page), title, fields, url)
+    fields_json = json.dumps(fields, separators=(",", ":"))
+    return PageRecord(digest or page_hash(page), title, fields_json, url)
 
 
 def code_globals() -> dict[str, str]:
@@ -403,11 +404,8 @@ def explain(
 def _changed_fields(was: PageRecord | None, now: PageRecord) -> str:
     if was is None or was.hash == now.hash:
         return ""
-    names = sorted(
-        name
-        for name in set(was.fields) | set(now.fields)
-        if was.fields.get(name) != now.fields.get(name)
-    )
+    before, after = was.fields, now.fields
+    names = sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
     return ", ".join(names)
 
 

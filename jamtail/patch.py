@@ -216,8 +216,8 @@ def _check_fields(
 
     ``old_titles``: the last build's titles of every changed page.
     """
-    names = before.fields.keys() | now.fields.keys()
-    fields = {k for k in names if before.fields.get(k) != now.fields.get(k)}
+    old, new = before.fields, now.fields
+    fields = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
     if "_media" in fields:
         raise NotPatchable(f"page {page['id']} uses other media files")
     structural = fields & planner.STRUCTURAL_FIELDS
