@@ -15,6 +15,7 @@ import threading
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from functions import comments
 from jamtail.serve import make_server
@@ -53,6 +54,12 @@ def stack(tmp_path_factory):
         stack.stop()
 
 
+def wait_for_form_token(page) -> None:
+    """Until comments.js has filled in the form token (an assertion that polls without
+    evaluating JavaScript strings, which the site's Content-Security-Policy forbids)."""
+    expect(page.locator("#comment-form [name=form_token]")).not_to_have_value("", timeout=15_000)
+
+
 def post_comment(page, name: str, text: str) -> None:
     page.get_by_label("Name").fill(name)
     page.get_by_label("Comment", exact=True).fill(text)
@@ -79,7 +86,7 @@ def test_a_comment_posted_on_the_site_and_approved_in_wagtail_appears_on_the_reb
     stack, page, browser
 ):
     page.goto(stack.site_url + ARTICLE)
-    page.wait_for_function("document.querySelector('#comment-form [name=form_token]').value !== ''")
+    wait_for_form_token(page)
     post_comment(page, "Reader Rita", "What a **useful** article, rita-marker.")
     status = page.locator("#comment-form .comment-status")
     status.filter(has_text="awaiting moderation").wait_for(timeout=15_000)
@@ -128,7 +135,7 @@ def test_a_reply_is_shown_under_its_comment(stack, page):
 
 def test_with_the_cms_down_the_readers_text_is_kept_and_posted_when_it_is_back(stack, page):
     page.goto(stack.site_url + ARTICLE)
-    page.wait_for_function("document.querySelector('#comment-form [name=form_token]').value !== ''")
+    wait_for_form_token(page)
     stack.cms.stop()
     try:
         post_comment(page, "Patient Pat", "Kept while the CMS was down, pat-marker.")
