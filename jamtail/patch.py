@@ -261,10 +261,10 @@ def _plan_outputs(
         return {}
     affected = store.outputs_showing(changed)
     others = sorted({pid for r in affected.values() for pid in r.pages} - changed.keys())
-    shown = _unchanged_pages(store, others, load)
+    shown, records = _unchanged_pages(store, others, load)
     shown.update(changed)
     inputs = patch.inputs
-    inputs.pages.update(store.page_records(others))
+    inputs.pages.update(records)
     before = BuildGraph("", "", patch.previous.globals, patch.previous.templates)
     before.pages = {**inputs.pages, **old}
     for path, record in sorted(affected.items()):
@@ -278,8 +278,8 @@ def _plan_outputs(
 
 def _unchanged_pages(
     store: GraphStore, ids: list[int], load: PageLoader
-) -> dict[int, dict[str, Any]]:
-    """Pages read from the cache that must be as the last build saw them."""
+) -> tuple[dict[int, dict[str, Any]], dict[int, PageRecord]]:
+    """Pages read from the cache that must be as the last build saw them, and their records."""
     pages, _ = load(ids)
     recorded = store.page_records(ids)
     for page in pages:
@@ -287,7 +287,7 @@ def _unchanged_pages(
             raise NotPatchable(f"page {page['id']} is not as the dependency graph recorded it")
     if len(pages) != len(ids):
         raise NotPatchable("a page shown by a changed output is gone")
-    return {page["id"]: page for page in pages}
+    return {page["id"]: page for page in pages}, recorded
 
 
 def _plan_files(
@@ -360,7 +360,7 @@ def _feeds(
             continue
         missing = [pid for pid in refs if pid not in shown]
         if missing:
-            shown.update(_unchanged_pages(store, missing, load))
+            shown.update(_unchanged_pages(store, missing, load)[0])
         feed = flesh_out(data, shown)
         files.extend(build_feeds(SitePlan(patch.site, [], [], feeds=[feed])))
     return files
