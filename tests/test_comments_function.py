@@ -111,6 +111,7 @@ def test_the_honeypot_turns_a_bot_away_and_nothing_is_stored(cms, function, arti
         (comments.issue_token(FORM_SECRET, now=time.time() - 3 * 86400), "invalid_token"),
         ("fresh", "too_fast"),  # posted at once, like a bot
     ],
+    ids=["missing", "forged", "other-secret", "expired", "too-young"],
 )
 def test_a_form_token_that_is_missing_forged_expired_or_too_young_is_refused(
     function, article, reader, token, code
