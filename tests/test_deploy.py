@@ -458,7 +458,7 @@ def test_build_deploy_says_which_step_failed_in_its_exit_status(
     assert jamtail_main([*cms_build, "--deploy"]) == 3  # built; the deploy failed
     err = capsys.readouterr().err.strip()
     assert err == (
-        "jamtail build: built, but the deploy to local failed: "
+        "jamtail build: error: built, but the deploy to local failed: "
         "JAMTAIL_DEPLOY_KEEP must be a whole number"
     )
     assert (tmp_path / "build/index.html").exists() and not (tmp_path / "deploy").exists()

@@ -208,32 +208,63 @@ def token(settings):
 
 
 @pytest.mark.django_db
-def test_the_runner_reports_status_with_its_token(client, token):
+def test_the_runner_reports_status_and_the_build_report_with_its_token(client, token):
+    from jamtail.report import BuildReport, DeployReport
+
     build = BuildRecord.objects.create(trigger="publish")
     url = f"/api/v2/builds/{build.pk}/"
-    report = {
+    built = BuildReport(
+        kind="patch",
+        pages=812,
+        pages_rebuilt=27,
+        outputs_written=29,
+        outputs_kept=785,
+        files=1190,
+        bytes=12345,
+        deploy=DeployReport(target="netlify", url="https://example.netlify.app/", files_uploaded=3),
+        broken_links=[{"source": "/a/", "target": "/gone/"}],
+    )
+    fields = {
         "status": "succeeded",
         "started_at": "2026-11-21T10:00:00+00:00",
         "finished_at": "2026-11-21T10:00:03+00:00",
-        "pages_rendered": 27,
-        "files_uploaded": 3,
-        "bytes": 12345,
         "duration": 3.2,
         "log_tail": "Built 27 pages",
-        "deploy_url": "http://127.0.0.1:8080/",
+        "report": built.to_json(),
     }
-    response = client.patch(url, json.dumps(report), content_type="application/json", **token)
+    response = client.patch(url, json.dumps(fields), content_type="application/json", **token)
     assert response.status_code == 200, response.content
     build.refresh_from_db()
-    assert (build.status, build.pages_rendered, build.deploy_url) == (
+    assert (build.status, build.pages_rebuilt, build.files_uploaded, build.bytes) == (
         "succeeded",
         27,
-        "http://127.0.0.1:8080/",
+        3,
+        12345,
     )
+    assert (build.kind, build.deploy_url) == ("patch", "https://example.netlify.app/")
+    assert BuildReport.from_json(build.report) == built
+    assert build.broken_links == [{"source": "/a/", "target": "/gone/"}]
+    assert response.json()["pages_rebuilt"] == 27
     created = client.post(
         "/api/v2/builds/", {"trigger": "cron"}, content_type="application/json", **token
     )
     assert created.status_code == 201 and created.json()["trigger"] == "cron"
+
+
+@pytest.mark.django_db
+def test_a_report_of_another_version_or_shape_is_refused_and_changes_nothing(client, token):
+    build = BuildRecord.objects.create(trigger="publish")
+    url = f"/api/v2/builds/{build.pk}/"
+    for report, words in [
+        ({"version": 99, "pages_rebuilt": 1}, "version 99"),
+        ({"version": 1, "pages_rebuilt": "many"}, "pages_rebuilt"),
+        ("Built 27 pages", "JSON object"),
+    ]:
+        body = json.dumps({"status": "succeeded", "report": report})
+        response = client.patch(url, body, content_type="application/json", **token)
+        assert response.status_code == 400 and words in response.json()["message"]
+    build.refresh_from_db()
+    assert (build.status, build.report, build.pages_rebuilt) == ("pending", None, None)
 
 
 @pytest.mark.django_db
