@@ -7,7 +7,9 @@ The end-to-end behaviour with real processes (CMS, worker, runner) is in
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import time
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -136,6 +138,68 @@ def test_claiming_takes_every_pending_request_into_one_build(site):
     assert build.requests.count() == 3
     assert build.page_ids == sorted(p.pk for p in site["posts"])
     assert claim_pending() is None  # nothing left: no empty build
+
+
+def claimed_trigger() -> str:
+    build = claim_pending()
+    assert build is not None
+    return build.trigger
+
+
+@pytest.mark.django_db
+def test_a_build_says_what_triggered_it_in_editors_words(site):
+    from cms.comments.models import Comment
+
+    site["posts"][0].save_revision().publish()
+    assert claimed_trigger() == "publish"
+    site["about"].unpublish()
+    assert claimed_trigger() == "unpublish"
+    comment = Comment.objects.create(page=site["posts"][0], author_name="R", body_markdown="Hi")
+    assert claim_pending() is None  # a pending comment changes nothing anyone sees
+    comment.status = Comment.APPROVED
+    comment.save()
+    assert claimed_trigger() == "comment"
+    make_image("Another")
+    assert claimed_trigger() == "image"
+    Author.objects.create(name="Grace")
+    Redirect.objects.create(old_path="/x", redirect_link="https://example.org/")
+    assert claimed_trigger() == "snippet"
+    publish(site["home"], StandardPage(title="Moving", slug="moving"))
+    StandardPage.objects.get(slug="moving").move(site["blog"], pos="last-child")
+    site["posts"][1].delete()
+    assert claimed_trigger() == "publish, move, delete"
+
+
+@pytest.mark.django_db
+def test_a_page_published_or_expired_by_its_schedule_says_schedule(site):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    post = site["posts"][0]
+    post.go_live_at = timezone.now() + dt.timedelta(seconds=0.5)
+    post.save_revision().publish()  # scheduled: the editor's action
+    assert "publish_scheduled" not in events()
+    BuildRequest.objects.all().delete()
+    time.sleep(0.6)
+    call_command("publish_scheduled", stdout=io.StringIO())
+    assert events() == ["publish_scheduled"]
+    assert claimed_trigger() == "schedule"
+
+    about = site["about"]
+    type(about).objects.filter(pk=about.pk).update(expire_at=timezone.now())
+    call_command("publish_scheduled", stdout=io.StringIO())
+    assert events() == ["publish_scheduled", "unpublish_expired"]
+    assert claimed_trigger() == "schedule"
+
+
+def test_many_kinds_of_change_fit_the_trigger_field():
+    from cms.publishing.triggers import MAX_LENGTH, trigger_for
+
+    events = ["publish", "unpublish", "move", "delete", "image_change", "document_delete"]
+    events += ["author_change", "comment_approve", "publish_scheduled"]
+    text = trigger_for(events)
+    assert text == "publish, move, delete, image, document, snippet +2"
+    assert len(text) <= MAX_LENGTH
 
 
 @pytest.fixture
@@ -342,8 +406,8 @@ def test_retry_and_rebuild_are_csrf_protected_posts(site, hook, django_capture_o
     assert hook.received[-1][1]["build_id"] == retry.pk
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/admin/builds/rebuild/", {"csrfmiddlewaretoken": csrf})
-    assert BuildRecord.objects.filter(trigger="rebuild").count() == 1
-    assert hook.received[-1][1]["trigger"] == "rebuild"
+    assert BuildRecord.objects.filter(trigger="manual").count() == 1
+    assert hook.received[-1][1]["trigger"] == "manual"
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from .models import BuildRecord, BuildRequest
 from .tasks import request_build
+from .triggers import MANUAL, RETRY
 
 VIEW = "publishing.view_buildrecord"
 ADD = "publishing.add_buildrecord"
@@ -62,7 +63,7 @@ def detail(request: HttpRequest, build_id: int) -> HttpResponse:
 @require_POST
 @permission_required(ADD, raise_exception=True)
 def rebuild(request: HttpRequest) -> HttpResponse:
-    build = request_build("rebuild", user=request.user)
+    build = request_build(MANUAL, user=request.user)
     messages.success(request, f"Build #{build.pk} requested.")
     return redirect("publishing_builds:index")
 
@@ -74,6 +75,6 @@ def retry(request: HttpRequest, build_id: int) -> HttpResponse:
     if failed.status != BuildRecord.FAILED:
         messages.error(request, f"Build #{failed.pk} has not failed; only failed builds retry.")
         return redirect("publishing_builds:detail", failed.pk)
-    build = request_build("retry", user=request.user, retry_of=failed)
+    build = request_build(RETRY, user=request.user, retry_of=failed)
     messages.success(request, f"Build #{build.pk} retries build #{failed.pk}.")
     return redirect("publishing_builds:index")
