@@ -414,3 +414,87 @@ def test_retry_and_rebuild_are_csrf_protected_posts(site, hook, django_capture_o
 def test_the_builds_menu_item_shows_for_superusers(site, admin_client):
     response = admin_client.get("/admin/")
     assert "/admin/builds/" in response.text
+
+
+@pytest.mark.django_db
+def test_the_builds_menu_item_has_an_icon_wagtail_draws(site, admin_client):
+    from wagtail.admin.icons import get_icons
+
+    from cms.publishing.views import ICON
+
+    menu = admin_client.get("/admin/").text
+    assert f'"icon_name": "{ICON}"' in menu.replace("&quot;", '"') or f"#icon-{ICON}" in menu
+    assert f'id="icon-{ICON}"' in get_icons()  # the sprite has the symbol the menu names
+
+
+@pytest.mark.django_db
+def test_the_list_shows_pages_rebuilt_human_sizes_and_times_and_links_the_live_page(
+    site, admin_client
+):
+    from jamtail.report import BuildReport, DeployReport
+
+    report = BuildReport(
+        kind="patch",
+        reason="only what pages say changed",
+        pages=812,
+        pages_rebuilt=3,
+        outputs_written=5,
+        outputs_kept=809,
+        files=1190,
+        bytes=23_400_000,
+        durations={"sync": 0.12, "render": 3.9},
+        deploy=DeployReport(target="netlify", url="https://example.netlify.app", files_uploaded=4),
+        warnings=["no base_url: the sitemap's URLs are relative"],
+        broken_links=[{"source": "/blog/a/", "target": "/blog/gone/"}],
+    )
+    build = BuildRecord.objects.create(
+        trigger="unpublish, comment",
+        status="succeeded",
+        duration=125.0,
+        paths=["/blog/second-post/", "/blog/"],
+    )
+    build.apply_report(report)
+    build.save()
+    listing = admin_client.get("/admin/builds/").text
+    row = listing[listing.index(f'data-build-id="{build.pk}"') :].split("</tr>")[0]
+    assert ">unpublish, comment<" in row
+    assert "data-duration>2 min 5 s<" in row
+    assert "data-pages>3 <" in row and "(patch)" in row
+    assert "data-size>22.3\xa0MB<" in row
+    assert 'href="https://example.netlify.app/blog/second-post/"' in row and "(+1)" in row
+
+    detail = admin_client.get(f"/admin/builds/{build.pk}/").text
+    assert "3 of 812" in detail and "patch: only what pages say changed" in detail
+    assert "netlify: 4 files uploaded" in detail
+    assert "no base_url: the sitemap" in detail
+    assert "<td>/blog/a/</td><td>/blog/gone/</td>" in detail
+    assert "<td>render</td><td>3.9 s</td>" in detail
+
+
+@pytest.mark.django_db
+def test_a_local_deploy_links_the_site_settings_address(site, admin_client):
+    settings_row = SiteSettings.objects.get()
+    settings_row.base_url = "http://127.0.0.1:8080"
+    settings_row.save()
+    build = BuildRecord.objects.create(
+        trigger="publish", status="succeeded", deploy_url="file:///srv/deploy/current"
+    )
+    listing = admin_client.get("/admin/builds/").text
+    assert 'href="http://127.0.0.1:8080/"' in listing and "View site" in listing
+    build.status = "failed"
+    build.save()
+    assert "View site" not in admin_client.get("/admin/builds/").text
+
+
+def test_durations_read_as_people_say_them():
+    from cms.publishing.templatetags.publishing_tags import seconds
+
+    assert [seconds(s) for s in (0.42, 12.4, 60, 125, 3600, 3780)] == [
+        "0.4 s",
+        "12 s",
+        "1 min",
+        "2 min 5 s",
+        "1 h",
+        "1 h 3 min",
+    ]
+    assert seconds(None) == ""

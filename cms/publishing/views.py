@@ -1,4 +1,8 @@
-"""The "Builds" admin view: the list, one build with its log, "Rebuild now" and "Retry".
+"""The "Builds" admin view: the list, one build with its report and log, "Rebuild now", "Retry".
+
+Counts, sizes and stage times come from the build's report
+(:class:`jamtail.report.BuildReport`, kept on the record); links to the live
+site use the deploy's web address, else the site settings' ``base_url``.
 
 Viewing needs ``publishing.view_buildrecord``; rebuilding and retrying need
 ``publishing.add_buildrecord`` and a POST with Django's CSRF token.
@@ -19,6 +23,16 @@ from .triggers import MANUAL, RETRY
 
 VIEW = "publishing.view_buildrecord"
 ADD = "publishing.add_buildrecord"
+#: A Wagtail icon (wagtailadmin/icons/): the menu item and the screen's header.
+ICON = "upload"
+
+
+def _site_url() -> str:
+    """The static site's address from the site settings (``base_url``; may be empty)."""
+    from cms.content.models import SiteSettings
+
+    row = SiteSettings.objects.order_by("pk").first()
+    return row.base_url if row else ""
 
 
 def _active(builds) -> bool:
@@ -40,6 +54,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "refresh": bool(waiting) or _active(builds),
             "can_rebuild": request.user.has_perm(ADD),
             "hooks": settings.JAMTAIL_BUILD_HOOKS,
+            "icon": ICON,
+            "site_url": _site_url(),
         },
     )
 
@@ -56,6 +72,8 @@ def detail(request: HttpRequest, build_id: int) -> HttpResponse:
             "refresh": _active([build]),
             "can_rebuild": request.user.has_perm(ADD),
             "requests": build.requests.order_by("id")[:200],
+            "icon": ICON,
+            "site_url": _site_url(),
         },
     )
 
