@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
+    "django.contrib.humanize",  # the Builds screen's "3 minutes ago"
     "wagtail.documents",
     "wagtail.images",
     "wagtail.search",

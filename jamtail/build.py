@@ -32,7 +32,8 @@ import logging
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ from .parallel import default_jobs, render_to_paths
 from .patch import PATCHED, NotPatchable, prepare
 from .patch import apply as apply_patch
 from .render import Renderer, bytecode_dir
+from .report import FULL, INCREMENTAL, PATCH, BuildReport
 from .sync import read_content, sync
 from .writer import Writer
 
@@ -95,7 +97,11 @@ class BuildResult:
     ``rebuilt``: ``(path, reason)`` for every file written anew, in output
     order; ``removed``: paths of the previous build that are gone.
     ``patched``: it was a patch build (:mod:`jamtail.patch`); else
-    ``why_not_patch`` says why not (empty for a full build).
+    ``why_not_patch`` says why not (empty for a full build). ``kind`` is
+    ``full``, ``incremental`` or ``patch`` and ``reason`` says why.
+    ``warnings``: what the builder logged as a warning during the build.
+    ``broken_links``: ``{source, target}`` dicts when links were checked, else None.
+    :meth:`report` is the form other programs read (:mod:`jamtail.report`).
     """
 
     pages: int = 0
@@ -109,12 +115,35 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     patched: bool = False
     why_not_patch: str = ""
+    kind: str = INCREMENTAL
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+    broken_links: list[dict[str, str]] | None = None
 
     def summary(self) -> str:
         """One line: ``Built 812 pages (3 rendered), 1190 files, 23.4 MB in 5.21 s``."""
         return (
             f"Built {self.pages} pages ({self.rendered} rendered), {self.files} files, "
             f"{self.bytes / 1e6:.1f} MB in {self.seconds:.2f} s"
+        )
+
+    def report(self) -> BuildReport:
+        """The build's :class:`~jamtail.report.BuildReport` (no deploy yet: the CLI adds it)."""
+        return BuildReport(
+            kind=self.kind,
+            reason=self.reason,
+            pages=self.pages,
+            pages_rebuilt=self.rendered,
+            outputs_written=len(self.rebuilt),
+            outputs_kept=max(0, self.pages - self.rendered),
+            outputs_deleted=len(self.removed),
+            files=self.files,
+            bytes=self.bytes,
+            media_downloaded=self.downloaded,
+            seconds=round(self.seconds, 3),
+            durations={stage: round(s, 4) for stage, s in self.timings.items()},
+            warnings=list(self.warnings),
+            broken_links=self.broken_links,
         )
 
     def explanation(self) -> list[str]:
@@ -131,6 +160,11 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     when the change allows one, else an incremental (or full) build.
     """
     result = BuildResult()
+    with _warnings_into(result.warnings):
+        return _sync_and_build(config, result, progress)
+
+
+def _sync_and_build(config: BuildConfig, result: BuildResult, progress: Progress | None):
     started = time.perf_counter()
     client = CMSClient(config.api_url)
     clock = _Clock(result)
@@ -143,7 +177,7 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
             )
         except NotPatchable as exc:
             log.info("an incremental build, not a patch build: %s", exc)
-            result.why_not_patch = str(exc)
+            result.why_not_patch = result.reason = str(exc)
         else:
             return _patch_build(patch, config, result, clock, progress, started)
     if delta.gathered is not None:
@@ -170,6 +204,7 @@ def _patch_build(patch, config: BuildConfig, result: BuildResult, clock, progres
         if not isinstance(data, Path)
     ]
     result.patched = True
+    result.kind, result.reason = PATCH, "only what pages say changed"
     result.files, result.bytes = writer.files, writer.bytes
     result.seconds = time.perf_counter() - started
     return result
@@ -251,6 +286,8 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
 
     result.pages = len(site_plan.outputs)
     result.rendered = len(to_render)
+    if previous is None:
+        result.kind, result.reason = FULL, why_full
     result.rebuilt = [(site_plan.outputs[i].path, decision.reasons[i]) for i in decision.render]
     for paths_reason in generators.values():
         result.rebuilt.extend((p, paths_reason[2]) for p in paths_reason[1] if paths_reason[2])
@@ -479,6 +516,27 @@ def _record_media(
         writer.record(target.relative_to(writer.staging).as_posix(), entry)
     if not seen.items() <= known.items():
         store.remember_digests({**known, **seen})
+
+
+@contextmanager
+def _warnings_into(warnings: list[str]) -> Iterator[None]:
+    """Collect the messages of warnings logged under ``jamtail`` while the block runs."""
+    handler = _ListHandler(warnings)
+    logger = logging.getLogger("jamtail")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, messages: list[str]):
+        super().__init__(logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 class _Clock:

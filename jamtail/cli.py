@@ -11,9 +11,16 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
-from .exceptions import JamtailError
+from .deploy import TARGETS
+from .exceptions import BuiltNotDeployedError, JamtailError
+
+if TYPE_CHECKING:
+    from .build import BuildResult
+    from .deploy import DeployResult
+    from .report import DeployReport
 
 # jamtail.client.DEFAULT_API_URL (tests/test_deploy.py checks they agree): importing
 # the client loads requests, which `jamtail deploy` and `--help` do not need.
@@ -22,12 +29,46 @@ DEFAULT_API_URL = "http://127.0.0.1:8000/api/v2/"
 # Each command imports what it needs when it runs: a deploy never loads the
 # renderer, the CMS client or tqdm, so it starts in a fraction of the time.
 
-#: Exit status of ``jamtail build --deploy`` when the build succeeded but the
-#: deploy failed (a failed build exits 1, as every command's error does).
-DEPLOY_FAILED = 3
-
 
 def _build(args: argparse.Namespace) -> int:
+    """``jamtail build``: build, deploy if asked, print or write the build report.
+
+    With ``--json`` the :class:`~jamtail.report.BuildReport` is the only thing
+    on stdout (people's lines go to stderr); ``--report FILE`` writes it to
+    FILE, also when the build or the deploy failed (status ``failed``, the
+    message in ``errors``).
+    """
+    from .report import BuildReport, DeployReport
+
+    say = sys.stderr if args.json else sys.stdout
+    report = BuildReport()
+    try:
+        result = _run_build(args)
+        report = result.report()
+        _print_build(args, result, say)
+        if args.deploy:
+            say.flush()  # the build's lines come before anything the deploy says
+            try:
+                deployed = _deploy_dir(args.deploy, Path(args.out), args.force_delete, say=say)
+            except JamtailError as exc:
+                report.deploy = DeployReport(target=args.deploy, error=str(exc))
+                raise BuiltNotDeployedError(
+                    f"built, but the deploy to {args.deploy} failed: {exc}"
+                ) from exc
+            assert deployed is not None  # not a dry run
+            report.deploy = _deploy_report(deployed)
+    except JamtailError as exc:
+        report.fail(str(exc))
+        raise
+    finally:
+        if args.report:
+            report.write(Path(args.report))
+        if args.json:
+            print(report.dumps(), flush=True)
+    return 0
+
+
+def _run_build(args: argparse.Namespace) -> BuildResult:
     from .build import BuildConfig, build
     from .parallel import default_jobs
     from .progress import ProgressBar
@@ -42,29 +83,38 @@ def _build(args: argparse.Namespace) -> int:
     )
     bar = ProgressBar()
     try:
-        result = build(config, progress=bar)
+        return build(config, progress=bar)
     finally:
         bar.close()
+
+
+def _print_build(args: argparse.Namespace, result: BuildResult, say: TextIO) -> None:
+    """The lines for people: ``--explain``'s reasons, the summary, ``--timings``."""
     if args.explain:
-        print("\n".join(result.explanation()) or "nothing changed: every output was reused")
-    print(result.summary())
+        lines = result.explanation() or ["nothing changed: every output was reused"]
+        print("\n".join(lines), file=say)
+    print(result.summary(), file=say)
     if args.timings or args.explain:
-        kind = "a patch build" if result.patched else "an incremental build"
-        why = f" ({result.why_not_patch})" if result.why_not_patch else ""
-        print(f"  {kind}{why}" if not config.full else "  a full build")
+        article = "an" if result.kind == "incremental" else "a"
+        why = f" ({result.reason})" if result.reason and result.kind != "full" else ""
+        print(f"  {article} {result.kind} build{why}", file=say)
     if args.timings:
-        print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
-    if args.deploy:
-        sys.stdout.flush()  # the build's lines come before anything the deploy says
-        try:
-            _deploy_dir(args.deploy, config.out_dir, args.force_delete, dry_run=False)
-        except JamtailError as exc:
-            print(
-                f"jamtail build: built, but the deploy to {args.deploy} failed: {exc}",
-                file=sys.stderr,
-            )
-            return DEPLOY_FAILED
-    return 0
+        print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()), file=say)
+
+
+def _deploy_report(result: DeployResult) -> DeployReport:
+    from .report import DeployReport
+
+    return DeployReport(
+        target=result.target,
+        url=result.url,
+        files_uploaded=result.uploaded,
+        bytes_uploaded=result.bytes,
+        files_deleted=result.deleted,
+        paths_invalidated=result.invalidated,
+        seconds=round(result.seconds, 3),
+        release=result.release,
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -103,8 +153,16 @@ def _deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deploy_dir(target: str, site_dir: Path, force_delete: bool, dry_run: bool) -> None:
-    """Plan and (unless ``dry_run``) deploy ``site_dir`` to ``target``; print the summary.
+def _deploy_dir(
+    target: str,
+    site_dir: Path,
+    force_delete: bool,
+    dry_run: bool = False,
+    say: TextIO | None = None,
+) -> DeployResult | None:
+    """Plan and (unless ``dry_run``) deploy ``site_dir`` to ``target``; print to ``say``.
+
+    Returns what the deploy did (``None`` for a dry run).
 
     Raises :class:`JamtailError` (a :class:`~jamtail.deploy.DeployError` or
     configuration error) when the deploy cannot be made.
@@ -115,10 +173,12 @@ def _deploy_dir(target: str, site_dir: Path, force_delete: bool, dry_run: bool) 
     site = SiteFiles(site_dir)
     plan = backend.plan(site, force_delete=force_delete)
     if dry_run:
-        print("\n".join(plan.lines()))
-        print(plan.summary())
-        return
-    print(backend.deploy(site, plan).summary())
+        print("\n".join(plan.lines()), file=say)
+        print(plan.summary(), file=say)
+        return None
+    result = backend.deploy(site, plan)
+    print(result.summary(), file=say)
+    return result
 
 
 def _rollback(args: argparse.Namespace) -> int:
@@ -132,11 +192,7 @@ def _rollback(args: argparse.Namespace) -> int:
 def _runner(args: argparse.Namespace) -> int:
     from .runner import run
 
-    subcommands = next(a for a in parser()._actions if a.dest == "command").choices or {}
-    return run(args, has_deploy="deploy" in subcommands)
-
-
-TARGETS = ["local", "netlify", "s3"]
+    return run(args)
 
 
 def _api_option(p: argparse.ArgumentParser, purpose: str) -> None:
@@ -167,7 +223,7 @@ def _target_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target",
         default=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
-        choices=TARGETS,
+        choices=list(TARGETS),
         help="deploy target (env JAMTAIL_DEPLOY_TARGET; default %(default)s)",
     )
 
@@ -215,11 +271,22 @@ def parser() -> argparse.ArgumentParser:
         "--deploy",
         nargs="?",
         const=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
-        choices=TARGETS,
+        choices=list(TARGETS),
         metavar="TARGET",
         help="then deploy the build in the same process, as `jamtail deploy --target TARGET`"
         " (default target: env JAMTAIL_DEPLOY_TARGET, else local); exit status 3 when"
         " only the deploy failed",
+    )
+    b.add_argument(
+        "--report",
+        metavar="FILE",
+        default=None,
+        help="write the build report (JSON, see docs/building.md) to FILE, also on failure",
+    )
+    b.add_argument(
+        "--json",
+        action="store_true",
+        help="print the build report as JSON on stdout (other lines go to stderr)",
     )
     _force_delete_option(b)
     b.set_defaults(func=_build)
@@ -268,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except JamtailError as exc:
         print(f"jamtail {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
 
 
 if __name__ == "__main__":

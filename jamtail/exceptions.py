@@ -6,18 +6,31 @@
     │   └── CMSUnavailableError  the CMS could not be reached at all
     ├── ContentError             the CMS returned data the build cannot use (names the page)
     ├── TemplateRenderError      a template failed (names the template and the page)
-    └── OutputError              two outputs claim one path, or a path escapes the site
+    ├── OutputError              two outputs claim one path, or a path escapes the site
+    └── BuiltNotDeployedError    ``jamtail build --deploy``: built, but the deploy failed (exit 3)
 
-Anything else is a bug and is shown with its traceback.
+Anything else is a bug and is shown with its traceback. Each class carries the
+exit status of the command it ends (``exit_code``); the statuses are below.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+EXIT_OK = 0
+#: Any :class:`JamtailError` but the one below.
+EXIT_ERROR = 1
+#: argparse's status for a bad command line.
+EXIT_USAGE = 2
+#: ``jamtail build --deploy``: the build succeeded and is in the output directory,
+#: the deploy failed (so a runner can say "built; the deploy failed").
+EXIT_DEPLOY_FAILED = 3
+
 
 class JamtailError(Exception):
     """Base class: a build error with a message meant for the person running it."""
+
+    exit_code: int = EXIT_ERROR
 
 
 class ConfigError(JamtailError):
@@ -51,3 +64,9 @@ class TemplateRenderError(JamtailError):
 
 class OutputError(JamtailError):
     """An output path is invalid or claimed twice."""
+
+
+class BuiltNotDeployedError(JamtailError):
+    """The build succeeded but the deploy after it failed (the message says why)."""
+
+    exit_code = EXIT_DEPLOY_FAILED

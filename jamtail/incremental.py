@@ -8,7 +8,7 @@ fingerprints each of them and rebuilds an output only when one changed:
    summarised by the page's id and content hash, so the digest changes when
    any page it shows changes, enters or leaves it (pagination shifts);
 2. the **templates** its last rendering loaded (recorded at render time by
-   :class:`~jamtail.render.TrackingEnvironment`, so ``extends``, imports and
+   :class:`~jamtail.render.TrackingLoader`, so ``extends``, imports and
    computed includes count), each by a hash of its source;
 3. the **globals** every template sees: the site settings (name, navigation,
    base URL...), the fingerprinted asset names, and the builder itself (its

@@ -14,7 +14,8 @@ naming the template, the line and the page being rendered.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -44,22 +45,40 @@ def humandate(value: Any) -> str:
     return ""
 
 
-class TrackingEnvironment(jinja2.Environment):
-    """An environment that records every template name a render asks for.
+class TrackingLoader(jinja2.FileSystemLoader):
+    """A file-system loader that records every template name a render asks for.
 
     ``extends``, ``import``, ``from ... import`` and ``include`` (static or
     computed, like ``"blocks/" ~ block.type ~ ".html"``) all load through
-    :meth:`_load_template`, so the names recorded while an output renders are
-    exactly the templates its HTML depends on (names that were asked for but
-    do not exist included: creating one later must rebuild the output).
+    :meth:`load` (Jinja2's documented ``BaseLoader.load``), so the names
+    recorded while an output renders are exactly the templates its HTML
+    depends on (names that were asked for but do not exist included: creating
+    one later must rebuild the output). The loader keeps the compiled
+    templates itself, because the environment's cache (switched off, see
+    :class:`Renderer`) would answer repeated loads without asking the loader.
     """
 
-    loads: set[str] | None = None
+    def __init__(self, searchpath: str):
+        super().__init__(searchpath)
+        self.loads: set[str] | None = None
+        self.compiled: dict[str, jinja2.Template] = {}
 
-    def _load_template(self, name, globals):
-        if self.loads is not None and isinstance(name, str):
+    def load(
+        self,
+        environment: jinja2.Environment,
+        name: str,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        if self.loads is not None:
             self.loads.add(name)
-        return super()._load_template(name, globals)
+        template = self.compiled.get(name)
+        if template is None:
+            template = self.compiled[name] = super().load(environment, name, globals)
+        elif isinstance(globals, ChainMap) and globals.maps[0]:
+            # As Jinja2's own cache does: the importing template's extra globals
+            # (the first map; the rest are the environment's) join the template's.
+            template.globals.update(globals.maps[0])
+        return template
 
 
 def bytecode_dir(cache_dir: Path, builder: str) -> Path:
@@ -93,8 +112,10 @@ class Renderer:
         if bytecode_dir is not None:
             bytecode_dir.mkdir(parents=True, exist_ok=True)
             cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
-        self.env = TrackingEnvironment(
-            loader=jinja2.FileSystemLoader(str(templates_dir)),
+        self.loader = TrackingLoader(str(templates_dir))
+        self.env = jinja2.Environment(
+            loader=self.loader,
+            cache_size=0,  # the loader caches, so that it sees every load
             autoescape=jinja2.select_autoescape(["html", "xml"]),
             trim_blocks=True,
             lstrip_blocks=True,
@@ -122,11 +143,11 @@ class Renderer:
     def render_tracked(self, output: Output) -> tuple[str, set[str]]:
         """Render one output; return the HTML and the names of every template it loaded."""
         loads: set[str] = set()
-        self.env.loads = loads
+        self.loader.loads = loads
         try:
             return self.render(output), loads
         finally:
-            self.env.loads = None
+            self.loader.loads = None
 
     def render(self, output: Output) -> str:
         """Render one output; raise :class:`TemplateRenderError` naming template and page."""

@@ -5,13 +5,14 @@
     GET  /status      ``{"queued": N, "building": bool, "builds": K}``
 
 One build at a time: a worker thread takes *every* queued hook as one batch,
-runs ``jamtail build --deploy $JAMTAIL_DEPLOY_TARGET`` (default ``local``) as
-one subprocess (building and deploying in one process saves the deploy's
-start-up), and reports each build id of the batch to
-the CMS (``/api/v2/builds/<id>/``, ``Authorization: Bearer $JAMTAIL_RUNNER_TOKEN``):
-``running``, then ``succeeded`` or ``failed`` with counts, times, the log tail
-and the deploy URL. Hooks arriving while a build runs wait and become one
-follow-up build (coalescing).
+runs ``jamtail build --deploy $JAMTAIL_DEPLOY_TARGET --report FILE`` (default
+target ``local``) as one subprocess (building and deploying in one process saves
+the deploy's start-up), and reports each build id of the batch to the CMS
+(``/api/v2/builds/<id>/``, ``Authorization: Bearer $JAMTAIL_RUNNER_TOKEN``):
+``running``, then ``succeeded`` or ``failed`` with times, the log tail and the
+build's :class:`~jamtail.report.BuildReport` (counts, deploy URL, errors) as
+JSON, read from FILE, never from the build's printed lines. Hooks arriving
+while a build runs wait and become one follow-up build (coalescing).
 
 The queue lives in ``<state dir>/queue.json`` (written atomically), and a
 batch leaves it only after its build finished and was reported, so a runner
@@ -23,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -39,18 +39,13 @@ from typing import Any
 import requests
 
 from . import webhooks
-from .cli import DEPLOY_FAILED
+from .exceptions import EXIT_DEPLOY_FAILED, ConfigError
+from .report import BuildReport, ReportError
 
 log = logging.getLogger(__name__)
 
 LOG_TAIL_CHARS = 8000
 HOOK_BODY_ENV_LIMIT = 64 * 1024  # bytes; Linux's limit for one string is 128 KiB
-# BuildResult.summary(): "Built 812 pages (3 rendered), 1190 files, 23.4 MB in 5.21 s".
-SUMMARY = re.compile(
-    r"Built (\d+) pages \((\d+) rendered\), (\d+) files, ([\d.]+) MB in ([\d.]+) s"
-)
-UPLOADED = re.compile(r"(\d+) files uploaded \(([\d.]+) MB\)")
-URL = re.compile(r"https?://\S+")
 
 
 def now_iso() -> str:
@@ -167,10 +162,16 @@ class Runner:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "jamtail.cli", *args]
 
+    @property
+    def report_path(self) -> Path:
+        """Where the build writes its report (``jamtail build --report``)."""
+        return self.config.state_dir / "build-report.json"
+
     def steps(self) -> list[list[str]]:
         """The commands a batch runs: the build, deploying in the same process if configured."""
         deploy = ["--deploy", self.config.deploy_target] if self.config.deploy else []
-        return [self.command("build", *self.config.build_args, *deploy)]
+        report = ["--report", str(self.report_path)]
+        return [self.command("build", *self.config.build_args, *deploy, *report)]
 
     def hook_environment(self, payload: dict[str, Any]) -> dict[str, str]:
         """The build's environment: the hook body as Netlify gives it (``INCOMING_HOOK_BODY``).
@@ -199,6 +200,7 @@ class Runner:
             self.reporter.update(
                 build_id, status="running", started_at=now_iso(), runner=self.config.name
             )
+        self.report_path.unlink(missing_ok=True)  # never report a previous build's numbers
         output, ok = [], True
         env = self.hook_environment(batch[-1])
         for step in self.steps():
@@ -213,41 +215,47 @@ class Runner:
                 break
             output.append(f"$ jamtail {' '.join(step[3:])}\n{result.stdout}{result.stderr}")
             if result.returncode != 0:
-                deploy_failed = result.returncode == DEPLOY_FAILED and "--deploy" in step
+                deploy_failed = result.returncode == EXIT_DEPLOY_FAILED and "--deploy" in step
                 note = " (built; the deploy failed)" if deploy_failed else ""
                 output.append(f"exit status {result.returncode}{note}")
                 ok = False
                 break
         text = "\n".join(output)
         (self.config.state_dir / "last-build.log").write_text(text)
-        report = self.summarise(text)
-        report.update(
-            status="succeeded" if ok else "failed",
-            finished_at=now_iso(),
-            duration=round(time.monotonic() - started, 3),
-            log_tail=text[-LOG_TAIL_CHARS:],
-        )
+        fields: dict[str, Any] = {
+            "status": "succeeded" if ok else "failed",
+            "finished_at": now_iso(),
+            "duration": round(time.monotonic() - started, 3),
+            "log_tail": text[-LOG_TAIL_CHARS:],
+        }
+        report = self.read_report(ok)
+        if report is not None:
+            fields["report"] = report.to_json()
+            ok = ok and report.status == "succeeded"
+            fields["status"] = "succeeded" if ok else "failed"
         if not ok:
-            report["error"] = text.strip().splitlines()[-1] if text.strip() else "build failed"
+            fields["error"] = self.failure(report, text)
         for build_id in ids:
-            self.reporter.update(build_id, **report)
+            self.reporter.update(build_id, **fields)
         self.builds += 1
         return ok
 
+    def read_report(self, ok: bool) -> BuildReport | None:
+        """The build's report, or None when it wrote none (it could not start, say)."""
+        try:
+            return BuildReport.read(self.report_path)
+        except ReportError as exc:
+            if ok:  # a build that exits 0 always writes its report: say so
+                log.warning("the build succeeded but its report is unusable: %s", exc)
+            return None
+
     @staticmethod
-    def summarise(text: str) -> dict[str, Any]:
-        """Counts from the build's and the deploy's summary lines."""
-        report: dict[str, Any] = {}
-        if match := SUMMARY.search(text):
-            report["pages_rendered"] = int(match[2])
-            report["files_uploaded"] = int(match[3])
-            report["bytes"] = int(float(match[4]) * 1e6)
-        if match := UPLOADED.search(text):
-            report["files_uploaded"] = int(match[1])
-        deployed = [line for line in text.splitlines() if line.startswith("Deployed to")]
-        if deployed and (urls := URL.findall(deployed[-1])):
-            report["deploy_url"] = urls[-1]
-        return report
+    def failure(report: BuildReport | None, text: str) -> str:
+        """Why a batch failed: the report's errors, else the last line the command printed."""
+        if report is not None and report.errors:
+            return "\n".join(report.errors)
+        lines = text.strip().splitlines()
+        return lines[-1] if lines else "build failed"
 
     def work(self) -> None:
         """The build loop: one batch at a time until :attr:`stopping` is set."""
@@ -325,16 +333,12 @@ class HookHandler(BaseHTTPRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
 
-def run(args: Any, has_deploy: bool) -> int:
+def run(args: Any) -> int:
     """``jamtail runner``: serve until Ctrl-C (``args`` from the CLI parser)."""
-    from .exceptions import ConfigError
-
     secret = os.environ.get("JAMTAIL_WEBHOOK_SECRET", "")
     if not secret:
         raise ConfigError("set JAMTAIL_WEBHOOK_SECRET: the runner only accepts signed hooks")
-    deploy = has_deploy and not args.no_deploy
-    if not has_deploy and not args.no_deploy:
-        log.warning("this jamtail has no `deploy` command: the runner only builds")
+    deploy = not args.no_deploy
     config = RunnerConfig(
         state_dir=Path(args.state_dir),
         secret=secret,

@@ -338,3 +338,88 @@ def test_a_moderator_approves_one_comment_from_its_edit_form(moderator, site):
     assert comment.status == "approved"
     assert comment.author_name == "Edna", "what the reader wrote is read-only"
     assert events() == [("comment_approve", [post.pk])]
+
+
+# One-click moderation, the count waiting ----------------------------------------
+
+
+def moderate_url(comment: Comment, action: str) -> str:
+    return reverse("wagtailsnippets_comments_comment:moderate", args=[comment.pk, action])
+
+
+def test_one_post_approves_a_comment_and_returns_to_the_page_it_came_from(moderator, site):
+    post = site["posts"][0]
+    comment = Comment.objects.create(page=post, author_name="Quick Quinn", body_markdown="x")
+    BuildRequest.objects.all().delete()
+    listing = reverse("wagtailsnippets_comments_comment:list")
+    back = f"http://testserver{listing}?status=pending"
+    done = moderator.post(moderate_url(comment, "approve"), {"next": back})
+    assert done.status_code == 302 and done.url == back
+    assert Comment.objects.get(pk=comment.pk).status == Comment.APPROVED
+    assert [e for e, _ in events()] == ["comment_approve"]  # the page is rebuilt
+    # Again: nothing changes, nothing is rebuilt, and the moderator is told so.
+    again = moderator.post(moderate_url(comment, "approve"), follow=True)
+    assert "was already Approved" in again.content.decode()
+    assert len(events()) == 1
+    # A foreign `next` is not followed; a GET changes nothing.
+    away = moderator.post(moderate_url(comment, "spam"), {"next": "https://evil.example/"})
+    assert away.url == listing and Comment.objects.get(pk=comment.pk).status == Comment.SPAM
+    assert moderator.get(moderate_url(comment, "reject")).status_code == 405
+    assert moderator.post(moderate_url(comment, "delete")).status_code == 404
+
+
+def test_one_click_needs_the_change_permission(client, site):
+    user = User.objects.create_user("viewer", "v@example.org", "pw-for-tests-only")
+    user.user_permissions.add(
+        *Group.objects.get(name="Editors").permissions.exclude(codename="change_comment")
+    )
+    client.force_login(user)
+    comment = Comment.objects.create(page=site["posts"][0], author_name="R", body_markdown="x")
+    # Wagtail's admin answers PermissionDenied with its dashboard and a message.
+    assert client.post(moderate_url(comment, "approve")).url == "/admin/"
+    assert Comment.objects.get(pk=comment.pk).status == Comment.PENDING
+    listing = client.get(reverse("wagtailsnippets_comments_comment:list")).content.decode()
+    assert "data-moderate" not in listing  # no buttons for a viewer
+
+
+def test_the_listing_has_the_buttons_that_would_change_each_comment(moderator, site):
+    post = site["posts"][0]
+    waiting = Comment.objects.create(page=post, author_name="Wanda", body_markdown="x")
+    done = approved(post, author_name="Andy")
+    listing = moderator.get(reverse("wagtailsnippets_comments_comment:list")).content.decode()
+    for comment, actions, absent in [
+        (waiting, ("approve", "reject", "spam"), None),
+        (done, ("reject", "spam"), "approve"),
+    ]:
+        for action in actions:
+            assert f'data-w-action-url-value="{moderate_url(comment, action)}"' in listing
+        if absent:
+            assert moderate_url(comment, absent) not in listing
+    assert 'data-action="w-action#post"' in listing
+    assert 'aria-label="Approve the comment by Wanda"' in listing
+
+
+def test_the_menu_and_the_dashboard_count_the_comments_waiting(moderator, site):
+    post = site["posts"][0]
+    home = moderator.get("/admin/").content.decode().replace("&quot;", '"')
+    assert '"label": "Comments"' in home
+    assert "No comments are waiting for moderation." in home
+    for n in range(3):
+        Comment.objects.create(page=post, author_name=f"Waiting {n}", body_markdown=f"w{n}")
+    approved(post, author_name="Not waiting")
+    home = moderator.get("/admin/").content.decode()
+    assert '"label": "Comments (3)"' in home.replace("&quot;", '"')
+    assert "Comments waiting for moderation (3)" in home
+    assert 'data-comments-waiting="3"' in home and "Waiting 0" in home
+    assert "Not waiting" not in home
+
+
+def test_the_article_editor_lists_the_pages_own_comments_with_the_buttons(moderator, site):
+    first, second = site["posts"][:2]
+    mine = Comment.objects.create(page=first, author_name="On First", body_markdown="mine")
+    Comment.objects.create(page=second, author_name="On Second", body_markdown="theirs")
+    edit = moderator.get(f"/admin/pages/{first.pk}/edit/").content.decode()
+    assert "Reader comments" in edit and "data-reader-comments" in edit
+    assert "On First" in edit and "On Second" not in edit
+    assert moderate_url(mine, "approve") in edit
+    assert "1 waiting for a decision" in edit

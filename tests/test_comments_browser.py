@@ -11,6 +11,8 @@ through once the CMS is back.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 
 import pytest
@@ -67,14 +69,33 @@ def post_comment(page, name: str, text: str) -> None:
 
 
 def approve_in_admin(page, stack: Stack, name: str) -> None:
-    """Approve the pending comment by ``name`` from the Comments list, as a moderator does."""
+    """Approve the pending comment by ``name`` with one click in the Comments list."""
     base = stack.cms.base_url
     page.goto(base + "/admin/snippets/comments/comment/?status=pending")
-    row = page.locator("tr", has_text=name)
-    row.locator("input[type=checkbox]").check()
-    page.locator("[data-bulk-action-footer]").get_by_role("link", name="Approve").click()
-    page.get_by_role("button", name="Approve").click()
-    page.wait_for_url("**/admin/snippets/comments/comment/**")
+    page.get_by_role("button", name=f"Approve the comment by {name}").click()
+    # Back on the same filtered list, where the approved comment no longer waits.
+    expect(page.locator(".messages")).to_contain_text(f"Approved: the comment by {name}")
+    assert "status=pending" in page.url
+    expect(page.locator("tr", has_text=name)).to_have_count(0)
+
+
+def statuses(stack: Stack, *names: str) -> dict[str, str]:
+    code = (
+        "import json; from cms.comments.models import Comment as C; "
+        f"print(json.dumps(dict(C.objects.filter(author_name__in={list(names)!r})"
+        ".values_list('author_name', 'status'))))"
+    )
+    return json.loads(stack.shell(code).strip().splitlines()[-1])
+
+
+def add_pending(stack: Stack, *names: str) -> None:
+    """Pending comments on the article, stored as the comments function stores them."""
+    code = (
+        "from cms.comments.models import Comment as C; from wagtail.models import Page; "
+        f"p = Page.objects.get(slug={ARTICLE.rstrip('/').split('/')[-1]!r}); "
+        f"[C.objects.create(page_id=p.pk, author_name=n, body_markdown=n) for n in {list(names)!r}]"
+    )
+    stack.shell(code)
 
 
 def built_page_has(stack: Stack, text: str) -> bool:
@@ -116,6 +137,45 @@ def test_a_comment_posted_on_the_site_and_approved_in_wagtail_appears_on_the_reb
         assert static.locator(".comment", has_text="rita-marker").is_visible()
     finally:
         no_js.close()
+
+
+def test_a_moderator_sees_the_count_and_rejects_and_spams_with_one_click_each(stack, page):
+    add_pending(stack, "Spammy Sam", "Off-topic Olga")
+    base = stack.cms.base_url
+    admin_login(page, base, *ADMIN)
+    page.goto(base + "/admin/")
+    menu = page.get_by_role("link", name=re.compile(r"^Comments \(\d+\)$"))
+    waiting = int(menu.get_attribute("data-waiting") or 0)
+    assert waiting >= 2, "the menu counts the comments waiting"
+    panel = page.locator("[data-comments-waiting]")
+    assert int(panel.get_attribute("data-comments-waiting") or 0) == waiting
+
+    # On the dashboard: one click marks a comment as spam, and the count goes down.
+    panel.get_by_role("button", name="Spam the comment by Spammy Sam").click()
+    expect(page.locator(".messages")).to_contain_text("Marked as spam: the comment by Spammy Sam")
+    assert page.url.rstrip("/").endswith("/admin")
+    expect(page.locator("[data-comments-waiting]")).to_have_attribute(
+        "data-comments-waiting", str(waiting - 1)
+    )
+
+    # In the article's editor, its own comments: one click rejects.
+    page.goto(base + f"/admin/pages/{article_id(stack)}/edit/")
+    comments = page.locator("[data-reader-comments]")
+    comments.get_by_role("button", name="Reject the comment by Off-topic Olga").click()
+    expect(page.locator(".messages")).to_contain_text("Rejected: the comment by Off-topic Olga")
+    assert page.url.endswith(f"/admin/pages/{article_id(stack)}/edit/")
+    row = page.locator("[data-reader-comments] tr", has_text="Off-topic Olga")
+    expect(row.locator("[data-status]")).to_have_text("Rejected")
+    assert statuses(stack, "Spammy Sam", "Off-topic Olga") == {
+        "Spammy Sam": "spam",
+        "Off-topic Olga": "rejected",
+    }
+
+
+def article_id(stack: Stack) -> int:
+    slug = ARTICLE.rstrip("/").split("/")[-1]
+    code = f"from wagtail.models import Page; print(Page.objects.get(slug={slug!r}).pk)"
+    return int(stack.shell(code).split()[-1])
 
 
 def test_a_reply_is_shown_under_its_comment(stack, page):

@@ -458,7 +458,7 @@ def test_build_deploy_says_which_step_failed_in_its_exit_status(
     assert jamtail_main([*cms_build, "--deploy"]) == 3  # built; the deploy failed
     err = capsys.readouterr().err.strip()
     assert err == (
-        "jamtail build: built, but the deploy to local failed: "
+        "jamtail build: error: built, but the deploy to local failed: "
         "JAMTAIL_DEPLOY_KEEP must be a whole number"
     )
     assert (tmp_path / "build/index.html").exists() and not (tmp_path / "deploy").exists()
@@ -469,3 +469,33 @@ def test_build_deploy_says_which_step_failed_in_its_exit_status(
     assert jamtail_main([*cms_build, "--deploy", "local"]) == 1
     assert capsys.readouterr().err.startswith("jamtail build: error: ")
     assert not (tmp_path / "deploy").exists()
+
+
+def test_the_cli_offers_the_deploy_registrys_targets(monkeypatch):
+    # Issue 12: cli.py kept its own copy of the list; a new backend was refused.
+    from jamtail.cli import parser
+
+    monkeypatch.setitem(TARGETS, "ftp", "jamtail.deploy.local:LocalBackend")
+    assert parser().parse_args(["deploy", "--target", "ftp"]).target == "ftp"
+    assert parser().parse_args(["build", "--deploy", "ftp"]).deploy == "ftp"
+
+
+def test_the_builder_uses_no_private_api_of_argparse_or_jinja2():
+    # Issue 12: `has_deploy` read argparse's `_actions`; render.py overrode
+    # Jinja2's `_load_template`. Both break silently on a library upgrade.
+    import inspect
+
+    import jamtail.cli
+    import jamtail.render
+    import jamtail.runner
+
+    for module in (jamtail.cli, jamtail.runner, jamtail.render):
+        source = inspect.getsource(module)
+        assert "._actions" not in source, module.__name__
+        assert "_load_template" not in source, module.__name__
+    for cls in vars(jamtail.render).values():
+        if inspect.isclass(cls) and cls.__module__ == "jamtail.render":
+            for base in cls.__mro__[1:]:
+                if base.__module__.startswith("jinja2"):
+                    private = {n for n in vars(cls) if n.startswith("_") and not n.startswith("__")}
+                    assert not private & set(vars(base)), (cls, private & set(vars(base)))

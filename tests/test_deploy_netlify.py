@@ -9,6 +9,7 @@ import requests
 
 from jamtail.deploy import DeployError, SiteFiles
 from jamtail.deploy.netlify import NetlifyBackend
+from jamtail.exceptions import ConfigError
 from tests.netlify_standin import NetlifyStandIn
 from tests.test_deploy import change_one_page, make_site, tree
 
@@ -189,3 +190,18 @@ def test_rollback_restores_the_previous_deploy(tmp_path, netlify):
 def test_a_bad_token_is_one_clear_error(tmp_path, netlify):
     with pytest.raises(DeployError, match=r"401.*NETLIFY_AUTH_TOKEN"):
         backend(netlify, auth_token="wrong").plan(SiteFiles(make_site(tmp_path / "b")))
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "words"),
+    [
+        ("timeout", "soon", "the timeout setting must be a number, not 'soon'"),
+        ("workers", "2.5", "the workers setting must be a whole number, not '2.5'"),
+    ],
+)
+def test_a_bad_number_is_a_config_error_naming_the_setting(setting, value, words):
+    # Issue 12: a bare ValueError ("could not convert string to float") named nothing.
+    params = {"auth_token": "t", "site_id": "s", setting: value}
+    with pytest.raises(ConfigError) as raised:
+        NetlifyBackend(params)
+    assert str(raised.value) == f"deploy target 'netlify': {words}"

@@ -7,7 +7,9 @@ The end-to-end behaviour with real processes (CMS, worker, runner) is in
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import time
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -138,6 +140,68 @@ def test_claiming_takes_every_pending_request_into_one_build(site):
     assert claim_pending() is None  # nothing left: no empty build
 
 
+def claimed_trigger() -> str:
+    build = claim_pending()
+    assert build is not None
+    return build.trigger
+
+
+@pytest.mark.django_db
+def test_a_build_says_what_triggered_it_in_editors_words(site):
+    from cms.comments.models import Comment
+
+    site["posts"][0].save_revision().publish()
+    assert claimed_trigger() == "publish"
+    site["about"].unpublish()
+    assert claimed_trigger() == "unpublish"
+    comment = Comment.objects.create(page=site["posts"][0], author_name="R", body_markdown="Hi")
+    assert claim_pending() is None  # a pending comment changes nothing anyone sees
+    comment.status = Comment.APPROVED
+    comment.save()
+    assert claimed_trigger() == "comment"
+    make_image("Another")
+    assert claimed_trigger() == "image"
+    Author.objects.create(name="Grace")
+    Redirect.objects.create(old_path="/x", redirect_link="https://example.org/")
+    assert claimed_trigger() == "snippet"
+    publish(site["home"], StandardPage(title="Moving", slug="moving"))
+    StandardPage.objects.get(slug="moving").move(site["blog"], pos="last-child")
+    site["posts"][1].delete()
+    assert claimed_trigger() == "publish, move, delete"
+
+
+@pytest.mark.django_db
+def test_a_page_published_or_expired_by_its_schedule_says_schedule(site):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    post = site["posts"][0]
+    post.go_live_at = timezone.now() + dt.timedelta(seconds=0.5)
+    post.save_revision().publish()  # scheduled: the editor's action
+    assert "publish_scheduled" not in events()
+    BuildRequest.objects.all().delete()
+    time.sleep(0.6)
+    call_command("publish_scheduled", stdout=io.StringIO())
+    assert events() == ["publish_scheduled"]
+    assert claimed_trigger() == "schedule"
+
+    about = site["about"]
+    type(about).objects.filter(pk=about.pk).update(expire_at=timezone.now())
+    call_command("publish_scheduled", stdout=io.StringIO())
+    assert events() == ["publish_scheduled", "unpublish_expired"]
+    assert claimed_trigger() == "schedule"
+
+
+def test_many_kinds_of_change_fit_the_trigger_field():
+    from cms.publishing.triggers import MAX_LENGTH, trigger_for
+
+    events = ["publish", "unpublish", "move", "delete", "image_change", "document_delete"]
+    events += ["author_change", "comment_approve", "publish_scheduled"]
+    text = trigger_for(events)
+    assert text == "publish, move, delete, image, document, snippet +2"
+    assert len(text) <= MAX_LENGTH
+
+
 @pytest.fixture
 def hook(settings):
     server = ScriptedHook([])
@@ -208,32 +272,63 @@ def token(settings):
 
 
 @pytest.mark.django_db
-def test_the_runner_reports_status_with_its_token(client, token):
+def test_the_runner_reports_status_and_the_build_report_with_its_token(client, token):
+    from jamtail.report import BuildReport, DeployReport
+
     build = BuildRecord.objects.create(trigger="publish")
     url = f"/api/v2/builds/{build.pk}/"
-    report = {
+    built = BuildReport(
+        kind="patch",
+        pages=812,
+        pages_rebuilt=27,
+        outputs_written=29,
+        outputs_kept=785,
+        files=1190,
+        bytes=12345,
+        deploy=DeployReport(target="netlify", url="https://example.netlify.app/", files_uploaded=3),
+        broken_links=[{"source": "/a/", "target": "/gone/"}],
+    )
+    fields = {
         "status": "succeeded",
         "started_at": "2026-11-21T10:00:00+00:00",
         "finished_at": "2026-11-21T10:00:03+00:00",
-        "pages_rendered": 27,
-        "files_uploaded": 3,
-        "bytes": 12345,
         "duration": 3.2,
         "log_tail": "Built 27 pages",
-        "deploy_url": "http://127.0.0.1:8080/",
+        "report": built.to_json(),
     }
-    response = client.patch(url, json.dumps(report), content_type="application/json", **token)
+    response = client.patch(url, json.dumps(fields), content_type="application/json", **token)
     assert response.status_code == 200, response.content
     build.refresh_from_db()
-    assert (build.status, build.pages_rendered, build.deploy_url) == (
+    assert (build.status, build.pages_rebuilt, build.files_uploaded, build.bytes) == (
         "succeeded",
         27,
-        "http://127.0.0.1:8080/",
+        3,
+        12345,
     )
+    assert (build.kind, build.deploy_url) == ("patch", "https://example.netlify.app/")
+    assert BuildReport.from_json(build.report) == built
+    assert build.broken_links == [{"source": "/a/", "target": "/gone/"}]
+    assert response.json()["pages_rebuilt"] == 27
     created = client.post(
         "/api/v2/builds/", {"trigger": "cron"}, content_type="application/json", **token
     )
     assert created.status_code == 201 and created.json()["trigger"] == "cron"
+
+
+@pytest.mark.django_db
+def test_a_report_of_another_version_or_shape_is_refused_and_changes_nothing(client, token):
+    build = BuildRecord.objects.create(trigger="publish")
+    url = f"/api/v2/builds/{build.pk}/"
+    for report, words in [
+        ({"version": 99, "pages_rebuilt": 1}, "version 99"),
+        ({"version": 1, "pages_rebuilt": "many"}, "pages_rebuilt"),
+        ("Built 27 pages", "JSON object"),
+    ]:
+        body = json.dumps({"status": "succeeded", "report": report})
+        response = client.patch(url, body, content_type="application/json", **token)
+        assert response.status_code == 400 and words in response.json()["message"]
+    build.refresh_from_db()
+    assert (build.status, build.report, build.pages_rebuilt) == ("pending", None, None)
 
 
 @pytest.mark.django_db
@@ -311,11 +406,95 @@ def test_retry_and_rebuild_are_csrf_protected_posts(site, hook, django_capture_o
     assert hook.received[-1][1]["build_id"] == retry.pk
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/admin/builds/rebuild/", {"csrfmiddlewaretoken": csrf})
-    assert BuildRecord.objects.filter(trigger="rebuild").count() == 1
-    assert hook.received[-1][1]["trigger"] == "rebuild"
+    assert BuildRecord.objects.filter(trigger="manual").count() == 1
+    assert hook.received[-1][1]["trigger"] == "manual"
 
 
 @pytest.mark.django_db
 def test_the_builds_menu_item_shows_for_superusers(site, admin_client):
     response = admin_client.get("/admin/")
     assert "/admin/builds/" in response.text
+
+
+@pytest.mark.django_db
+def test_the_builds_menu_item_has_an_icon_wagtail_draws(site, admin_client):
+    from wagtail.admin.icons import get_icons
+
+    from cms.publishing.views import ICON
+
+    menu = admin_client.get("/admin/").text
+    assert f'"icon_name": "{ICON}"' in menu.replace("&quot;", '"') or f"#icon-{ICON}" in menu
+    assert f'id="icon-{ICON}"' in get_icons()  # the sprite has the symbol the menu names
+
+
+@pytest.mark.django_db
+def test_the_list_shows_pages_rebuilt_human_sizes_and_times_and_links_the_live_page(
+    site, admin_client
+):
+    from jamtail.report import BuildReport, DeployReport
+
+    report = BuildReport(
+        kind="patch",
+        reason="only what pages say changed",
+        pages=812,
+        pages_rebuilt=3,
+        outputs_written=5,
+        outputs_kept=809,
+        files=1190,
+        bytes=23_400_000,
+        durations={"sync": 0.12, "render": 3.9},
+        deploy=DeployReport(target="netlify", url="https://example.netlify.app", files_uploaded=4),
+        warnings=["no base_url: the sitemap's URLs are relative"],
+        broken_links=[{"source": "/blog/a/", "target": "/blog/gone/"}],
+    )
+    build = BuildRecord.objects.create(
+        trigger="unpublish, comment",
+        status="succeeded",
+        duration=125.0,
+        paths=["/blog/second-post/", "/blog/"],
+    )
+    build.apply_report(report)
+    build.save()
+    listing = admin_client.get("/admin/builds/").text
+    row = listing[listing.index(f'data-build-id="{build.pk}"') :].split("</tr>")[0]
+    assert ">unpublish, comment<" in row
+    assert "data-duration>2 min 5 s<" in row
+    assert "data-pages>3 <" in row and "(patch)" in row
+    assert "data-size>22.3\xa0MB<" in row
+    assert 'href="https://example.netlify.app/blog/second-post/"' in row and "(+1)" in row
+
+    detail = admin_client.get(f"/admin/builds/{build.pk}/").text
+    assert "3 of 812" in detail and "patch: only what pages say changed" in detail
+    assert "netlify: 4 files uploaded" in detail
+    assert "no base_url: the sitemap" in detail
+    assert "<td>/blog/a/</td><td>/blog/gone/</td>" in detail
+    assert "<td>render</td><td>3.9 s</td>" in detail
+
+
+@pytest.mark.django_db
+def test_a_local_deploy_links_the_site_settings_address(site, admin_client):
+    settings_row = SiteSettings.objects.get()
+    settings_row.base_url = "http://127.0.0.1:8080"
+    settings_row.save()
+    build = BuildRecord.objects.create(
+        trigger="publish", status="succeeded", deploy_url="file:///srv/deploy/current"
+    )
+    listing = admin_client.get("/admin/builds/").text
+    assert 'href="http://127.0.0.1:8080/"' in listing and "View site" in listing
+    build.status = "failed"
+    build.save()
+    assert "View site" not in admin_client.get("/admin/builds/").text
+
+
+def test_durations_read_as_people_say_them():
+    from cms.publishing.templatetags.publishing_tags import seconds
+
+    assert [seconds(s) for s in (0.42, 12.4, 60, 125, 3600, 3780)] == [
+        "0.4 s",
+        "12 s",
+        "1 min",
+        "2 min 5 s",
+        "1 h",
+        "1 h 3 min",
+    ]
+    assert seconds(None) == ""

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.publishing_stack import Stack, admin_login, publish_title_in_admin
+from tests.publishing_stack import Stack, admin_login, publish_title_in_admin, wait_for
 
 ADMIN = ("admin", "correct horse battery staple")
 EDITOR = ("edith", "another long passphrase")
@@ -97,11 +97,53 @@ def test_an_editor_publishes_and_watches_the_build_run_then_succeed(stack, page)
     assert live.locator("h1").inner_text() == "Hello from the page editor"
 
 
+def text(locator) -> str:
+    """The element's text as written (the admin's CSS may show it in capitals)."""
+    return (locator.text_content() or "").strip()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_an_editor_retries_a_failed_build_with_one_click_and_sees_what_it_did(stack, page):
+    # A build that failed (its hooks could not be delivered, say), as the record has it.
+    code = (
+        "from cms.publishing.models import BuildRecord as B; "
+        "print(B.objects.create(trigger='publish', status='failed', error='hook refused',"
+        " events=['publish'], paths=['/blog/hello-jamtail/']).pk)"
+    )
+    failed = int(stack.shell(code).split()[-1])
+    base = stack.cms.base_url
+    admin_login(page, base, *EDITOR)
+    page.goto(base + "/admin/builds/")
+    row = page.locator(f'tr[data-build-id="{failed}"]')
+    assert text(row.locator("[data-status]")) == "failed"
+    row.get_by_role("button", name=f"Retry build #{failed}").click()
+    page.wait_for_url("**/admin/builds/")
+    retry = wait_for(
+        lambda: [b for b in stack.builds() if b["retry_of_id"] == failed], 10, "the retry"
+    )[0]
+    new_row = page.locator(f'tr[data-build-id="{retry["id"]}"]')
+    assert text(new_row.locator("[data-trigger]")) == f"retry of #{failed}"
+    # The list updates itself until the runner reports the retry done, with its figures.
+    new_row.locator("[data-status]", has_text="succeeded").wait_for(timeout=90_000)
+    assert text(new_row.locator("[data-pages]")).split()[0].isdigit()
+    assert text(new_row.locator("[data-size]")).endswith(("KB", "MB"))
+    assert text(new_row.locator("[data-duration]")).endswith(("s", "min"))
+    assert page.locator(f'tr[data-build-id="{retry["id"]}"] button').count() == 0  # no retry
+
+    new_row.get_by_role("link", name=f"#{retry['id']}").click()
+    page.wait_for_url(f"**/admin/builds/{retry['id']}/")
+    assert page.locator("dd[data-kind]").inner_text().startswith(("incremental", "patch", "full"))
+    assert " of " in page.locator("dd[data-pages]").inner_text()
+    assert page.locator("dd[data-deploy]").inner_text().startswith("local: ")
+
+
 @pytest.mark.browser
 def test_a_member_of_editors_sees_builds_in_the_menu_and_the_list(stack, page):
     base = stack.cms.base_url
     admin_login(page, base, *EDITOR)
     menu = page.get_by_role("link", name="Builds")
+    assert menu.locator("svg use").get_attribute("href") == "#icon-upload"  # it has an icon
     menu.click()
     page.wait_for_url("**/admin/builds/")
     assert page.locator("tr[data-build-id]").count() >= 1

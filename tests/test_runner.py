@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from jamtail.report import BuildReport
 from jamtail.runner import HOOK_BODY_ENV_LIMIT, Runner, RunnerConfig
 
 
@@ -49,28 +50,12 @@ def test_a_huge_hook_body_is_summarised_and_kept_whole_in_a_file(tmp_path):
     assert int(result.stdout) < HOOK_BODY_ENV_LIMIT
 
 
-def test_the_build_record_gets_the_counts_from_the_build_and_deploy_summaries():
-    from jamtail.build import BuildResult
-
-    built = BuildResult(pages=1009, rendered=5, files=1785, bytes=97_200_000, seconds=1.65)
-    log = (
-        f"$ jamtail build\n{built.summary()}\n$ jamtail deploy --target netlify\n"
-        "Deployed to netlify: 9 files uploaded (10.05 MB), 0 deleted, 0 paths invalidated"
-        " in 0.10 s: https://example.netlify.app\n"
-    )
-    assert Runner.summarise(log) == {
-        "pages_rendered": 5,
-        "files_uploaded": 9,
-        "bytes": 97_200_000,
-        "deploy_url": "https://example.netlify.app",
-    }
-
-
 def test_a_batch_builds_and_deploys_in_one_process(tmp_path):
     config = RunnerConfig(state_dir=tmp_path / "state", secret="s", deploy_target="netlify")
     [step] = Runner(config).steps()
     assert step[:4] == [sys.executable, "-m", "jamtail.cli", "build"]
-    assert step[-2:] == ["--deploy", "netlify"]
+    report = str(tmp_path / "state" / "build-report.json")
+    assert step[-4:] == ["--deploy", "netlify", "--report", report]
     config.deploy = False
     assert "--deploy" not in Runner(config).steps()[0]
 
@@ -83,22 +68,47 @@ def build_args(api: str, tmp_path: Path) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_batch_is_built_and_deployed_and_its_log_has_both_summaries(
-    live_server, tmp_path, monkeypatch
+def test_the_build_record_gets_the_builds_own_report_not_its_printed_lines(
+    live_server, tmp_path, monkeypatch, settings
 ):
+    from cms.publishing.models import BuildRecord
     from tests.factories import demo_site
 
     demo_site(per_page=2)
+    settings.JAMTAIL_RUNNER_TOKEN = "runner-token"
+    record = BuildRecord.objects.create(trigger="publish")
     monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "deploy"))
     monkeypatch.setenv("JAMTAIL_CACHE_DIR", str(tmp_path / "cache"))
-    args = build_args(f"{live_server.url}/api/v2/", tmp_path)
-    run = Runner(RunnerConfig(state_dir=tmp_path / "state", secret="s", build_args=args))
-    assert run.run_batch([{"trigger": "test"}])
+    api = f"{live_server.url}/api/v2/"
+    config = RunnerConfig(
+        state_dir=tmp_path / "state",
+        secret="s",
+        build_args=build_args(api, tmp_path),
+        cms_api=api,
+        token="runner-token",
+    )
+    run = Runner(config)
+    assert run.run_batch([{"build_id": record.pk, "trigger": "publish"}])
     log = (tmp_path / "state" / "last-build.log").read_text()
-    assert log.startswith("$ jamtail build --api") and "--deploy local\n" in log
+    assert log.startswith("$ jamtail build --api") and "--deploy local --report " in log
     assert "Deployed to local: " in log and "exit status" not in log
-    assert Runner.summarise(log)["pages_rendered"] > 0
+
+    written = BuildReport.read(run.report_path)
+    record.refresh_from_db()
+    assert record.status == "succeeded" and record.runner == "local-runner"
+    assert BuildReport.from_json(record.report) == written
+    assert written.kind == "full" and written.pages_rebuilt == written.pages > 0
+    assert record.pages_rebuilt == written.pages_rebuilt
+    assert written.deploy is not None and written.deploy.target == "local"
+    assert record.files_uploaded == written.deploy.files_uploaded > 0
+    assert record.bytes == written.bytes > 0
+    assert record.deploy_url == written.deploy.url and record.deploy_url.startswith("file://")
     assert (tmp_path / "deploy" / "current" / "index.html").exists()
+
+    # A second build of unchanged content reuses everything and says so.
+    assert run.run_batch([{"build_id": record.pk}])
+    record.refresh_from_db()
+    assert record.pages_rebuilt == 0 and record.kind in ("incremental", "patch")
 
 
 def test_a_failed_build_is_not_deployed_and_its_log_says_so(tmp_path, monkeypatch):
@@ -110,3 +120,7 @@ def test_a_failed_build_is_not_deployed_and_its_log_says_so(tmp_path, monkeypatc
     log = (tmp_path / "state" / "last-build.log").read_text()
     assert "jamtail build: error: " in log and log.endswith("exit status 1")
     assert not (tmp_path / "deploy").exists()
+    report = BuildReport.read(run.report_path)
+    assert report.status == "failed" and report.deploy is None
+    assert "127.0.0.1:9" in report.errors[0]
+    assert Runner.failure(report, log) == report.errors[0]

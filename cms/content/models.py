@@ -26,6 +26,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail_headless_preview.models import HeadlessPreviewMixin
 
 from cms.comments.models import approved_comments
+from cms.comments.panels import ReaderCommentsPanel
 from cms.comments.serializers import CommentsField
 
 from .blocks import INLINE_FEATURES, BodyBlock
@@ -191,6 +192,7 @@ class ArticlePage(HeadlessPreviewMixin, Page):
         FieldPanel("summary"),
         FieldPanel("hero_image"),
         FieldPanel("body"),
+        ReaderCommentsPanel(heading="Reader comments"),
     ]
     search_fields = [
         *Page.search_fields,

@@ -4,7 +4,10 @@
   body ``{"trigger": "..."}``; answers 201 with the record.
 - ``GET /api/v2/builds/<id>/`` reads a record.
 - ``PATCH`` or ``POST /api/v2/builds/<id>/`` updates it with any of
-  :data:`REPORTED_FIELDS`; times are ISO 8601.
+  :data:`REPORTED_FIELDS`; times are ISO 8601. ``report`` is the build's
+  :class:`jamtail.report.BuildReport` in its JSON form (a report of another
+  version is refused with 400); the record's counts, kind and deploy URL are
+  taken from it, never from the log.
 
 Every request needs ``Authorization: Bearer $JAMTAIL_RUNNER_TOKEN``; with no
 token configured the endpoint refuses everything (403).
@@ -21,21 +24,22 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
+from jamtail.report import BuildReport, ReportError
+
 from .models import BuildRecord
 
 REPORTED_FIELDS = {
     "status": str,
     "started_at": "datetime",
     "finished_at": "datetime",
-    "pages_rendered": int,
-    "files_uploaded": int,
-    "bytes": int,
     "duration": float,
     "log_tail": str,
-    "deploy_url": str,
     "runner": str,
     "error": str,
+    "report": "report",
 }
+#: Read-only figures the record copies from the report.
+FROM_REPORT = ["pages_rebuilt", "files_uploaded", "bytes", "kind", "deploy_url"]
 LOG_TAIL_CHARS = 20_000
 
 
@@ -43,7 +47,7 @@ def as_json(build: BuildRecord) -> dict[str, Any]:
     data: dict[str, Any] = {"id": build.pk, "trigger": build.trigger}
     for name in ["requested_at", "events", "page_ids", "paths", "webhook_attempts"]:
         data[name] = getattr(build, name)
-    for name in REPORTED_FIELDS:
+    for name in [*REPORTED_FIELDS, *FROM_REPORT]:
         data[name] = getattr(build, name)
     for name in ["requested_at", "started_at", "finished_at"]:
         data[name] = data[name].isoformat() if data[name] else None
@@ -68,7 +72,13 @@ def _update(build: BuildRecord, data: dict[str, Any]) -> list[str]:
             errors.append(f"unknown field {name!r}")
             continue
         if value is None:
-            setattr(build, name, None if name not in ("log_tail", "deploy_url", "error") else "")
+            setattr(build, name, None if name not in ("log_tail", "error") else "")
+            continue
+        if kind == "report":
+            try:
+                build.apply_report(BuildReport.from_json(value))
+            except ReportError as exc:
+                errors.append(f"report: {exc}")
             continue
         try:
             if kind == "datetime":

@@ -6,8 +6,14 @@ dispatch task claims the request into a ``BuildRecord``.
 
 ``BuildRecord``: one build as the admin shows it. The dispatch task creates it
 (status ``pending``) and posts the build hooks (``webhook_attempts``); the
-runner reports ``running`` and then ``succeeded`` or ``failed`` with counts,
-times, the log tail and the deploy URL through ``/api/v2/builds/<id>/``.
+runner reports ``running`` and then ``succeeded`` or ``failed`` with times, the
+log tail and the build's report (:class:`jamtail.report.BuildReport` as JSON)
+through ``/api/v2/builds/<id>/``; the counts shown in lists are copied from it.
+
+``trigger`` names what caused the build, in the words editors use (see
+:data:`TRIGGERS`): the kinds of its changes (``publish``, ``unpublish``,
+``move``, ``delete``, ``image``, ``document``, ``snippet``, ``comment``,
+``schedule``), or ``manual``, ``retry`` or ``runner``.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from jamtail.report import BuildReport
+
 
 class BuildRecord(models.Model):
     PENDING, RUNNING, SUCCEEDED, FAILED = "pending", "running", "succeeded", "failed"
     STATUSES = [(s, s) for s in (PENDING, RUNNING, SUCCEEDED, FAILED)]
 
-    trigger = models.CharField(max_length=50, help_text="publish, rebuild, retry, runner, ...")
+    trigger = models.CharField(max_length=50, help_text="publish, unpublish, manual, retry, ...")
     status = models.CharField(max_length=10, choices=STATUSES, default=PENDING, db_index=True)
     requested_at = models.DateTimeField(auto_now_add=True)
     requested_by = models.ForeignKey(
@@ -37,9 +45,15 @@ class BuildRecord(models.Model):
     events = models.JSONField(default=list, blank=True)
     page_ids = models.JSONField(default=list, blank=True)
     paths = models.JSONField(default=list, blank=True)
-    pages_rendered = models.PositiveIntegerField(null=True, blank=True)
-    files_uploaded = models.PositiveIntegerField(null=True, blank=True)
-    bytes = models.BigIntegerField(null=True, blank=True)
+    pages_rebuilt = models.PositiveIntegerField(null=True, blank=True)
+    files_uploaded = models.PositiveIntegerField(
+        null=True, blank=True, help_text="by the deploy (none when not deployed)"
+    )
+    bytes = models.BigIntegerField(null=True, blank=True, help_text="of the built site")
+    kind = models.CharField(max_length=12, blank=True, help_text="full, incremental or patch")
+    report = models.JSONField(
+        null=True, blank=True, help_text="the build's report (jamtail.report.BuildReport JSON)"
+    )
     duration = models.FloatField(null=True, blank=True, help_text="seconds")
     log_tail = models.TextField(blank=True)
     deploy_url = models.URLField(max_length=500, blank=True)
@@ -52,6 +66,44 @@ class BuildRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Build #{self.pk} ({self.status})"
+
+    def apply_report(self, report: BuildReport) -> None:
+        """Keep ``report`` and copy the figures the lists show from it."""
+        self.report = report.to_json()
+        self.pages_rebuilt = report.pages_rebuilt
+        self.files_uploaded = report.files_uploaded
+        self.bytes = report.bytes
+        self.kind = report.kind
+        if report.deploy_url:
+            self.deploy_url = report.deploy_url[:500]
+
+    def _report(self, name: str, default: Any) -> Any:
+        return (self.report or {}).get(name) or default
+
+    @property
+    def warnings(self) -> list[str]:
+        return self._report("warnings", [])
+
+    @property
+    def broken_links(self) -> list[dict[str, str]]:
+        """``{source, target}`` of each broken internal link the build found (if checked)."""
+        return self._report("broken_links", [])
+
+    @property
+    def durations(self) -> dict[str, float]:
+        """Seconds per build stage, from the report."""
+        return self._report("durations", {})
+
+    @property
+    def deploy(self) -> dict[str, Any]:
+        return self._report("deploy", {})
+
+    def site_url(self, fallback: str = "") -> str:
+        """The live site's address without a trailing slash: the deploy's URL when it is
+        a web address (not a local ``file:`` one), else ``fallback`` (the site's base URL)."""
+        if self.deploy_url.startswith(("http://", "https://")):
+            return self.deploy_url.rstrip("/")
+        return fallback.rstrip("/")
 
     def payload(self) -> dict[str, Any]:
         """The JSON body sent to build hooks (see docs/publishing.md)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save, pre_delete
+from django.utils import timezone
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
@@ -16,12 +17,24 @@ from .outbox import page_path, record_change
 UID = "jamtail-publishing-"
 
 
-def _published(sender: Any, instance: Page, **kwargs: Any) -> None:
-    record_change("publish", [instance])
+def _published(sender: Any, instance: Page, revision: Any = None, **kwargs: Any) -> None:
+    record_change("publish_scheduled" if _scheduled(revision) else "publish", [instance])
+
+
+def _scheduled(revision: Any) -> bool:
+    """Whether ``revision`` goes live because its scheduled time came (``publish_scheduled``).
+
+    Wagtail publishes a scheduled revision with its ``approved_go_live_at``
+    still set on the instance (it clears the rows, not the object); an
+    editor's own publish has none, or one in the future (scheduling it).
+    """
+    go_live = getattr(revision, "approved_go_live_at", None)
+    return go_live is not None and go_live <= timezone.now()
 
 
 def _unpublished(sender: Any, instance: Page, **kwargs: Any) -> None:
-    record_change("unpublish", [instance])
+    # ``expired``: unpublished by ``publish_scheduled`` because its expiry time came.
+    record_change("unpublish_expired" if instance.expired else "unpublish", [instance])
 
 
 def _slug_changed(sender: Any, instance: Page, instance_before: Page, **kwargs: Any) -> None:

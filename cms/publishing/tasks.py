@@ -25,6 +25,7 @@ from jamtail import webhooks
 
 from . import debounce
 from .models import BuildRecord, BuildRequest
+from .triggers import trigger_for
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +87,24 @@ def dispatch_builds() -> int | None:
     return build.pk
 
 
-def claim_pending(trigger: str = "publish") -> BuildRecord | None:
-    """Move every unclaimed request into a new pending ``BuildRecord`` (None if none)."""
+def claim_pending(trigger: str = "") -> BuildRecord | None:
+    """Move every unclaimed request into a new pending ``BuildRecord`` (None if none).
+
+    Its ``trigger`` is ``trigger`` when given, else the kinds of the claimed
+    changes (:func:`triggers.trigger_for`: ``publish``, ``unpublish, comment``...).
+    """
     with transaction.atomic():
-        build = BuildRecord.objects.create(trigger=trigger)
+        build = BuildRecord.objects.create(trigger=trigger or "publish")
         claimed = BuildRequest.objects.filter(build__isnull=True).update(build=build)
         if not claimed:
             transaction.set_rollback(True)
             return None
         requests = list(build.requests.order_by("id"))
+        build.trigger = trigger or trigger_for(r.event for r in requests)
         build.events = sorted({r.event for r in requests})
         build.page_ids = sorted({i for r in requests for i in r.page_ids})
         build.paths = sorted({p for r in requests for p in r.paths})
-        build.save(update_fields=["events", "page_ids", "paths"])
+        build.save(update_fields=["trigger", "events", "page_ids", "paths"])
     return build
 
 

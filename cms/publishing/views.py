@@ -1,4 +1,8 @@
-"""The "Builds" admin view: the list, one build with its log, "Rebuild now" and "Retry".
+"""The "Builds" admin view: the list, one build with its report and log, "Rebuild now", "Retry".
+
+Counts, sizes and stage times come from the build's report
+(:class:`jamtail.report.BuildReport`, kept on the record); links to the live
+site use the deploy's web address, else the site settings' ``base_url``.
 
 Viewing needs ``publishing.view_buildrecord``; rebuilding and retrying need
 ``publishing.add_buildrecord`` and a POST with Django's CSRF token.
@@ -15,9 +19,20 @@ from django.views.decorators.http import require_POST
 
 from .models import BuildRecord, BuildRequest
 from .tasks import request_build
+from .triggers import MANUAL, RETRY
 
 VIEW = "publishing.view_buildrecord"
 ADD = "publishing.add_buildrecord"
+#: A Wagtail icon (wagtailadmin/icons/): the menu item and the screen's header.
+ICON = "upload"
+
+
+def _site_url() -> str:
+    """The static site's address from the site settings (``base_url``; may be empty)."""
+    from cms.content.models import SiteSettings
+
+    row = SiteSettings.objects.order_by("pk").first()
+    return row.base_url if row else ""
 
 
 def _active(builds) -> bool:
@@ -39,6 +54,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "refresh": bool(waiting) or _active(builds),
             "can_rebuild": request.user.has_perm(ADD),
             "hooks": settings.JAMTAIL_BUILD_HOOKS,
+            "icon": ICON,
+            "site_url": _site_url(),
         },
     )
 
@@ -55,6 +72,8 @@ def detail(request: HttpRequest, build_id: int) -> HttpResponse:
             "refresh": _active([build]),
             "can_rebuild": request.user.has_perm(ADD),
             "requests": build.requests.order_by("id")[:200],
+            "icon": ICON,
+            "site_url": _site_url(),
         },
     )
 
@@ -62,7 +81,7 @@ def detail(request: HttpRequest, build_id: int) -> HttpResponse:
 @require_POST
 @permission_required(ADD, raise_exception=True)
 def rebuild(request: HttpRequest) -> HttpResponse:
-    build = request_build("rebuild", user=request.user)
+    build = request_build(MANUAL, user=request.user)
     messages.success(request, f"Build #{build.pk} requested.")
     return redirect("publishing_builds:index")
 
@@ -74,6 +93,6 @@ def retry(request: HttpRequest, build_id: int) -> HttpResponse:
     if failed.status != BuildRecord.FAILED:
         messages.error(request, f"Build #{failed.pk} has not failed; only failed builds retry.")
         return redirect("publishing_builds:detail", failed.pk)
-    build = request_build("retry", user=request.user, retry_of=failed)
+    build = request_build(RETRY, user=request.user, retry_of=failed)
     messages.success(request, f"Build #{build.pk} retries build #{failed.pk}.")
     return redirect("publishing_builds:index")

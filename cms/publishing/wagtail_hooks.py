@@ -30,5 +30,5 @@ class BuildsMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_builds_menu_item():
     return BuildsMenuItem(
-        "Builds", reverse("publishing_builds:index"), icon_name="rocket", order=900
+        "Builds", reverse("publishing_builds:index"), icon_name=views.ICON, order=900
     )

@@ -102,6 +102,24 @@ class DeployBackend:
             raise ConfigError(f"deploy target {self.name!r} needs {env} to be set")
         return value
 
+    def number(self, key: str, default: float, kind: type[int] | type[float] = int, env: str = ""):
+        """``params[key]`` as ``kind`` (``default`` when unset).
+
+        Raises :class:`ConfigError` naming the environment variable ``env`` (or
+        the setting ``key`` when no variable sets it) and the bad value.
+        """
+        raw = self.params.get(key)
+        if raw is None or raw == "":
+            return kind(default)
+        try:
+            return kind(raw)
+        except (TypeError, ValueError):
+            what = "a whole number" if kind is int else "a number"
+            name = env or f"the {key} setting"
+            raise ConfigError(
+                f"deploy target {self.name!r}: {name} must be {what}, not {raw!r}"
+            ) from None
+
     def plan(self, site: SiteFiles, force_delete: bool = False) -> DeployPlan:
         raise NotImplementedError
 

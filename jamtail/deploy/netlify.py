@@ -46,11 +46,11 @@ class NetlifyBackend(DeployBackend):
         self.token = self.require("auth_token", "NETLIFY_AUTH_TOKEN")
         self.site_id = self.require("site_id", "NETLIFY_SITE_ID")
         self.api = (self.params.get("api_url") or DEFAULT_API).rstrip("/") + "/"
-        self.workers = int(self.params.get("workers") or 8)
-        self.tries = int(self.params.get("tries") or 5)
-        self.retry_delay = float(self.params.get("retry_delay") or 0.5)
-        self.timeout = float(self.params.get("timeout") or 300)
-        self.poll_interval = float(self.params.get("poll_interval") or 0.5)
+        self.workers = self.number("workers", 8)
+        self.tries = self.number("tries", 5)
+        self.retry_delay = self.number("retry_delay", 0.5, float)
+        self.timeout = self.number("timeout", 300, float)
+        self.poll_interval = self.number("poll_interval", 0.5, float)
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {self.token}"
         self.http.headers["User-Agent"] = "jamtail-deploy"

@@ -25,7 +25,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..exceptions import ConfigError
 from .base import DeployBackend, DeployError, DeployPlan, DeployResult
 from .files import RULE_FILES, SiteFiles, content_type, is_page, multipart_etag
 
@@ -36,8 +35,9 @@ MAX_INVALIDATION_PATHS = 1000
 
 class S3Backend(DeployBackend):
     """Params: ``bucket`` (required), ``prefix``, ``endpoint_url``, ``region``,
-    ``distribution_id``, ``part_size`` (bytes, at least 5 MiB), ``max_delete_percent``,
-    ``workers``, ``tries``."""
+    ``distribution_id``, ``cloudfront_endpoint_url``, ``public_url`` (the address
+    readers use, reported as the deploy's URL), ``part_size`` (bytes, at least
+    5 MiB), ``max_delete_percent``, ``workers``, ``tries``."""
 
     name = "s3"
 
@@ -46,13 +46,12 @@ class S3Backend(DeployBackend):
         self.bucket = self.require("bucket", "JAMTAIL_S3_BUCKET")
         self.prefix = (self.params.get("prefix") or "").strip("/")
         self.distribution_id = self.params.get("distribution_id") or ""
-        try:
-            self.part_size = max(MIN_PART, int(self.params.get("part_size") or 8 * 1024 * 1024))
-            self.max_delete_percent = float(self.params.get("max_delete_percent") or 50)
-        except ValueError as exc:
-            raise ConfigError(f"invalid S3 deploy setting: {exc}") from None
-        self.workers = int(self.params.get("workers") or 8)
-        self.tries = int(self.params.get("tries") or 5)
+        self.part_size = max(MIN_PART, self.number("part_size", 8 * 1024 * 1024))
+        self.max_delete_percent = self.number(
+            "max_delete_percent", 50, float, env="JAMTAIL_S3_MAX_DELETE_PERCENT"
+        )
+        self.workers = self.number("workers", 8)
+        self.tries = self.number("tries", 5)
         self._s3: Any = None
         self._cloudfront: Any = None
 
@@ -66,6 +65,9 @@ class S3Backend(DeployBackend):
                 or os.environ.get("AWS_ENDPOINT_URL_S3"),
                 "region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
                 "distribution_id": os.environ.get("JAMTAIL_CLOUDFRONT_DISTRIBUTION_ID"),
+                "cloudfront_endpoint_url": os.environ.get("JAMTAIL_CLOUDFRONT_ENDPOINT_URL")
+                or os.environ.get("AWS_ENDPOINT_URL_CLOUDFRONT"),
+                "public_url": os.environ.get("JAMTAIL_S3_PUBLIC_URL"),
                 "max_delete_percent": os.environ.get("JAMTAIL_S3_MAX_DELETE_PERCENT"),
             }
         )
