@@ -65,6 +65,7 @@ from urllib.parse import parse_qsl
 import requests
 
 from jamtail.client import DEFAULT_API_URL
+from jamtail.security import secured
 
 from .adapter import Handler
 from .comment_markup import render_comment
@@ -80,6 +81,8 @@ RETRY_AFTER_SECONDS = 30
 HONEYPOT = "website"
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# In a link back: whitespace and every control character (tab and newline included).
+UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
 # The form-post pages have no script, style or frame of their own: forbid them all.
 HTML_CSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 PENDING_MESSAGE = "Thank you! Your comment is awaiting moderation."
@@ -236,9 +239,21 @@ def _text(value: Any) -> str:
 
 
 def safe_return_path(value: Any) -> str:
-    """A same-site path to link back to (``/blog/post/``), never another origin."""
+    """A same-site path to link back to (``/blog/post/``), never another origin.
+
+    Anything but one ``/`` then no ``/`` or backslash is refused (``"/"``
+    instead), and so is any whitespace or control character: the WHATWG URL
+    parser drops tabs and newlines and reads a backslash as ``/``, so
+    ``/%09/evil.example`` (a tab, decoded) and ``/%5Cevil.example`` would
+    both be read as ``//evil.example``, another origin.
+    """
     text = value if isinstance(value, str) else ""
-    if not text.startswith("/") or text.startswith("//") or "\\" in text or CONTROL.search(text):
+    if (
+        not text.startswith("/")
+        or text[1:2] in ("/", "\\")
+        or "\\" in text
+        or UNSAFE_IN_PATH.search(text)
+    ):
         return "/"
     return text
 
@@ -477,7 +492,7 @@ def make_handler(config: Config) -> Handler:
             "isBase64Encoded": False,
         }
 
-    return comments_handler
+    return secured(comments_handler)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
