@@ -7,6 +7,7 @@ over raw sockets so that malformed requests reach it exactly as sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -52,11 +53,10 @@ def served(tmp_path):
 def raw(port: int, request: bytes, timeout: float = ANSWER_WITHIN) -> tuple[int, bytes]:
     """Send ``request`` as is; ``(status, body)`` of the answer (status 0: none, closed)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        try:
+        # The server may answer and close before a refused body is all sent.
+        with contextlib.suppress(OSError):
             sock.sendall(request)
-        except OSError:
-            pass  # the server may answer and close before a large body is sent
-        sock.shutdown(socket.SHUT_WR) if len(request) < 1_000_000 else None
+            sock.shutdown(socket.SHUT_WR)
         data = b""
         started = time.monotonic()
         while True:
@@ -140,8 +140,7 @@ def test_a_forged_huge_body_is_refused_before_it_is_read(tmp_path):
         _, headers = signed({"event": "x"})
         # 300 MB announced, 1 KB sent: the answer comes without waiting for the rest.
         request = hook_request(b"x" * 1024, headers, length=str(300 * 1024 * 1024))
-        status, answer = raw(served.port, request)
-        assert status == 413
+        assert raw(served.port, request)[0] == 413
     finally:
         served.stop()
     assert served.queued == 0
