@@ -286,6 +286,12 @@ JAMTAIL_SYNC_PAGE_SIZE = int(os.environ.get("JAMTAIL_SYNC_PAGE_SIZE", "500"))
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON with a size and depth limit (cms/parsers.py): 413 or 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "cms.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 
 if not DEBUG:

@@ -19,10 +19,13 @@ Routes:
   plus ``form_token`` and the honeypot ``website`` (must stay empty).
   Answers 202 ``{"status": "pending", "id", "message"}`` once the CMS has
   stored the comment; 400 for invalid input (``{"code", "message",
-  "fields"}``), 413 for a body over 64 KB, 415 for another content type, 429
-  with ``Retry-After`` when the CMS's per-client limit is reached, 503 with
-  ``Retry-After`` when the CMS cannot be reached or fails (nothing was stored),
-  502 when the CMS refuses the service token (a configuration error).
+  "fields"}``; also JSON nested over 32 levels), 413 for a body over 64 KB,
+  415 for another content type, 429 with ``Retry-After`` when the CMS's
+  per-client limit is reached, 503 with ``Retry-After`` when the CMS cannot
+  be reached (``cms_unavailable``: nothing was stored) or got the comment but
+  did not answer (``outcome_unknown``: the reader's retry is harmless, see
+  :func:`idempotency_key`), 502 when the CMS refuses the service token (a
+  configuration error).
   A form post gets the same statuses as a small HTML page; a form post without
   a valid, old-enough token gets a "check your comment" page (200) with a
   fresh token, so readers without JavaScript post in two steps.
@@ -66,6 +69,8 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from jamtail.client import DEFAULT_API_URL
+from jamtail.jsonlimits import JSONLimitError
+from jamtail.jsonlimits import loads as bounded_json
 from jamtail.security import secured
 
 from .adapter import Handler
@@ -197,9 +202,10 @@ def parse_body(event: dict[str, Any]) -> tuple[dict[str, Any] | None, bool, Answ
     if content_type != "application/json":
         return None, False, error(415, "unsupported_media_type", "send JSON or a form post")
     try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return None, False, error(400, "invalid_json", "the body is not valid JSON")
+        data = bounded_json(raw, MAX_BODY_BYTES)
+    except JSONLimitError as exc:
+        code = {413: "too_large"}.get(exc.status, "invalid_json")
+        return None, False, error(exc.status, code, str(exc))
     if not isinstance(data, dict):
         return None, False, error(400, "invalid_json", "the body must be a JSON object")
     return data, False, None

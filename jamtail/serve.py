@@ -31,7 +31,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from functions.adapter import Handler, make_event, response_parts
+from functions.adapter import (
+    BodyRefused,
+    Handler,
+    body_length,
+    make_event,
+    refusal,
+    response_parts,
+)
 
 from .manifest import MANIFEST_NAME
 from .rules import headers_for, load_rules
@@ -73,11 +80,17 @@ class SiteHandler(BaseHTTPRequestHandler):
         handler = _route(self.routes, url.path)
         if handler is None:
             return False
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        event = make_event(self.command, url.path, url.query, self.headers.items(), body)
-        event["requestContext"]["identity"] = {"sourceIp": self.client_address[0]}
-        status, headers, data = response_parts(handler(event, None))
+        try:
+            length = body_length(self.headers.get("Content-Length"))
+        except BodyRefused as exc:  # before reading: a lie about the length cannot block us
+            result = refusal(exc)
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            event = make_event(self.command, url.path, url.query, self.headers.items(), body)
+            event["requestContext"]["identity"] = {"sourceIp": self.client_address[0]}
+            result = handler(event, None)
+        status, headers, data = response_parts(result)
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
