@@ -130,8 +130,8 @@ class HookApp:
         self.replays = ReplayGuard(config.state_dir / "seen-signatures.json", config.tolerance)
         self.limiter = RateLimiter(rate_limit)
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        status, payload, headers = self.answer(environ)
+    def __call__(self, wsgi_env: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        status, payload, headers = self.answer(wsgi_env)
         body = json.dumps(payload).encode()
         start_response(
             f"{status} {STATUS_TEXT.get(status, 'Error')}",
@@ -144,10 +144,10 @@ class HookApp:
         )
         return [body]
 
-    def answer(self, environ: dict[str, Any]) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+    def answer(self, wsgi_env: dict[str, Any]) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         """``(status, JSON payload, extra headers)`` for one request."""
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "/") or "/"
+        method = wsgi_env.get("REQUEST_METHOD", "GET")
+        path = wsgi_env.get("PATH_INFO", "/") or "/"
         if method in ("GET", "HEAD"):
             if path.rstrip("/") != "/status":
                 return 404, {"message": "POST a build hook to /"}, []
@@ -156,7 +156,7 @@ class HookApp:
             return 200, {"queued": queued, "building": runner.building, "builds": runner.builds}, []
         if method != "POST":
             return 405, {"message": "POST a build hook to /"}, [("Allow", "GET, HEAD, POST")]
-        client = str(environ.get("REMOTE_ADDR") or "unknown")
+        client = str(wsgi_env.get("REMOTE_ADDR") or "unknown")
         wait = self.limiter.wait(client)
         if wait:
             return (
@@ -164,25 +164,25 @@ class HookApp:
                 {"message": f"too many requests: retry in {wait} s"},
                 [("Retry-After", str(wait))],
             )
-        return self.receive(environ, client)
+        return self.receive(wsgi_env, client)
 
     def receive(
-        self, environ: dict[str, Any], client: str
+        self, wsgi_env: dict[str, Any], client: str
     ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
-        length = str(environ.get("CONTENT_LENGTH") or "").strip()
+        length = str(wsgi_env.get("CONTENT_LENGTH") or "").strip()
         if not length:
             return 411, {"message": "Content-Length is required"}, []
         if not DIGITS.fullmatch(length):
             return 400, {"message": "Content-Length must be a number of bytes"}, []
         if int(length) > self.max_body:
             return 413, {"message": f"the body is over {self.max_body} bytes"}, []
-        timestamp = environ.get("HTTP_" + _cgi(webhooks.TIMESTAMP_HEADER))
-        signed = environ.get("HTTP_" + _cgi(webhooks.SIGNATURE_HEADER))
+        timestamp = wsgi_env.get("HTTP_" + _cgi(webhooks.TIMESTAMP_HEADER))
+        signed = wsgi_env.get("HTTP_" + _cgi(webhooks.SIGNATURE_HEADER))
         try:
             ts = webhooks.parse_headers(timestamp, signed)
         except webhooks.MalformedHook as exc:
             return 400, {"message": str(exc)}, []
-        body = environ["wsgi.input"].read(int(length))
+        body = wsgi_env["wsgi.input"].read(int(length))
         try:
             webhooks.verify(
                 body, timestamp, signed, self.runner.config.secret, self.runner.config.tolerance
