@@ -264,7 +264,7 @@ def probe_fuzz(cases: int, rng: random.Random) -> dict[str, int]:
 
 
 def serve_quietly(server: Any) -> None:
-    """``server.run()``; the loop's complaint when ``close()`` comes from another thread is noise."""
+    """``server.run()``; its complaint when ``close()`` comes from another thread is noise."""
     with contextlib.suppress(OSError, ValueError):
         server.run()
 
