@@ -74,6 +74,16 @@ class SiteHandler(BaseHTTPRequestHandler):
         if not self._call_function():
             self._send(405, b"Method not allowed", "text/plain", [("Allow", "GET, HEAD")], True)
 
+    def __getattr__(self, name: str):
+        """``do_<METHOD>`` for any other method (PUT, TRACE, QUERY...): as POST.
+
+        The function mounted at the path answers (405 with its own headers), else
+        405: never ``http.server``'s 501, which a CDN would not send either.
+        """
+        if name.startswith("do_"):
+            return self.do_POST
+        raise AttributeError(name)
+
     def _call_function(self) -> bool:
         """Answer from the route table if a function is mounted at the path; else ``False``."""
         url = urlsplit(self.path)
