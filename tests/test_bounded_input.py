@@ -14,6 +14,7 @@ import time
 
 import pytest
 import requests
+from django.urls import path
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -131,3 +132,21 @@ class TestTheCMSAPI:
         answer = self.post(client, settings, json.dumps({"body_markdown": "x" * 20_000}).encode())
         assert answer.status_code == 413
         assert "too large" in answer.json()["detail"] or "over" in answer.json()["detail"]
+
+
+def _broken_view(request):
+    raise RuntimeError("secret detail: /srv/jamtail/cms/settings.py line 42")
+
+
+urlpatterns = [path("broken/", _broken_view)]  # this module is the URLconf of the test below
+
+
+def test_with_debug_off_an_error_page_shows_no_traceback(settings):
+    from django.test import Client
+
+    settings.DEBUG = False
+    settings.ROOT_URLCONF = __name__
+    answer = Client(raise_request_exception=False).get("/broken/")
+    assert answer.status_code == 500
+    text = answer.content.decode()
+    assert "Traceback" not in text and "secret detail" not in text and "settings.py" not in text
