@@ -287,6 +287,12 @@ JAMTAIL_SYNC_PAGE_SIZE = int(os.environ.get("JAMTAIL_SYNC_PAGE_SIZE", "500"))
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON with a size and depth limit (cms/parsers.py): 413 or 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "cms.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 
 if not DEBUG:
@@ -294,6 +300,14 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+    # HTTPS only (`manage.py check --deploy` is clean: W004, W005, W008, W021).
+    SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 86400)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD", True)
+    # Behind a proxy that terminates TLS: trust its X-Forwarded-Proto (and only then).
+    if env_flag("JAMTAIL_BEHIND_TLS_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

@@ -21,12 +21,58 @@ status, header list and bytes.
 from __future__ import annotations
 
 import base64
+import json
+import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# Lambda takes at most 6 MB; no function here needs more than 64 KB: refuse above 1 MiB.
+MAX_BODY_BYTES = 1024 * 1024
+_DIGITS = re.compile(r"[0-9]{1,15}")
+
+
+class BodyRefused(ValueError):
+    """A request body refused before it is read: ``status`` 400 or 413."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def body_length(value: str | None, limit: int = MAX_BODY_BYTES) -> int:
+    """The byte count a ``Content-Length`` header announces (0 when absent).
+
+    Raises :class:`BodyRefused`: 400 when it is not digits (``-1``, ``1e3``),
+    413 when it is over ``limit``. RFC 9110 section 8.6: ``1*DIGIT``.
+    """
+    text = (value or "").strip()
+    if not text:
+        return 0
+    if not _DIGITS.fullmatch(text):
+        raise BodyRefused(400, "Content-Length must be a number of bytes")
+    length = int(text)
+    if length > limit:
+        raise BodyRefused(413, f"the body is over {limit} bytes")
+    return length
+
+
+def refusal(exc: BodyRefused) -> dict[str, Any]:
+    """The handler result for a refused body: JSON ``{"code", "message"}``, page headers."""
+    from jamtail.security import with_security_headers
+
+    code = "too_large" if exc.status == 413 else "invalid_length"
+    return {
+        "statusCode": exc.status,
+        "headers": with_security_headers(
+            {"Content-Type": "application/json", "Cache-Control": "no-store"}
+        ),
+        "body": json.dumps({"code": code, "message": str(exc)}),
+        "isBase64Encoded": False,
+    }
 
 
 def make_event(
@@ -73,7 +119,10 @@ def response_parts(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], 
 
 
 def event_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
-    """The event for a WSGI request (PEP 3333 ``environ``)."""
+    """The event for a WSGI request (PEP 3333 ``environ``).
+
+    Raises :class:`BodyRefused` (before reading) for a bad or too large ``Content-Length``.
+    """
     headers = [
         (key[5:].replace("_", "-").title(), value)
         for key, value in environ.items()
@@ -82,7 +131,7 @@ def event_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
             headers.append((key.replace("_", "-").title(), environ[key]))
-    length = int(environ.get("CONTENT_LENGTH") or 0)
+    length = body_length(environ.get("CONTENT_LENGTH"))
     body = environ["wsgi.input"].read(length) if length else b""
     path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
     event = make_event(
@@ -96,7 +145,11 @@ def wsgi_app(handler: Handler) -> Callable[..., Iterable[bytes]]:
     """A WSGI application that answers every request with ``handler``."""
 
     def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        status, headers, body = response_parts(handler(event_from_environ(environ), None))
+        try:
+            result = handler(event_from_environ(environ), None)
+        except BodyRefused as exc:
+            result = refusal(exc)
+        status, headers, body = response_parts(result)
         if not any(name.lower() == "content-length" for name, _ in headers):
             headers.append(("Content-Length", str(len(body))))
         start_response(f"{status} {_phrase(status)}", headers)

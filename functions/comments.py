@@ -19,10 +19,13 @@ Routes:
   plus ``form_token`` and the honeypot ``website`` (must stay empty).
   Answers 202 ``{"status": "pending", "id", "message"}`` once the CMS has
   stored the comment; 400 for invalid input (``{"code", "message",
-  "fields"}``), 413 for a body over 64 KB, 415 for another content type, 429
-  with ``Retry-After`` when the CMS's per-client limit is reached, 503 with
-  ``Retry-After`` when the CMS cannot be reached or fails (nothing was stored),
-  502 when the CMS refuses the service token (a configuration error).
+  "fields"}``; also JSON nested over 32 levels), 413 for a body over 64 KB,
+  415 for another content type, 429 with ``Retry-After`` when the CMS's
+  per-client limit is reached, 503 with ``Retry-After`` when the CMS cannot
+  be reached (``cms_unavailable``: nothing was stored) or got the comment but
+  did not answer (``outcome_unknown``: the reader's retry is harmless, see
+  :func:`idempotency_key`), 502 when the CMS refuses the service token (a
+  configuration error).
   A form post gets the same statuses as a small HTML page; a form post without
   a valid, old-enough token gets a "check your comment" page (200) with a
   fresh token, so readers without JavaScript post in two steps.
@@ -63,8 +66,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from jamtail.client import DEFAULT_API_URL
+from jamtail.jsonlimits import JSONLimitError
+from jamtail.jsonlimits import loads as bounded_json
+from jamtail.security import secured
 
 from .adapter import Handler
 from .comment_markup import render_comment
@@ -77,9 +84,14 @@ MAX_EMAIL = 254
 MAX_COMMENT = 5000
 TOKEN_MAX_AGE = 24 * 3600
 RETRY_AFTER_SECONDS = 30
+UNKNOWN_RETRY_SECONDS = 10
+# What makes two posts the same comment (with the form token): see idempotency_key().
+IDEMPOTENT_FIELDS = ("page", "parent", "author_name", "author_email", "body")
 HONEYPOT = "website"
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# In a link back: whitespace and every control character (tab and newline included).
+UNSAFE_IN_PATH = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
 # The form-post pages have no script, style or frame of their own: forbid them all.
 HTML_CSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 PENDING_MESSAGE = "Thank you! Your comment is awaiting moderation."
@@ -190,9 +202,10 @@ def parse_body(event: dict[str, Any]) -> tuple[dict[str, Any] | None, bool, Answ
     if content_type != "application/json":
         return None, False, error(415, "unsupported_media_type", "send JSON or a form post")
     try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return None, False, error(400, "invalid_json", "the body is not valid JSON")
+        data = bounded_json(raw, MAX_BODY_BYTES)
+    except JSONLimitError as exc:
+        code = {413: "too_large"}.get(exc.status, "invalid_json")
+        return None, False, error(exc.status, code, str(exc))
     if not isinstance(data, dict):
         return None, False, error(400, "invalid_json", "the body must be a JSON object")
     return data, False, None
@@ -236,9 +249,21 @@ def _text(value: Any) -> str:
 
 
 def safe_return_path(value: Any) -> str:
-    """A same-site path to link back to (``/blog/post/``), never another origin."""
+    """A same-site path to link back to (``/blog/post/``), never another origin.
+
+    Anything but one ``/`` then no ``/`` or backslash is refused (``"/"``
+    instead), and so is any whitespace or control character: the WHATWG URL
+    parser drops tabs and newlines and reads a backslash as ``/``, so
+    ``/%09/evil.example`` (a tab, decoded) and ``/%5Cevil.example`` would
+    both be read as ``//evil.example``, another origin.
+    """
     text = value if isinstance(value, str) else ""
-    if not text.startswith("/") or text.startswith("//") or "\\" in text or CONTROL.search(text):
+    if (
+        not text.startswith("/")
+        or text[1:2] in ("/", "\\")
+        or "\\" in text
+        or UNSAFE_IN_PATH.search(text)
+    ):
         return "/"
     return text
 
@@ -246,8 +271,28 @@ def safe_return_path(value: Any) -> str:
 # The CMS ---------------------------------------------------------------------
 
 
-def forward(config: Config, comment: dict[str, Any], address: str) -> Answer:
-    """Store ``comment`` in the CMS; 202 only once the CMS answered 201."""
+def idempotency_key(secret: bytes, form_token: str, comment: dict[str, Any]) -> str:
+    """The ``Idempotency-Key`` of one comment (64 hex characters).
+
+    An HMAC of the reader's form token and what they wrote: a retry of the
+    same post (the page's script retries after a 5xx with the same token) has
+    the same key, so the CMS stores it once; another comment, even with the
+    same token, has another key.
+    """
+    parts = [form_token, *(str(comment.get(k) or "") for k in IDEMPOTENT_FIELDS)]
+    message = "comment-post:" + json.dumps(parts)
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+
+
+def forward(config: Config, comment: dict[str, Any], address: str, key: str) -> Answer:
+    """Store ``comment`` in the CMS once (``key``: its Idempotency-Key); 202 once it answered 201.
+
+    A request that never reached the CMS is "not stored" (503); one that did
+    but got no answer (a timeout, a dropped connection, a gateway's 502/503/504)
+    is "unknown" (503, ``outcome_unknown``): the reader's retry carries the
+    same key, so it stores the comment if it was lost and answers the first
+    answer if it was not.
+    """
     payload = {
         "page": comment["page"],
         "parent": comment["parent"],
@@ -261,16 +306,24 @@ def forward(config: Config, comment: dict[str, Any], address: str) -> Answer:
         response = requests.post(
             config.comments_url,
             json=payload,
-            headers={"Authorization": f"Bearer {config.service_token}"},
+            headers={"Authorization": f"Bearer {config.service_token}", "Idempotency-Key": key},
             timeout=config.timeout,
         )
-    except requests.RequestException as exc:
+    except requests.ConnectTimeout as exc:
         return unavailable(f"the CMS is unreachable: {exc.__class__.__name__}")
+    except requests.ConnectionError as exc:
+        if _never_sent(exc):
+            return unavailable(f"the CMS is unreachable: {exc.__class__.__name__}")
+        return outcome_unknown(f"the CMS dropped the connection: {exc.__class__.__name__}")
+    except requests.RequestException as exc:  # ReadTimeout among others: sent, no answer
+        return outcome_unknown(f"no answer from the CMS: {exc.__class__.__name__}")
     if response.status_code == 201:
         stored = response.json()
         return Answer(
             202, {"status": "pending", "id": stored.get("id"), "message": PENDING_MESSAGE}
         )
+    if response.status_code in (502, 503, 504):
+        return outcome_unknown(f"the CMS answered {response.status_code}")
     if response.status_code >= 500:
         return unavailable(f"the CMS answered {response.status_code}")
     message = _cms_message(response)
@@ -285,6 +338,12 @@ def forward(config: Config, comment: dict[str, Any], address: str) -> Answer:
     return error(400, "invalid", message, fields=fields)
 
 
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """Whether the connection failed before the request went out (refused, no route)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
 def unavailable(detail: str) -> Answer:
     return Answer(
         503,
@@ -294,6 +353,19 @@ def unavailable(detail: str) -> Answer:
             f"please try again in {RETRY_AFTER_SECONDS} seconds.",
         },
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        detail=detail,
+    )
+
+
+def outcome_unknown(detail: str) -> Answer:
+    return Answer(
+        503,
+        {
+            "code": "outcome_unknown",
+            "message": "We could not confirm that your comment was saved. It will be sent "
+            f"again in {UNKNOWN_RETRY_SECONDS} seconds; it cannot be posted twice.",
+        },
+        {"Retry-After": str(UNKNOWN_RETRY_SECONDS)},
         detail=detail,
     )
 
@@ -369,7 +441,8 @@ def _post(config: Config, event: dict[str, Any], data: dict[str, Any], is_form: 
         answer = error(502, "misconfigured", "comments cannot be stored right now")
         answer.detail = "JAMTAIL_COMMENTS_TOKEN is not set"
         return answer
-    return forward(config, comment, client_address(event, config.trusted_proxies))
+    key = idempotency_key(config.form_secret, str(data.get("form_token")), comment)
+    return forward(config, comment, client_address(event, config.trusted_proxies), key)
 
 
 def form_page(config: Config, answer: Answer, data: dict[str, Any]) -> str:
@@ -387,7 +460,9 @@ def form_page(config: Config, answer: Answer, data: dict[str, Any]) -> str:
         fields = answer.payload.get("fields") or {}
         blocks += [f"<p>{html.escape(k)}: {html.escape(v)}</p>" for k, v in fields.items()]
         if answer.payload.get("code") != "rejected":
-            blocks.append(_confirm_form(config, data))
+            # Outcome unknown: the same token, so posting again is the same comment, once.
+            same = answer.payload.get("code") == "outcome_unknown"
+            blocks.append(_confirm_form(config, data, keep_token=same))
     body = "\n".join(blocks)
     return (
         '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8">'
@@ -398,20 +473,24 @@ def form_page(config: Config, answer: Answer, data: dict[str, Any]) -> str:
     )
 
 
-def _confirm_form(config: Config, data: dict[str, Any]) -> str:
-    """The comment form again, filled in, with a fresh token: post it after a few seconds."""
+def _confirm_form(config: Config, data: dict[str, Any], keep_token: bool = False) -> str:
+    """The comment form again, filled in, with a fresh token: post it after a few seconds.
+
+    ``keep_token``: the posted token instead, so the post repeats (same Idempotency-Key).
+    """
 
     def value(name: str) -> str:
         return html.escape(str(data.get(name) or ""), quote=True)
 
     back = html.escape(safe_return_path(data.get("return_to")), quote=True)
+    token = value("form_token") if keep_token else issue_token(config.form_secret)
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{value(name)}">' for name in ("page", "parent")
     )
     hidden += f'<input type="hidden" name="return_to" value="{back}">'
     return (
         '<form method="post" action="/api/comments">'
-        f'{hidden}<input type="hidden" name="form_token" value="{issue_token(config.form_secret)}">'
+        f'{hidden}<input type="hidden" name="form_token" value="{token}">'
         '<p><label>Name<br><input name="author_name" required maxlength="80" '
         f'value="{value("author_name")}"></label></p>'
         '<p><label>Email (never shown)<br><input name="author_email" type="email" '
@@ -477,7 +556,7 @@ def make_handler(config: Config) -> Handler:
             "isBase64Encoded": False,
         }
 
-    return comments_handler
+    return secured(comments_handler)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

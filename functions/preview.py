@@ -24,6 +24,7 @@ from typing import Any
 
 from jamtail.client import DEFAULT_API_URL
 from jamtail.preview import render_preview
+from jamtail.security import secured
 
 from .adapter import Handler
 
@@ -60,7 +61,7 @@ def make_handler(api_url: str, site_dir: Path, frame_ancestors: str = "") -> Han
         )
         return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
 
-    return preview_handler
+    return secured(preview_handler)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -39,7 +39,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jamtail.assets import AssetManifest
-from jamtail.outputs.headers import CSP
 from jamtail.plan import Output, paginate
 from jamtail.render import Renderer
 from jamtail.search.query import (
@@ -55,6 +54,7 @@ from jamtail.search.query import (
     search,
     stored_site,
 )
+from jamtail.security import CSP, secured
 
 from .adapter import Handler
 
@@ -123,7 +123,7 @@ def make_handler(index_path: Path, site_dir: Path) -> Handler:
         )
         return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
 
-    return search_handler
+    return secured(search_handler)
 
 
 def _answer(

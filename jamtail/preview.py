@@ -47,6 +47,7 @@ from .exceptions import CMSError, CMSUnavailableError, JamtailError
 from .gather import Content, normalise_page, relative_to_root
 from .media import MediaLocaliser
 from .render import Renderer
+from .security import preview_csp
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def render_preview(
         "X-Robots-Tag": "noindex",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": f"frame-ancestors 'self' {ancestors}".strip(),
+        "Content-Security-Policy": preview_csp(ancestors),
     }
     return 200, headers, html
 

@@ -1,8 +1,13 @@
 """``jamtail runner``: a local build runner that receives signed build hooks.
 
     POST /            a build hook (JSON body, signed: see ``jamtail/webhooks.py``);
-                      401 on a bad signature or stale timestamp, 202 once queued
+                      202 once queued; 400/401/409/411/413/429 when refused
+                      (``jamtail/hookserver.py``: size cap, strict headers,
+                      signature, replay, per-source rate limit)
     GET  /status      ``{"queued": N, "building": bool, "builds": K}``
+
+The HTTP side is a WSGI app served by waitress in this process
+(``jamtail/hookserver.py``); this module is the queue and the build worker.
 
 One build at a time: a worker thread takes *every* queued hook as one batch,
 runs ``jamtail build --deploy $JAMTAIL_DEPLOY_TARGET --report FILE`` (default
@@ -31,8 +36,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +75,8 @@ class RunnerConfig:
     deploy_target: str = "local"
     tolerance: int = webhooks.DEFAULT_TOLERANCE
     name: str = "local-runner"
+    max_body: int = 4 * 1024 * 1024  # bytes; a larger hook is refused before it is read
+    rate_limit: int = 60  # hook requests a minute per client address
 
 
 class HookQueue:
@@ -274,63 +279,23 @@ class Runner:
                 self.building = False
             self.queue.done(batch)
 
-    def serve(self) -> ThreadingHTTPServer:
-        """Start the worker thread and return the (not yet serving) HTTP server."""
-        threading.Thread(target=self.work, daemon=True, name="jamtail-runner").start()
-        server = ThreadingHTTPServer(
-            (self.config.host, self.config.port), partial(HookHandler, runner=self)
+    def start_worker(self) -> threading.Thread:
+        """Start the build worker thread (a daemon; :attr:`stopping` ends it)."""
+        worker = threading.Thread(target=self.work, daemon=True, name="jamtail-runner")
+        worker.start()
+        return worker
+
+    def serve(self) -> Any:
+        """Start the worker thread; return the (not yet serving) waitress server.
+
+        ``server.run()`` serves; ``server.effective_port`` is the port bound.
+        """
+        from .hookserver import make_server
+
+        self.start_worker()
+        return make_server(
+            self, self.config.host, self.config.port, self.config.max_body, self.config.rate_limit
         )
-        server.daemon_threads = True
-        return server
-
-
-class HookHandler(BaseHTTPRequestHandler):
-    server_version = "jamtail-runner"
-
-    def __init__(self, *args: Any, runner: Runner, **kwargs: Any):
-        self.runner = runner
-        super().__init__(*args, **kwargs)
-
-    def do_GET(self) -> None:
-        if self.path.rstrip("/") != "/status":
-            return self._json(404, {"message": "POST a build hook to /"})
-        queued = len(self.runner.queue.items)
-        self._json(
-            200, {"queued": queued, "building": self.runner.building, "builds": self.runner.builds}
-        )
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            webhooks.verify(
-                body,
-                self.headers.get(webhooks.TIMESTAMP_HEADER),
-                self.headers.get(webhooks.SIGNATURE_HEADER),
-                self.runner.config.secret,
-                tolerance=self.runner.config.tolerance,
-            )
-        except webhooks.SignatureError as exc:
-            log.warning("refused a build hook from %s: %s", self.client_address[0], exc)
-            return self._json(401, {"message": str(exc)})
-        try:
-            payload = json.loads(body or b"{}")
-        except ValueError:
-            return self._json(400, {"message": "body is not JSON"})
-        if not isinstance(payload, dict):
-            return self._json(400, {"message": "body must be a JSON object"})
-        queued = self.runner.queue.add(payload)
-        self._json(202, {"queued": queued})
-
-    def _json(self, status: int, data: dict[str, Any]) -> None:
-        body = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.info("%s %s", self.address_string(), format % args)
 
 
 def run(args: Any) -> int:
@@ -351,19 +316,21 @@ def run(args: Any) -> int:
         deploy=deploy,
         deploy_target=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
         tolerance=int(os.environ.get("JAMTAIL_WEBHOOK_TOLERANCE", webhooks.DEFAULT_TOLERANCE)),
+        max_body=int(os.environ.get("JAMTAIL_RUNNER_MAX_BODY", str(4 * 1024 * 1024))),
+        rate_limit=int(os.environ.get("JAMTAIL_RUNNER_RATE_LIMIT", "60")),
     )
     if not config.token:
         log.warning("JAMTAIL_RUNNER_TOKEN is not set: build status is not reported to the CMS")
     runner = Runner(config)
     server = runner.serve()
-    host, port = str(server.server_address[0]), server.server_address[1]
+    host, port = config.host, server.effective_port
     steps = "build + deploy" if deploy else "build"
     print(f"Build runner at http://{host}:{port}/ ({steps}; Ctrl-C to stop)", flush=True)
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
         runner.stopping.set()
-        server.server_close()
+        server.close()
     return 0

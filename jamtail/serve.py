@@ -5,8 +5,9 @@
 - a path with no file is looked up in ``_redirects`` (a matching file wins
   unless the rule is forced with ``!``); 200 rules are rewrites;
 - anything else gets ``404.html`` with status 404;
-- ``_headers`` rules are applied to every response; ``_redirects`` and
-  ``_headers`` themselves are never served.
+- ``_headers`` rules are applied to every response; ``_redirects``,
+  ``_headers`` and the build manifest (``.jamtail-manifest.json``) are never
+  served; a rule with status 404 serves its target with status 404.
 
 The site directory is re-read on every request, so a build that swaps
 ``build/`` in place is picked up without restarting.
@@ -30,13 +31,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from functions.adapter import Handler, make_event, response_parts
+from functions.adapter import (
+    BodyRefused,
+    Handler,
+    body_length,
+    make_event,
+    refusal,
+    response_parts,
+)
 
+from .manifest import MANIFEST_NAME
 from .rules import headers_for, load_rules
 
 log = logging.getLogger(__name__)
 
-HIDDEN = {"_redirects", "_headers"}
+# The rules and the build manifest (every file's digests) are for Jamtail, not readers.
+HIDDEN = {"_redirects", "_headers", MANIFEST_NAME, MANIFEST_NAME + ".tmp"}
 mimetypes.add_type("image/svg+xml", ".svg")
 mimetypes.add_type("image/avif", ".avif")
 mimetypes.add_type("image/webp", ".webp")
@@ -64,17 +74,33 @@ class SiteHandler(BaseHTTPRequestHandler):
         if not self._call_function():
             self._send(405, b"Method not allowed", "text/plain", [("Allow", "GET, HEAD")], True)
 
+    def __getattr__(self, name: str):
+        """``do_<METHOD>`` for any other method (PUT, TRACE, QUERY...): as POST.
+
+        The function mounted at the path answers (405 with its own headers), else
+        405: never ``http.server``'s 501, which a CDN would not send either.
+        """
+        if name.startswith("do_"):
+            return self.do_POST
+        raise AttributeError(name)
+
     def _call_function(self) -> bool:
         """Answer from the route table if a function is mounted at the path; else ``False``."""
         url = urlsplit(self.path)
         handler = _route(self.routes, url.path)
         if handler is None:
             return False
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        event = make_event(self.command, url.path, url.query, self.headers.items(), body)
-        event["requestContext"]["identity"] = {"sourceIp": self.client_address[0]}
-        status, headers, data = response_parts(handler(event, None))
+        try:
+            length = body_length(self.headers.get("Content-Length"))
+        except BodyRefused as exc:  # before reading: a lie about the length cannot block us
+            result = refusal(exc)
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            event = make_event(self.command, url.path, url.query, self.headers.items(), body)
+            event["requestContext"]["identity"] = {"sourceIp": self.client_address[0]}
+            result = handler(event, None)
+        status, headers, data = response_parts(result)
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
@@ -90,6 +116,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         redirects, header_rules = load_rules(site)
         file = self._file_for(site, path)
+        status = HTTPStatus.OK
         if file is None and not path.endswith("/") and self._file_for(site, path + "/"):
             return self._redirect(path + "/", 301, header_rules, send_body)
         for rule in redirects:
@@ -98,8 +125,9 @@ class SiteHandler(BaseHTTPRequestHandler):
             target = rule.match(path)
             if target is None:
                 continue
-            if rule.status == 200:
+            if rule.status in (200, 404):  # 404: the target's content, with status 404
                 file = self._file_for(site, target)
+                status = HTTPStatus(rule.status)
                 break
             return self._redirect(target, rule.status, header_rules, send_body)
         if file is None:
@@ -107,8 +135,6 @@ class SiteHandler(BaseHTTPRequestHandler):
             status = HTTPStatus.NOT_FOUND
             if not file.exists():
                 return self._send(404, b"Not found", "text/plain", [], send_body)
-        else:
-            status = HTTPStatus.OK
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type.endswith(("xml", "json")):
             content_type += "; charset=utf-8"

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -41,6 +42,31 @@ USER_AGENT = "jamtail-webhook/1"
 
 class SignatureError(JamtailError):
     """A webhook's signature or timestamp is missing, malformed, wrong or too old."""
+
+
+class MalformedHook(SignatureError):
+    """A signature header that is not even well-formed (a receiver answers 400, not 401)."""
+
+
+TIMESTAMP_FORMAT = re.compile(r"[0-9]{1,12}")
+SIGNATURE_FORMAT = re.compile(r"sha256=[0-9a-f]{64}")
+
+
+def parse_headers(timestamp: str | None, signed: str | None) -> int:
+    """The Unix time of a hook whose two headers are present and well-formed.
+
+    Raises :class:`MalformedHook` for a missing header, a timestamp that is
+    not 1 to 12 digits, or a signature that is not ``sha256=`` and 64
+    lowercase hex digits. Checked before the body is read or a number is
+    made of it: a 400-digit timestamp is refused here, not overflowed later.
+    """
+    if not timestamp or not signed:
+        raise MalformedHook(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
+    if not TIMESTAMP_FORMAT.fullmatch(timestamp.strip()):
+        raise MalformedHook(f"{TIMESTAMP_HEADER} is not a Unix time: {timestamp[:40]!r}")
+    if not SIGNATURE_FORMAT.fullmatch(signed.strip()):
+        raise MalformedHook(f"{SIGNATURE_HEADER} is not sha256=<64 hex digits>")
+    return int(timestamp.strip())
 
 
 def signature(body: bytes, secret: str, timestamp: int) -> str:
@@ -65,22 +91,23 @@ def verify(
     tolerance: int = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> None:
-    """Check a received webhook; raise :class:`SignatureError` saying why it is refused."""
+    """Check a received webhook; raise :class:`SignatureError` saying why it is refused.
+
+    :class:`MalformedHook` (a subclass) when a header is malformed
+    (:func:`parse_headers`). A receiver must also remember the signatures it
+    accepted for ``tolerance`` seconds and refuse them again (a replay within
+    the window): see ``jamtail/hookserver.py``.
+    """
     if not secret:
         raise SignatureError("the receiver has no webhook secret configured")
-    if not timestamp or not signed:
-        raise SignatureError(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
-    try:
-        ts = int(timestamp)
-    except ValueError:
-        raise SignatureError(f"{TIMESTAMP_HEADER} is not a Unix time: {timestamp!r}") from None
+    ts = parse_headers(timestamp, signed)
     current = time.time() if now is None else now
     if abs(current - ts) > tolerance:
         raise SignatureError(
             f"timestamp {ts} is {current - ts:+.0f} s from now, outside the {tolerance} s window"
         )
     expected = signature(body, secret, ts)
-    if not hmac.compare_digest(expected.encode(), signed.strip().encode()):
+    if not hmac.compare_digest(expected.encode(), str(signed).strip().encode()):
         raise SignatureError("signature does not match the body")
 
 

@@ -189,15 +189,18 @@ def test_bodies_that_are_not_a_comment_are_refused_clearly(function, reader):
 def test_the_cms_rate_limit_reaches_the_reader_as_429_with_retry_after(
     cms, function, article, reader
 ):
-    for _ in range(3):
-        assert requests.post(function, json=comment(article), headers=reader).status_code == 202
+    # Four different comments (the same one again would be a retry, stored once).
+    for n in range(3):
+        posted = requests.post(function, json=comment(article, body=f"Comment {n}"), headers=reader)
+        assert posted.status_code == 202
     before = len(stored_comments(cms))
-    limited = requests.post(function, json=comment(article), headers=reader, timeout=10)
+    fourth = comment(article, body="Comment 3")
+    limited = requests.post(function, json=fourth, headers=reader, timeout=10)
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
     assert 1 <= int(limited.headers["Retry-After"]) <= 600
     other = {"X-Forwarded-For": "192.0.2.250"}
-    assert requests.post(function, json=comment(article), headers=other).status_code == 202
+    assert requests.post(function, json=fourth, headers=other).status_code == 202
     assert len(stored_comments(cms)) == before + 1
 
 
@@ -218,7 +221,8 @@ def test_a_forged_forwarded_for_entry_does_not_escape_the_limit(cms, function, a
     for n in range(4):
         # A client may prepend anything; the one trusted proxy appends the real address.
         headers = {"X-Forwarded-For": f"10.0.0.{n}, {address}"}
-        answer = requests.post(function, json=comment(article), headers=headers, timeout=10)
+        fields = comment(article, body=f"forged {n}")
+        answer = requests.post(function, json=fields, headers=headers, timeout=10)
         assert answer.status_code == (202 if n < 3 else 429)
 
 

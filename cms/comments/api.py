@@ -14,6 +14,14 @@
   client already posted ``JAMTAIL_COMMENTS_RATE_LIMIT`` comments in the last
   ``JAMTAIL_COMMENTS_RATE_WINDOW`` seconds.
 
+Exactly once: a post may carry ``Idempotency-Key`` (1 to 64 characters of
+``A-Z a-z 0-9 _ -``; the comments function derives one from the reader's form
+token and comment, draft-ietf-httpapi-idempotency-key-header). The first post
+with a key stores the comment; a repeat, however late and whatever happened
+since (a timeout, a dropped connection), gets the first answer again, 201
+``{"id", "status": "pending"}`` with ``Idempotent-Replayed: true``, and stores
+nothing. 400 for a malformed key.
+
 The client address is hashed (``models.client_hash``) and never stored. The
 rate limit counts every comment of the client, whatever its status, so spam
 that was already removed still counts.
@@ -23,11 +31,12 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -39,6 +48,8 @@ from cms.content.models import ArticlePage
 from .models import Comment, client_hash
 from .serializers import threaded
 from .tasks import schedule_notification
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class NewCommentSerializer(serializers.Serializer):
@@ -126,6 +137,13 @@ class CommentsView(APIView):
     def post(self, request: Request) -> Response:
         if refused := _refused(request):
             return refused
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+            return Response(
+                {"message": "Idempotency-Key must be 1 to 64 of A-Z a-z 0-9 _ -"}, status=400
+            )
+        if key and (first := first_answer(key)):
+            return first
         if not isinstance(request.data, dict):
             return Response({"message": "the body must be a JSON object"}, status=400)
         form = NewCommentSerializer(data=request.data)
@@ -144,14 +162,34 @@ class CommentsView(APIView):
                     status=429,
                     headers={"Retry-After": str(wait)},
                 )
-            comment = Comment.objects.create(
-                page=data["page"],
-                parent=data["parent"],
-                author_name=data["author_name"],
-                author_email=data.get("author_email", ""),
-                body_markdown=data["body_markdown"],
-                body_html=data.get("body_html", ""),
-                client_hash=hashed,
-            )
+            try:
+                with transaction.atomic():  # a savepoint: a key stored meanwhile undoes only this
+                    comment = Comment.objects.create(
+                        page=data["page"],
+                        parent=data["parent"],
+                        author_name=data["author_name"],
+                        author_email=data.get("author_email", ""),
+                        body_markdown=data["body_markdown"],
+                        body_html=data.get("body_html", ""),
+                        client_hash=hashed,
+                        idempotency_key=key or None,
+                    )
+            except IntegrityError:
+                if key and (first := first_answer(key)):
+                    return first
+                raise
             schedule_notification(comment)
-        return Response({"id": comment.pk, "status": comment.status}, status=201)
+        return Response(stored_answer(comment), status=201)
+
+
+def stored_answer(comment: Comment) -> dict[str, Any]:
+    """The answer to the post that stored ``comment``: it was pending then, whatever it is now."""
+    return {"id": comment.pk, "status": Comment.PENDING}
+
+
+def first_answer(key: str) -> Response | None:
+    """The first answer again for a post repeating ``key``; ``None`` for a new key."""
+    comment = Comment.objects.filter(idempotency_key=key).first()
+    if comment is None:
+        return None
+    return Response(stored_answer(comment), status=201, headers={"Idempotent-Replayed": "true"})

@@ -60,6 +60,8 @@ class Comment(index.Indexed, models.Model):
     client_hash = models.CharField(
         max_length=64, blank=True, editable=False, help_text="Keyed hash of the client address."
     )
+    # The comments function's Idempotency-Key: a retried post finds its comment here.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     # Moderators decide; they do not rewrite what a reader wrote.
     panels = [
@@ -82,6 +84,9 @@ class Comment(index.Indexed, models.Model):
         indexes = [
             models.Index(fields=["client_hash", "created_at"]),
             models.Index(fields=["page", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="comment_idempotency_key")
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,8 @@
 https://docs.netlify.com/routing/headers/ — ``jamtail serve`` applies the same
 file, so the policy is tested locally exactly as the CDN will apply it.
 
-- Every path: a Content-Security-Policy allowing only same-origin scripts and
+- Every path: :data:`jamtail.security.SECURITY_HEADERS` (the functions send the
+  same): a Content-Security-Policy allowing only same-origin scripts and
   styles (JSON-LD data blocks are not scripts to CSP), ``frame-ancestors 'none'``,
   HSTS, ``nosniff``, a strict referrer policy and no powerful features.
 - ``/static/*`` is content-hashed: cached for a year, ``immutable``.
@@ -13,32 +14,15 @@ file, so the policy is tested locally exactly as the CDN will apply it.
 from __future__ import annotations
 
 from ..plan import SitePlan
+from ..security import CSP, SECURITY_HEADERS
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data: https:",
-        "style-src 'self'",
-        "script-src 'self'",
-        "frame-src https:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+__all__ = ["CSP", "RULES", "build_headers"]
 
 RULES: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "/*",
         [
-            ("Content-Security-Policy", CSP),
-            ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
-            ("X-Content-Type-Options", "nosniff"),
-            ("X-Frame-Options", "DENY"),
-            ("Referrer-Policy", "strict-origin-when-cross-origin"),
-            ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+            *SECURITY_HEADERS,
             ("Cache-Control", "public, max-age=0, must-revalidate"),
         ],
     ),

@@ -112,6 +112,13 @@
       say((data.message || "Too many comments from you.") + " Your text is kept here.", true);
       return;
     }
+    if (response.status === 503 && data.code === "outcome_unknown" && retries < MAX_RETRIES) {
+      // Stored or not, the same token makes the retry the same comment: posted once.
+      retries += 1;
+      later(retryAfter, "We could not confirm that your comment was saved; sending it " +
+        "again in {s} s (it cannot be posted twice).");
+      return;
+    }
     if (response.status >= 500) {
       unavailable(retryAfter, data.message);
       return;
