@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from .health import pipeline_health
 from .models import BuildRecord, BuildRequest
 from .tasks import request_build
 
@@ -39,6 +40,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "refresh": bool(waiting) or _active(builds),
             "can_rebuild": request.user.has_perm(ADD),
             "hooks": settings.JAMTAIL_BUILD_HOOKS,
+            "health": pipeline_health(),
         },
     )
 
