@@ -116,7 +116,7 @@ class Housekeeper:
 
     def _run_step(self, name: str, step: Callable[[], object]) -> None:
         try:
-            retry_when_locked(step, seconds=settings.JAMTAIL_WORKER_HEARTBEAT_SECONDS * 4)()
+            retry_when_locked(step)()
         except Exception:
             log.exception("worker housekeeping step %r failed; trying again next round", name)
         finally:
