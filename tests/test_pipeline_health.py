@@ -150,6 +150,19 @@ def test_after_publish_the_editor_is_told_when_or_why_not(site):
 
 
 @pytest.mark.django_db
+def test_a_scheduled_publish_is_told_when_it_goes_live(site, settings):
+    settings.JAMTAIL_SCHEDULE_CHECK_SECONDS = 15
+    record_heartbeat("w1", started_at=timezone.now().timestamp())
+    at = timezone.now() + dt.timedelta(hours=2)
+    fine, sentence = publish_message(pipeline_health(), go_live_at=at)
+    assert fine and sentence.startswith(
+        f"Scheduled: the worker publishes and builds it at {at:%Y-%m-%d %H:%M}"
+    )
+    fine, sentence = publish_message(pipeline_health(now=later(60)), go_live_at=at)
+    assert not fine and "the build worker is not running" in sentence
+
+
+@pytest.mark.django_db
 def test_a_build_service_that_is_down_shows_since_when(site):
     record_heartbeat("w1", started_at=timezone.now().timestamp())
     since = timezone.now()

@@ -198,8 +198,22 @@ def _estimate_live_in() -> float:
     return settings.JAMTAIL_BUILD_QUIET_SECONDS + typical
 
 
-def publish_message(health: PipelineHealth) -> tuple[bool, str]:
-    """What the editor is told after Publish: ``(fine, sentence)``."""
+def publish_message(health: PipelineHealth, go_live_at: datetime | None = None) -> tuple[bool, str]:
+    """What the editor is told after Publish: ``(fine, sentence)``.
+
+    ``go_live_at``: the page's scheduled go-live time, when it is in the future.
+    """
+    if go_live_at is not None and go_live_at > health.now:
+        when = timezone.localtime(go_live_at)
+        if health.worker_alive:
+            return True, (
+                f"Scheduled: the worker publishes and builds it at {when:%Y-%m-%d %H:%M}, "
+                f"live within about {human_duration(_schedule_delay(health))} of that time."
+            )
+        return False, (
+            f"Scheduled for {when:%Y-%m-%d %H:%M}, but the build worker is not running: "
+            "it will not go live until the worker is back."
+        )
     if health.live_in_seconds is not None:
         return True, (
             f"The site is rebuilt with this change: live in about "
@@ -207,6 +221,10 @@ def publish_message(health: PipelineHealth) -> tuple[bool, str]:
         )
     why = " ".join(p for p in health.problems if "worker" in p or "service" in p or "hooks" in p)
     return False, f"This change is saved but will not be live yet. {why}"
+
+
+def _schedule_delay(health: PipelineHealth) -> float:
+    return settings.JAMTAIL_SCHEDULE_CHECK_SECONDS + (health.live_in_seconds or 0)
 
 
 # -- email ---------------------------------------------------------------------

@@ -61,5 +61,6 @@ def add_pipeline_health_panel(request, panels) -> None:
 @hooks.register("after_unpublish_page")
 def say_when_the_change_is_live(request, page) -> None:
     """Add "live in about N s", or "will not be live yet" and why, to Wagtail's message."""
-    fine, sentence = publish_message(pipeline_health())
+    go_live_at = getattr(page, "go_live_at", None) if not page.live else None
+    fine, sentence = publish_message(pipeline_health(), go_live_at=go_live_at)
     (messages.info if fine else messages.warning)(request, sentence)
