@@ -3,10 +3,11 @@
 Imports ``../shared/corpora/rust-blog/content`` (or ``$JAMTAIL_CORPORA``) into
 a fresh CMS data directory, starts the whole pipeline as real processes on
 127.0.0.1 (``tests/publishing_stack.py``: the CMS under gunicorn, the
-``db_worker`` task worker, ``jamtail runner`` building and deploying to the
-local target, ``jamtail serve``'s server on the live release), waits for the
-first build and deploy, then publishes N times (default 20) as an editor
-does: Debian's Chromium, signed in to the Wagtail admin, changes the newest
+``pipeline_worker`` task worker (under ``supervise_worker``), ``jamtail
+runner`` building and deploying to the local target, ``jamtail serve``'s
+server on the live release), waits for the first build and deploy, then
+publishes N times (default 20) as an editor does: Debian's Chromium, signed
+in to the Wagtail admin, changes the newest
 article's title in the page editor and clicks Publish. Each latency runs from
 the publish request's response (Wagtail has committed the publish) until the
 served page carries the new title, polled every 50 ms.

@@ -138,7 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "timeout": 20,
+            # Seconds a writer waits for another's write lock before "database is
+            # locked": long enough for an import's batch, short of gunicorn's timeout.
+            "timeout": float(os.environ.get("JAMTAIL_SQLITE_TIMEOUT", "60")),
             # The task worker writes too: a transaction that reads then writes must
             # take the write lock up front, or SQLite fails it with "database is locked".
             "transaction_mode": "IMMEDIATE",
@@ -267,6 +269,17 @@ JAMTAIL_WEBHOOK_BACKOFF = float(os.environ.get("JAMTAIL_WEBHOOK_BACKOFF", "1"))
 JAMTAIL_BUILD_QUIET_SECONDS = float(os.environ.get("JAMTAIL_BUILD_QUIET_SECONDS", "2"))
 JAMTAIL_BUILD_MAX_WAIT_SECONDS = float(os.environ.get("JAMTAIL_BUILD_MAX_WAIT_SECONDS", "30"))
 JAMTAIL_RUNNER_TOKEN = os.environ.get("JAMTAIL_RUNNER_TOKEN", "")
+# Pipeline health (docs/publishing.md#health): a build service that is down is retried
+# for as long as it takes, pauses capped at JAMTAIL_WEBHOOK_BACKOFF_MAX seconds; the
+# worker's heartbeat, the scheduled-publishing check, and when editors are warned.
+JAMTAIL_WEBHOOK_BACKOFF_MAX = float(os.environ.get("JAMTAIL_WEBHOOK_BACKOFF_MAX", "300"))
+JAMTAIL_DB_LOCK_RETRY_SECONDS = float(os.environ.get("JAMTAIL_DB_LOCK_RETRY_SECONDS", "900"))
+JAMTAIL_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("JAMTAIL_WORKER_HEARTBEAT_SECONDS", "5"))
+JAMTAIL_WORKER_STALE_SECONDS = float(os.environ.get("JAMTAIL_WORKER_STALE_SECONDS", "30"))
+JAMTAIL_WORKER_RESTART_DELAY = float(os.environ.get("JAMTAIL_WORKER_RESTART_DELAY", "2"))
+JAMTAIL_SCHEDULE_CHECK_SECONDS = float(os.environ.get("JAMTAIL_SCHEDULE_CHECK_SECONDS", "15"))
+JAMTAIL_BUILD_WAIT_LIMIT_SECONDS = float(os.environ.get("JAMTAIL_BUILD_WAIT_LIMIT_SECONDS", "300"))
+JAMTAIL_PIPELINE_NOTIFY = env_list("JAMTAIL_PIPELINE_NOTIFY", [])
 
 # Comments (docs/comments.md): the comments function's service token, the key of the
 # client-address hash, the per-client rate limit, and who is emailed about new comments.

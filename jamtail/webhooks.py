@@ -131,12 +131,18 @@ class Attempt:
 
 @dataclass
 class Delivery:
-    """The outcome of :func:`deliver` for one hook; ``reason`` says why it gave up."""
+    """The outcome of :func:`deliver` for one hook; ``reason`` says why it gave up.
+
+    ``retryable``: it gave up on errors that may pass (timeouts, connection
+    errors, 429, 5xx), so trying again later may succeed; a refusal (4xx) or a
+    signing error is not.
+    """
 
     url: str
     ok: bool
     attempts: list[Attempt] = field(default_factory=list)
     reason: str = ""
+    retryable: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -194,4 +200,5 @@ def deliver(
         if number < max_attempts:
             sleep(backoff * 2 ** (number - 1))
     delivery.reason = f"gave up after {len(delivery.attempts)} attempts: {error}"
+    delivery.retryable = True
     return delivery

@@ -3,8 +3,9 @@
 Steps: migrate the database (SQLite by default), create the admin user, import
 ``docs/`` and ``demo/blog/`` with ``import_markdown``, then start, on 127.0.0.1:
 
-- the CMS (gunicorn) on CMS_PORT, and the tasks worker (``db_worker``), which
-  sends a signed build hook after every publish;
+- the CMS (gunicorn) on CMS_PORT, and the task worker (``pipeline_worker``
+  under ``supervise_worker``, which restarts it if it dies), which sends a
+  signed build hook after every publish and publishes scheduled pages;
 - the build runner (``jamtail runner``) on RUNNER_PORT, which builds from the
   API and deploys to ``deploy/`` (local target) on each hook;
 
@@ -12,6 +13,11 @@ builds and deploys once, and serves ``deploy/current`` (with the functions at
 ``/preview/``, ``/api/search`` and ``/api/comments``) on SITE_PORT until
 Ctrl-C, which stops everything. Publishing in the admin puts the change live
 a few seconds later without running any command.
+
+The console stays readable: the URLs and the login are printed last, once
+everything answers; the processes log only warnings and errors (a failed
+task, a failed build); Ctrl-C reaches only this script, which stops each
+process gracefully, in order.
 
 The admin password is ``$JAMTAIL_ADMIN_PASSWORD``, or generated on first run
 and kept in ``.jamtail-demo-password`` (git-ignored) so it stays the same.
@@ -61,7 +67,7 @@ def ensure_admin(password: str) -> None:
         "U(username='admin', email='admin@example.org', is_staff=True, is_superuser=True); "
         f"u.set_password({password!r}); u.save()"
     )
-    manage("shell", "-c", code)
+    manage("shell", "-v0", "-c", code)
 
 
 def configure_site(site_port: int) -> None:
@@ -74,7 +80,7 @@ def configure_site(site_port: int) -> None:
         "else s.base_url; "
         "s.tagline = s.tagline or 'A Jamstack site built from Wagtail'; s.save()"
     )
-    manage("shell", "-c", code)
+    manage("shell", "-v0", "-c", code)
 
 
 def wait_for(url: str, seconds: float = 60) -> None:
@@ -85,7 +91,7 @@ def wait_for(url: str, seconds: float = 60) -> None:
                 return
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"the CMS did not answer at {url} within {seconds:.0f} s")
+    raise SystemExit(f"nothing answered at {url} within {seconds:.0f} s")
 
 
 def pipeline_environment(args: argparse.Namespace) -> dict[str, str]:
@@ -113,8 +119,45 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # so `finally` stops the CMS, worker and runner on SIGTERM too
 
 
+def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start ``command`` in its own session: Ctrl-C in the terminal reaches only this
+    script, which then stops each process with SIGTERM (a graceful stop; a process
+    group hit by SIGINT mid-request makes gunicorn kill its workers and log alarms)."""
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM each process, newest first, and wait for it (SIGKILL after 20 s)."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def banner(args: argparse.Namespace, api: str, password: str) -> str:
+    return (
+        "\nJamtail demo is running:\n"
+        f"  site (deployed):  http://127.0.0.1:{args.site_port}/\n"
+        f"  search:           http://127.0.0.1:{args.site_port}/search/\n"
+        f"  CMS API:          {api}\n"
+        f"  build runner:     http://127.0.0.1:{args.runner_port}/status\n"
+        "Comments posted on an article wait in the admin's Comments menu for approval.\n"
+        "Publish in the admin: the change is live a few seconds later (the admin's Builds\n"
+        "menu and dashboard show each build and the pipeline's health).\n"
+        f"\n  CMS admin:        http://127.0.0.1:{args.cms_port}/admin/\n"
+        f"  login:            user admin, password {password}\n"
+        "\nCtrl-C stops everything.\n"
+    )
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)  # even where the shell started us ignoring SIGINT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cms-port", type=int, default=8000)
     parser.add_argument("--site-port", type=int, default=8080)
@@ -130,40 +173,30 @@ def main() -> int:
     for folder, slug in CONTENT:
         manage("import_markdown", folder, "--parent", "/", "--slug", slug, env=env)
 
-    processes = []
+    processes: list[subprocess.Popen] = []
+    quiet = ["--log-level", "warning"]  # gunicorn: no per-start INFO lines
     try:
         for command in (
-            server_command("127.0.0.1", args.cms_port),
-            [PYTHON, "manage.py", "db_worker", "--queue-name", "*"],
+            server_command("127.0.0.1", args.cms_port) + quiet,
+            [PYTHON, "manage.py", "supervise_worker"],
             [PYTHON, "-m", "jamtail.cli", "runner", "--port", str(args.runner_port)],
         ):
-            processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
+            processes.append(start(command, env))
         wait_for(api + "site-settings/")
         for step in (["build"], ["deploy", "--target", "local"]):
             subprocess.run([PYTHON, "-m", "jamtail.cli", *step], cwd=ROOT, env=env, check=True)
         site = Path(env["JAMTAIL_DEPLOY_DIR"]) / "current"
-        print(
-            "\nJamtail demo is running:\n"
-            f"  site (deployed):  http://127.0.0.1:{args.site_port}/\n"
-            f"  CMS admin:        http://127.0.0.1:{args.cms_port}/admin/"
-            f"  (user admin, password {password})\n"
-            f"  CMS API:          {api}\n"
-            f"  build runner:     http://127.0.0.1:{args.runner_port}/status\n"
-            f"  search:           http://127.0.0.1:{args.site_port}/search/\n"
-            "Comments posted on an article wait in the admin's Comments menu for approval.\n"
-            "Publish in the admin: the change is live a few seconds later "
-            "(the admin's Builds menu shows each build).\nCtrl-C stops everything.\n",
-            flush=True,
-        )
         serve = ["serve", "--dir", str(site), "--port", str(args.site_port), "--api", api]
-        subprocess.run([PYTHON, "-m", "jamtail.cli", *serve], cwd=ROOT, env=env)
+        server = start([PYTHON, "-m", "jamtail.cli", *serve], env)
+        processes.append(server)
+        wait_for(f"http://127.0.0.1:{args.site_port}/")
+        time.sleep(0.5)  # let the processes' start-up lines reach the terminal first
+        print(banner(args, api, password), flush=True)
+        server.wait()
     except KeyboardInterrupt:
-        pass
+        print("\nStopping the demo...", flush=True)
     finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=15)
+        stop_all(processes)
     return 0
 
 

@@ -2,8 +2,9 @@
 
 ``Stack(root)`` lays out a fresh CMS data directory under ``root``; then
 :meth:`Stack.prepare` copies ``site/``, migrates and imports Markdown folders,
-and :meth:`Stack.start` starts the CMS (gunicorn), the ``db_worker`` task
-worker, the ``jamtail runner`` (build + deploy to the local target in
+and :meth:`Stack.start` starts the CMS (gunicorn), the task worker as in
+production (``manage.py supervise_worker`` running ``pipeline_worker``, with
+a 0.5 s heartbeat), the ``jamtail runner`` (build + deploy to the local target in
 ``root/deploy``) and ``jamtail serve``'s server on the live release
 (``root/deploy/current``, at :attr:`Stack.url`). :meth:`Stack.stop` ends them.
 
@@ -57,6 +58,15 @@ class Stack:
             JAMTAIL_SITE_DIR=str(self.site_dir),
             JAMTAIL_CACHE_DIR=str(root / "cache"),
             JAMTAIL_BUILD_DIR=str(root / "build"),
+            # Pipeline health at test speed: a worker silent for 3 s is down; one
+            # that died is restarted after 8 s (time to see the warning first); a
+            # build service that is down is retried every 2 s at most.
+            JAMTAIL_WORKER_HEARTBEAT_SECONDS="0.5",
+            JAMTAIL_WORKER_STALE_SECONDS="3",
+            JAMTAIL_WORKER_RESTART_DELAY="8",
+            JAMTAIL_SCHEDULE_CHECK_SECONDS="5",
+            JAMTAIL_WEBHOOK_BACKOFF_MAX="2",
+            EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
         )
         self.cms.env.pop("JAMTAIL_BUILD_QUIET_SECONDS", None)
         if quiet_seconds is not None:
@@ -101,12 +111,30 @@ class Stack:
         )
 
     def start_worker(self) -> None:
+        """Start ``supervise_worker``; its ``pipeline_worker`` logs to ``worker.log`` too."""
         log = open(self.root / "worker.log", "ab")  # noqa: SIM115
         self.worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2",
+            [sys.executable, "manage.py", "supervise_worker", "--", "--interval", "0.2",
              "--no-startup-delay", "--queue-name", "*"],
             cwd=REPO, env=self.cms.env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
+
+    def worker_pid(self) -> int | None:
+        """The pid of the ``pipeline_worker`` the supervisor runs now, or ``None``."""
+        assert self.worker is not None
+        children = Path(f"/proc/{self.worker.pid}/task/{self.worker.pid}/children")
+        pids = children.read_text().split() if children.exists() else []
+        return int(pids[0]) if pids else None
+
+    def kill_worker(self) -> int:
+        """SIGKILL the task worker (not its supervisor); the pid it had."""
+        pid = wait_for(self.worker_pid, 30, "the supervisor to start a worker")
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    @property
+    def worker_log(self) -> str:
+        return (self.root / "worker.log").read_text(errors="replace")
 
     def start_runner(self) -> None:
         log = open(self.root / "runner.log", "ab")  # noqa: SIM115

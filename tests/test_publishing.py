@@ -20,7 +20,7 @@ from wagtail.contrib.redirects.models import Redirect
 from cms.content.models import Author, SiteSettings, StandardPage
 from cms.publishing import debounce
 from cms.publishing.models import BuildRecord, BuildRequest
-from cms.publishing.tasks import claim_pending
+from cms.publishing.tasks import claim_pending, hook_backoff, resume_deliveries
 from tests.factories import demo_site, make_image, publish
 from tests.test_webhooks import SECRET, ScriptedHook
 
@@ -235,14 +235,57 @@ def test_after_commit_the_task_posts_a_signed_payload_to_each_hook(
 
 
 @pytest.mark.django_db
-def test_a_hook_that_keeps_failing_marks_the_build_failed_with_the_reason(
+def test_a_build_service_that_is_down_keeps_the_build_waiting_until_it_answers(
     site, settings, django_capture_on_commit_callbacks
 ):
-    server = ScriptedHook([500] * 10)
+    # Issue 13 item 3: the trigger survives any outage. 12 rounds of 3 attempts
+    # fail (more than the 5 attempts that used to give up), then the service answers.
+    server = ScriptedHook([500] * 36)
     settings.JAMTAIL_BUILD_HOOKS = [server.url]
     settings.JAMTAIL_WEBHOOK_SECRET = SECRET
-    settings.JAMTAIL_WEBHOOK_BACKOFF = 0.01
+    settings.JAMTAIL_WEBHOOK_BACKOFF = 0.001
+    settings.JAMTAIL_WEBHOOK_BACKOFF_MAX = 0.004
     settings.JAMTAIL_WEBHOOK_MAX_ATTEMPTS = 3
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            site["about"].save_revision().publish()
+        build = BuildRecord.objects.get()
+        assert build.status == "pending"
+        assert build.error.startswith("waiting for the build service since ")
+        assert "gave up after 3 attempts: HTTP 500" in build.error
+        first_wait = build.hooks_waiting_since
+        for _round in range(11):
+            assert build.next_hook_attempt_at is not None
+            assert resume_deliveries(now=build.next_hook_attempt_at) == [build.pk]
+            build.refresh_from_db()
+            assert build.status == "pending" and build.hooks_waiting_since == first_wait
+        assert build.hook_rounds == 12
+        assert resume_deliveries(now=build.next_hook_attempt_at) == [build.pk]
+    finally:
+        server.close()
+    build.refresh_from_db()
+    assert build.status == "pending"  # delivered: now the runner reports on it
+    assert build.hooks_waiting_since is None and build.next_hook_attempt_at is None
+    assert build.error == ""
+    assert build.webhook_attempts[-1]["ok"]
+    assert len(server.received) == 37
+    assert resume_deliveries() == []
+
+
+def test_the_pause_between_delivery_rounds_doubles_up_to_its_cap(settings):
+    settings.JAMTAIL_WEBHOOK_BACKOFF = 1
+    settings.JAMTAIL_WEBHOOK_BACKOFF_MAX = 300
+    pauses = [hook_backoff(n) for n in range(1, 13)]
+    assert pauses == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]
+
+
+@pytest.mark.django_db
+def test_a_hook_that_refuses_fails_the_build_with_the_reason(
+    site, settings, django_capture_on_commit_callbacks
+):
+    server = ScriptedHook([401])
+    settings.JAMTAIL_BUILD_HOOKS = [server.url]
+    settings.JAMTAIL_WEBHOOK_SECRET = SECRET
     try:
         with django_capture_on_commit_callbacks(execute=True):
             site["about"].save_revision().publish()
@@ -250,8 +293,8 @@ def test_a_hook_that_keeps_failing_marks_the_build_failed_with_the_reason(
         server.close()
     build = BuildRecord.objects.get()
     assert build.status == "failed"
-    assert "gave up after 3 attempts: HTTP 500" in build.error
-    assert len(build.webhook_attempts[0]["attempts"]) == 3
+    assert "refused: HTTP 401" in build.error
+    assert build.next_hook_attempt_at is None
 
 
 @pytest.mark.django_db

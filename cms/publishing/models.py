@@ -60,6 +60,14 @@ class BuildRecord(models.Model):
     runner = models.CharField(max_length=100, blank=True)
     webhook_attempts = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, help_text="why the build or its webhooks failed")
+    # The build service (runner, Netlify) did not take the hooks yet: the CMS keeps
+    # retrying with capped exponential backoff until it does (docs/publishing.md#outages).
+    hooks_waiting_since = models.DateTimeField(null=True, blank=True)
+    next_hook_attempt_at = models.DateTimeField(null=True, blank=True)
+    hook_rounds = models.PositiveIntegerField(default=0, help_text="delivery rounds so far")
+    alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text="when editors were emailed about this build's failure"
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -131,9 +139,39 @@ class BuildRequest(models.Model):
     build = models.ForeignKey(
         BuildRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
     )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text="when editors were emailed that this change is stuck"
+    )
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.event} {self.object_repr}".strip()
+
+
+class WorkerHeartbeat(models.Model):
+    """One task worker process, as it last reported itself (every few seconds).
+
+    The admin counts the worker as alive while ``last_seen`` is younger than
+    ``JAMTAIL_WORKER_STALE_SECONDS``.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+    tasks_run = models.PositiveIntegerField(default=0)
+    last_schedule_check = models.DateTimeField(
+        null=True, blank=True, help_text="when the worker last ran publish_scheduled"
+    )
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"worker {self.hostname}:{self.pid} (seen {self.last_seen:%H:%M:%S})"

@@ -8,17 +8,42 @@ enqueued by ``transaction.on_commit`` and never runs in the editor's request
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import transaction
+from wagtail.log_actions import get_active_log_context
 
 from cms.sync.capture import capture_change
 
 from .models import BuildRequest
 
 log = logging.getLogger(__name__)
+
+
+# Set while the worker runs Wagtail's publish_scheduled: its publishes and
+# expiries are recorded as "schedule_publish" / "schedule_unpublish".
+_cause: contextvars.ContextVar[str] = contextvars.ContextVar("jamtail_change_cause", default="")
+
+
+@contextlib.contextmanager
+def changes_caused_by(cause: str) -> Iterator[None]:
+    """Record every change made inside the block with the event ``f"{cause}_{event}"``."""
+    token = _cause.set(cause)
+    try:
+        yield
+    finally:
+        _cause.reset(token)
+
+
+def _acting_user() -> Any:
+    """The admin user making the change (Wagtail's log context), or ``None``."""
+    context = get_active_log_context()
+    user = getattr(context, "user", None)
+    return user if getattr(user, "pk", None) else None
 
 
 def page_path(page: Any) -> str:
@@ -45,9 +70,12 @@ def record_change(
     """
     pages = list(pages)
     capture_change(event, pages, obj)
+    if _cause.get():
+        event = f"{_cause.get()}_{event}"
     try:
         request = BuildRequest.objects.create(
             event=event,
+            requested_by=_acting_user(),
             page_ids=[p.pk for p in pages],
             paths=sorted({*(page_path(p) for p in pages), *paths} - {""}),
             object_repr=str(obj if obj is not None else (pages[0] if pages else ""))[:255],

@@ -13,7 +13,7 @@ build hooks. A change that commits while a dispatch runs enqueues a new task
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +24,7 @@ from django_tasks import task
 from jamtail import webhooks
 
 from . import debounce
+from .dblock import retry_when_locked
 from .models import BuildRecord, BuildRequest
 from .triggers import trigger_for
 
@@ -62,7 +63,14 @@ def schedule_dispatch() -> None:
 
 @task()
 def dispatch_builds() -> int | None:
-    """Claim the pending build requests into a build and post the hooks; the build id."""
+    """Claim the pending build requests into a build and post the hooks; the build id.
+
+    A locked database (a long import) is waited out (:mod:`.dblock`), not fatal.
+    """
+    return retry_when_locked(_dispatch_builds)()
+
+
+def _dispatch_builds() -> int | None:
     if not settings.JAMTAIL_BUILD_HOOKS:
         log.info("no build hooks configured (JAMTAIL_BUILD_HOOKS): build requests wait")
         return None
@@ -111,16 +119,44 @@ def claim_pending(trigger: str = "") -> BuildRecord | None:
 @task()
 def send_build_hooks(build_id: int) -> None:
     """Post the hooks of an existing build (Rebuild now, Retry)."""
+    retry_when_locked(_send_build_hooks)(build_id)
+
+
+def _send_build_hooks(build_id: int) -> None:
     send_hooks(BuildRecord.objects.get(pk=build_id))
 
 
+def hook_backoff(rounds: int) -> float:
+    """Seconds to wait after the ``rounds``-th failed delivery round before the next.
+
+    ``JAMTAIL_WEBHOOK_BACKOFF`` doubled each round, capped at
+    ``JAMTAIL_WEBHOOK_BACKOFF_MAX``: 1, 2, 4, ... 300, 300, ... with the defaults.
+    """
+    base = max(settings.JAMTAIL_WEBHOOK_BACKOFF, 0.01)
+    return float(min(base * 2 ** max(rounds - 1, 0), settings.JAMTAIL_WEBHOOK_BACKOFF_MAX))
+
+
+def _delivered_urls(build: BuildRecord) -> set[str]:
+    return {d["url"] for d in build.webhook_attempts if d.get("ok")}
+
+
 def send_hooks(build: BuildRecord) -> None:
-    """POST the signed payload to every configured hook; record attempts, fail if all failed."""
+    """POST the signed payload to every configured hook that has not taken it yet.
+
+    Hooks that answered are not posted again. When the rest failed on errors
+    that may pass (the build service is down, busy or unreachable), the build
+    stays ``pending`` and "waiting for the build service": ``hooks_waiting_since``
+    is set and ``next_hook_attempt_at`` says when :func:`resume_deliveries`
+    tries again (capped exponential backoff, with no limit on rounds: the
+    change is delivered when the service returns). A hook that refuses (4xx),
+    or no hooks at all, fails the build with the reason.
+    """
     hooks = settings.JAMTAIL_BUILD_HOOKS
     if not hooks:
         build.status, build.error = BuildRecord.FAILED, "no build hooks configured"
         build.save(update_fields=["status", "error"])
         return
+    pending_hooks = [url for url in hooks if url not in _delivered_urls(build)]
     payload = build.payload()
     title = f"Jamtail build #{build.pk}: {', '.join(build.events) or build.trigger}"
     deliveries = [
@@ -133,21 +169,85 @@ def send_hooks(build: BuildRecord) -> None:
             backoff=settings.JAMTAIL_WEBHOOK_BACKOFF,
             title=title,
         )
-        for url in hooks
+        for url in pending_hooks
     ]
-    errors = [f"{d.url}: {d.reason}" for d in deliveries if not d.ok]
-    build.refresh_from_db()
-    build.webhook_attempts = [*build.webhook_attempts, *(d.as_dict() for d in deliveries)]
-    fields = ["webhook_attempts"]
-    if errors:
-        build.error = "\n".join(errors)
-        fields.append("error")
-        log.warning("build #%s: build hooks failed: %s", build.pk, build.error)
-    if errors and len(errors) == len(deliveries) and build.status == BuildRecord.PENDING:
-        build.status = BuildRecord.FAILED
-        build.finished_at = timezone.now()
-        fields += ["status", "finished_at"]
-    build.save(update_fields=fields)
+    retry_when_locked(_record_deliveries)(build.pk, deliveries)
+
+
+def _record_deliveries(build_id: int, deliveries: list[webhooks.Delivery]) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        build = BuildRecord.objects.get(pk=build_id)
+        build.webhook_attempts = [*build.webhook_attempts, *(d.as_dict() for d in deliveries)]
+        fields = ["webhook_attempts", "error", "hooks_waiting_since", "next_hook_attempt_at"]
+        failed = [d for d in deliveries if not d.ok]
+        reasons = "\n".join(f"{d.url}: {d.reason}" for d in failed)
+        build.next_hook_attempt_at = None
+        if not failed:
+            build.hooks_waiting_since = None
+            build.error = ""
+        elif all(d.retryable for d in failed):
+            build.hooks_waiting_since = build.hooks_waiting_since or now
+            build.hook_rounds += 1
+            fields.append("hook_rounds")
+            pause = hook_backoff(build.hook_rounds)
+            build.next_hook_attempt_at = now + timedelta(seconds=pause)
+            since = f"{build.hooks_waiting_since:%Y-%m-%d %H:%M:%S}"
+            build.error = (
+                f"waiting for the build service since {since} "
+                f"UTC ({build.hook_rounds} round{'s' if build.hook_rounds != 1 else ''} of "
+                f"attempts; next in {pause:.0f} s)\n{reasons}"
+            )
+            log.warning("build #%s: build service unreachable, next try in %.0f s: %s",
+                        build.pk, pause, reasons)  # fmt: skip
+        else:
+            build.hooks_waiting_since = None
+            build.error = reasons
+            log.warning("build #%s: build hooks failed: %s", build.pk, reasons)
+            if build.status == BuildRecord.PENDING:
+                build.status = BuildRecord.FAILED
+                build.finished_at = now
+                fields += ["status", "finished_at"]
+        build.save(update_fields=fields)
+
+
+def resume_deliveries(now: datetime | None = None) -> list[int]:
+    """Post the hooks of every build whose next delivery round is due; their ids.
+
+    Called by the worker's periodic loop (cms/publishing/worker.py). Each due
+    build is claimed by clearing ``next_hook_attempt_at`` in a conditional
+    ``UPDATE``, so two workers never deliver the same round twice.
+    """
+    now = now or timezone.now()
+    due = BuildRecord.objects.filter(
+        status=BuildRecord.PENDING, next_hook_attempt_at__lte=now
+    ).values_list("pk", "next_hook_attempt_at")
+    sent = []
+    for pk, when in list(due):
+        claimed = BuildRecord.objects.filter(pk=pk, next_hook_attempt_at=when).update(
+            next_hook_attempt_at=None
+        )
+        if claimed:
+            send_hooks(BuildRecord.objects.get(pk=pk))
+            sent.append(pk)
+    return sent
+
+
+def redispatch_stalled(now: datetime | None = None) -> bool:
+    """Enqueue a dispatch when changes wait with none enqueued; whether it did.
+
+    A dispatch task can be lost: its worker was killed mid-task, or the task
+    failed on a locked database. The outbox still holds the changes, so the
+    worker's periodic loop calls this and the changes build without anyone
+    publishing again.
+    """
+    now = now or timezone.now()
+    quiet = timedelta(seconds=settings.JAMTAIL_BUILD_QUIET_SECONDS)
+    stalled = BuildRequest.objects.filter(build__isnull=True, created_at__lte=now - quiet)
+    if not settings.JAMTAIL_BUILD_HOOKS or not stalled.exists() or _dispatch_waiting():
+        return False
+    dispatch_builds.enqueue()
+    return True
 
 
 def request_build(trigger: str, user=None, retry_of: BuildRecord | None = None) -> BuildRecord:

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from .health import pipeline_health
 from .models import BuildRecord, BuildRequest
 from .tasks import request_build
 from .triggers import MANUAL, RETRY
@@ -56,6 +57,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "hooks": settings.JAMTAIL_BUILD_HOOKS,
             "icon": ICON,
             "site_url": _site_url(),
+            "health": pipeline_health(),
         },
     )
 
