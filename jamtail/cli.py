@@ -60,6 +60,9 @@ def _build(args: argparse.Namespace) -> int:
     except JamtailError as exc:
         report.fail(str(exc))
         raise
+    except BaseException as exc:  # a bug or Ctrl-C: the report must not say "succeeded"
+        report.fail(f"{exc.__class__.__name__}: {exc}")
+        raise
     finally:
         if args.report:
             report.write(Path(args.report))

@@ -516,6 +516,8 @@ def test_the_list_shows_pages_rebuilt_human_sizes_and_times_and_links_the_live_p
 
 @pytest.mark.django_db
 def test_a_local_deploy_links_the_site_settings_address(site, admin_client):
+    from jamtail.report import BuildReport
+
     settings_row = SiteSettings.objects.get()
     settings_row.base_url = "http://127.0.0.1:8080"
     settings_row.save()
@@ -524,9 +526,18 @@ def test_a_local_deploy_links_the_site_settings_address(site, admin_client):
     )
     listing = admin_client.get("/admin/builds/").text
     assert 'href="http://127.0.0.1:8080/"' in listing and "View site" in listing
+    # A build whose changes an earlier build already carried says so, not a bare 0.
+    carried = BuildRecord.objects.create(trigger="publish", status="succeeded", events=["publish"])
+    carried.apply_report(BuildReport(kind="patch", pages=10, pages_rebuilt=0))
+    carried.save()
+    listing = admin_client.get("/admin/builds/").text
+    row = listing[listing.index(f'data-build-id="{carried.pk}"') :].split("</tr>")[0]
+    assert "already live" in row
     build.status = "failed"
     build.save()
-    assert "View site" not in admin_client.get("/admin/builds/").text
+    listing = admin_client.get("/admin/builds/").text
+    row = listing[listing.index(f'data-build-id="{build.pk}"') :].split("</tr>")[0]
+    assert "View site" not in row
 
 
 def test_durations_read_as_people_say_them():

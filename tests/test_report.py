@@ -138,6 +138,18 @@ def test_a_failed_deploy_after_a_good_build_is_in_the_report_with_exit_status_3(
     assert "jamtail build: error: built, but the deploy" in capsys.readouterr().err
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_what_the_builder_warns_about_is_in_the_report(build_args, tmp_path):
+    from cms.content.models import SiteSettings
+
+    SiteSettings.objects.update(base_url="")  # the sitemap cannot have absolute URLs
+    report_file = tmp_path / "report.json"
+    assert jamtail_main([*build_args, "--report", str(report_file)]) == 0
+    report = BuildReport.read(report_file)
+    assert report.status == "succeeded"
+    assert any("no base URL" in w for w in report.warnings), report.warnings
+
+
 def test_a_build_that_cannot_reach_the_cms_writes_a_failed_report(tmp_path):
     report_file = tmp_path / "report.json"
     args = ["build", "--api", "http://127.0.0.1:9/api/v2/", "--out", str(tmp_path / "b")]
