@@ -10,8 +10,8 @@ work the caller could make expensive:
    address, a token bucket): 429 with ``Retry-After``;
 2. ``Content-Length``: digits only, present (411), at most ``max_body``
    bytes (413), all checked *before* the body is read;
-3. the signature headers well-formed (a Unix time of at most 12 digits,
-   ``sha256=`` and 64 hex digits): 400 otherwise;
+3. the signature headers present (401 otherwise) and well-formed (a Unix
+   time of at most 12 digits, ``sha256=`` and 64 hex digits): 400 otherwise;
 4. the signature and the timestamp's freshness (``webhooks.verify``): 401;
 5. not a replay: each signature is remembered while its timestamp is inside
    the validity window, in ``<state dir>/seen-signatures.json`` (written
@@ -182,6 +182,9 @@ class HookApp:
             ts = webhooks.parse_headers(timestamp, signed)
         except webhooks.MalformedHook as exc:
             return 400, {"message": str(exc)}, []
+        except webhooks.SignatureError as exc:  # no signature at all
+            log.warning("refused a build hook from %s: %s", client, exc)
+            return 401, {"message": str(exc)}, []
         body = wsgi_env["wsgi.input"].read(int(length))
         try:
             webhooks.verify(

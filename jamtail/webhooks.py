@@ -55,13 +55,14 @@ SIGNATURE_FORMAT = re.compile(r"sha256=[0-9a-f]{64}")
 def parse_headers(timestamp: str | None, signed: str | None) -> int:
     """The Unix time of a hook whose two headers are present and well-formed.
 
-    Raises :class:`MalformedHook` for a missing header, a timestamp that is
-    not 1 to 12 digits, or a signature that is not ``sha256=`` and 64
-    lowercase hex digits. Checked before the body is read or a number is
-    made of it: a 400-digit timestamp is refused here, not overflowed later.
+    Raises :class:`SignatureError` for a missing header, and
+    :class:`MalformedHook` for a timestamp that is not 1 to 12 digits or a
+    signature that is not ``sha256=`` and 64 lowercase hex digits. Checked
+    before the body is read or a number is made of it: a 400-digit timestamp
+    is refused here, not overflowed later.
     """
-    if not timestamp or not signed:
-        raise MalformedHook(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
+    if not timestamp or not signed:  # unauthenticated rather than malformed: 401
+        raise SignatureError(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
     if not TIMESTAMP_FORMAT.fullmatch(timestamp.strip()):
         raise MalformedHook(f"{TIMESTAMP_HEADER} is not a Unix time: {timestamp[:40]!r}")
     if not SIGNATURE_FORMAT.fullmatch(signed.strip()):

@@ -164,7 +164,7 @@ def test_each_source_is_rate_limited(tmp_path):
         statuses = [raw(served.port, hook_request(b"{}", {}))[0] for _ in range(8)]
     finally:
         served.stop()
-    assert statuses[:5] == [400] * 5  # unsigned: refused, but counted
+    assert statuses[:5] == [401] * 5  # unsigned: refused, but counted
     assert statuses[5:] == [429] * 3
 
 
