@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,11 @@ body = [
 post = ArticlePage(title="Original title", slug="post", date=dt.date(2026, 1, 2), body=body)
 blog.add_child(instance=post)
 post.save_revision().publish()
-print(f"ids {{post.id}} {{blog.id}}")
+never = ArticlePage(title="Never published", slug="never", date=dt.date(2026, 3, 4), live=False,
+                    body=[("paragraph", "<p>Unseen words.</p>")])
+blog.add_child(instance=never)
+never.save_revision()
+print(f"ids {{post.id}} {{blog.id}} {{never.id}}")
 """
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -56,8 +61,8 @@ def stack(tmp_path_factory):
     cms.env["JAMTAIL_PREVIEW_URL"] = f"http://127.0.0.1:{site_port}/preview/"
     cms.env["JAMTAIL_TASKS_BACKEND"] = "immediate"
     cms.manage("migrate", "--no-input", "-v0")
-    post_id, blog_id = map(
-        int, re.findall(r"ids (\d+) (\d+)", cms.manage("shell", "-c", SETUP).stdout)[0]
+    post_id, blog_id, never_id = map(
+        int, re.findall(r"ids (\d+) (\d+) (\d+)", cms.manage("shell", "-c", SETUP).stdout)[0]
     )
     cms.start()
     out = tmp_path_factory.mktemp("preview-site") / "build"
@@ -71,6 +76,7 @@ def stack(tmp_path_factory):
         "site": f"http://127.0.0.1:{site_port}",
         "post": post_id,
         "blog": blog_id,
+        "never": never_id,
         "rebuild": lambda: build(config),
     }
     server.shutdown()
@@ -175,10 +181,31 @@ def test_a_new_never_saved_page_previews_under_its_section(stack, page):
     assert "Not saved yet" not in requests.get(cms.api_url + "pages/?limit=50", timeout=10).text
 
 
-def test_a_tampered_or_missing_token_is_a_4xx_and_no_draft(stack, page):
+def test_a_tampered_or_missing_token_is_a_4xx_and_a_readable_page(stack, page):
     site = stack["site"]
     response = page.goto(site + "/preview/?content_type=content.articlepage&token=id%3D1:x:y")
     assert response.status == 403
-    assert "Preview" in response.json()["message"]
+    assert page.locator("h1").inner_text() == "This preview cannot be shown"
+    assert "Click Preview" in page.locator("[data-preview-problem]").inner_text()
     response = page.goto(site + "/preview/")
     assert response.status == 400
+
+
+def test_a_never_published_article_previews_in_the_panel_and_in_a_new_tab(stack, page):
+    cms, site = stack["cms"], stack["site"]
+    started = time.monotonic()
+    log_in(page, cms)
+    page.goto(f"{cms.base_url}/admin/pages/{stack['never']}/edit/")
+    frame = open_preview_panel(page)
+    frame.locator("h1", has_text="Never published").wait_for(timeout=20000)
+    assert frame.get_by_role("status").inner_text().startswith("Draft preview")
+    assert frame.locator("main", has_text="Unseen words.").count() == 1
+    assert frame.locator(".site-header").get_by_role("link", name="Blog").count() == 1
+    with page.context.expect_page() as new_tab:
+        page.get_by_role("link", name=re.compile("Preview in new tab", re.I)).click()
+    preview = new_tab.value
+    preview.wait_for_load_state()
+    assert preview.url.startswith(site + "/preview/?")
+    assert preview.locator("h1").inner_text() == "Never published"
+    assert "cms_error" not in preview.content()
+    print(f"\nflow: never-published preview, panel and new tab: {time.monotonic() - started:.1f} s")
