@@ -258,7 +258,7 @@ def _root_page(
     return {"id": root_id, "type": "HomePage", "title": title, "slug": "", "url": "/"}
 
 
-def children(client: CMSClient, parent_id: int) -> list[dict[str, Any]]:
+def children(client: CMSClient, parent_id: Any) -> list[dict[str, Any]]:
     """The live children of a live page in tree order, every field (one listing per page type)."""
     tree = list(client.iter_listing("pages/", {"child_of": parent_id}))
     full: dict[int, dict[str, Any]] = {}
