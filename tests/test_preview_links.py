@@ -1,4 +1,4 @@
-"""Shareable preview links: made and revoked in the admin, opened by anyone, always the latest draft.
+"""Shareable preview links: made and revoked in the admin, opened by anyone, the latest draft.
 
 The admin views are driven with Django's test client as an editor; the link is
 opened through the CMS preview endpoint (``?share=``) and, once, through

@@ -31,8 +31,8 @@ from cms.comments.serializers import CommentsField
 
 from .blocks import INLINE_FEATURES, BodyBlock
 from .headless import SitePage
-from .preview_links import PreviewLink  # noqa: F401  (a model of this app)
 from .images import ImageRenditionsField
+from .preview_links import PreviewLink  # noqa: F401  (a model of this app)
 
 
 class AuthorsField(serializers.Field):

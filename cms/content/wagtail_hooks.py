@@ -9,7 +9,6 @@ from wagtail import hooks
 from wagtail.admin.ui.menus.pages import PageMenuItem
 
 from . import share_views
-
 from .links import SitePathPageLinkHandler
 
 
