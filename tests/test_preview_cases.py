@@ -184,3 +184,14 @@ def test_a_cms_that_cannot_be_reached_is_a_readable_page_not_json():
     assert headers["Content-Type"].startswith("text/html")
     assert "The CMS could not be reached." in html
     assert "secret" not in html
+
+
+def test_a_draft_previews_even_when_the_home_page_was_never_published(cms):
+    home = cms["home"]
+    home.unpublish()
+    status, html = preview(cms, "standardpage", token_of(cms["about"], title="About, drafted"))
+    assert status == 200, html
+    assert h1(html) == "About, drafted"
+    assert_draft_page(html)
+    status, html = preview(cms, "homepage", token_of(home, title="Home, drafted"))
+    assert status == 200, html
