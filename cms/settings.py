@@ -233,6 +233,9 @@ WAGTAIL_HEADLESS_PREVIEW = {
 }
 # Seconds a preview token is valid; the preview endpoint refuses older ones.
 JAMTAIL_PREVIEW_MAX_AGE = int(os.environ.get("JAMTAIL_PREVIEW_MAX_AGE", "3600"))
+# Key that signs shareable preview links (cms/content/preview_links.py); default SECRET_KEY.
+# Changing it invalidates every link already shared.
+JAMTAIL_PREVIEW_LINK_SECRET = os.environ.get("JAMTAIL_PREVIEW_LINK_SECRET", "")
 
 # Wagtail looks renditions up in the "renditions" cache before the database,
 # which saves a query per image when the API serialises image blocks.

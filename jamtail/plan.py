@@ -82,7 +82,7 @@ def plan(content: Content) -> SitePlan:
         if page["parent_url"] in by_url:
             children[page["parent_url"]].append(page)
 
-    site = _site(content.settings, children["/"])
+    site = site_context(content.settings, children["/"])
     feeds = _feeds(site, pages, children)
     neighbours = _neighbours(children)
     outputs: list[Output] = []
@@ -127,7 +127,8 @@ def _search_output(pages: list[dict[str, Any]], tags: dict[str, dict[str, Any]])
     return Output("search/index.html", "search.html", context, "search page")
 
 
-def _site(settings: dict[str, Any], top_level: list[dict[str, Any]]) -> dict[str, Any]:
+def site_context(settings: dict[str, Any], top_level: list[dict[str, Any]]) -> dict[str, Any]:
+    """The templates' ``site``: names and links from the settings, ``nav`` from ``top_level``."""
     return {
         "name": settings.get("site_name") or "Jamtail",
         "tagline": settings.get("tagline", ""),

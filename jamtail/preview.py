@@ -2,14 +2,15 @@
 
 ``render_preview(api_url, query, site_dir)`` is the whole draft preview,
 shared by the ``/preview/`` function (``functions/preview.py``) and
-``jamtail serve``. ``query`` is the preview link's query string as Wagtail
-made it: ``{"content_type": "content.articlepage", "token": "..."}``.
+``jamtail serve``. ``query`` is the preview link's query string: as Wagtail's
+Preview button made it, ``{"content_type": "content.articlepage", "token":
+"..."}``, or a shareable link's ``{"share": "..."}`` (docs/preview.md).
 
 Stages, each the build's own:
 
     fetch     the draft from the CMS (``GET preview/``, the pages item shape),
-              the site settings and the draft's neighbourhood: the root page
-              and its children (navigation), the parent and its children
+              then the published neighbourhood: the site settings, the root
+              page and its children (navigation), the parent and its children
               (section, previous/next), the draft's own children (listings)
     gather    :func:`jamtail.gather.normalise_page` on every item
     media     :class:`jamtail.media.MediaLocaliser`, URLs kept on the CMS
@@ -18,20 +19,26 @@ Stages, each the build's own:
     render    :class:`jamtail.render.Renderer` with ``site/templates``,
               flags ``preview`` (the banner) and ``noindex``
 
-Requests: about six, whatever the size of the site (listings of the
+The neighbourhood is published content plus the draft, never a request that
+assumes a draft is public: whether the draft and its parent are live is asked
+first (``pages/<id>/``, a 404 means "not published"), and only live pages'
+children are listed. A parent that is not live is the stub the draft's
+``meta.parent`` gives; a root that is not live is a stand-in named after the site.
+
+Requests: about eight, whatever the size of the site (listings of the
 neighbourhood are read 500 items a request).
 
-Returns ``(status, headers, body)``: 200 and the HTML page, never cached
+Returns ``(status, headers, body)``, always HTML, never cached
 (``Cache-Control: no-store``), never indexed (``X-Robots-Tag: noindex``),
-never leaking the token in a ``Referer``; otherwise JSON
-``{"message": str, "code": str}``: the CMS's own 4xx for a refused token
-(expired, forged, wrong page type), 503 when the CMS cannot be reached,
-502 when it answers with an error, 500 when the draft cannot be rendered.
+never leaking the token in a ``Referer``: 200 and the draft; otherwise a page
+in the site's look (``preview_error.html``) saying what failed, with the CMS's
+own 4xx for a refused link (expired, revoked, forged, wrong page type), 503
+when the CMS cannot be reached, 502 when it answers with an error, 500 when
+the draft cannot be rendered.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -53,7 +60,8 @@ log = logging.getLogger(__name__)
 
 Response = tuple[int, dict[str, str], str]
 
-AGAIN = "Click Preview in the Wagtail admin again."
+AGAIN = "Click Preview in the Wagtail admin again for a fresh preview link."
+QUERY_KEYS = ("content_type", "token", "share")
 
 
 class PreviewRefused(JamtailError):
@@ -74,17 +82,6 @@ def render_preview(
     """
     client = CMSClient(api_url, timeout=20, retries=1)
     ancestors = frame_ancestors or _origin(client.api_url)
-    try:
-        html = _render(client, query, site_dir)
-    except PreviewRefused as exc:
-        return _json(exc.status, {"code": "refused", **exc.data})
-    except CMSUnavailableError as exc:
-        return _json(503, {"code": "cms_unavailable", "message": f"{exc} {AGAIN}"})
-    except CMSError as exc:
-        return _json(502, {"code": "cms_error", "message": str(exc)})
-    except JamtailError as exc:
-        log.error("preview failed: %s", exc)
-        return _json(500, {"code": "render_error", "message": str(exc)})
     headers = {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
@@ -93,12 +90,62 @@ def render_preview(
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": preview_csp(ancestors),
     }
-    return 200, headers, html
+    settings: dict[str, Any] = {}
+    try:
+        return 200, headers, _render(client, query, site_dir, settings)
+    except PreviewRefused as exc:
+        status, problem, advice, detail = exc.status, str(exc), _advice(query), ""
+    except CMSUnavailableError as exc:
+        status, problem, detail = 503, "The CMS could not be reached.", str(exc)
+        advice = "Try again in a moment; if it persists, tell the site's developers."
+    except CMSError as exc:
+        status, problem, detail = 502, "The CMS answered with an error.", str(exc)
+        advice = "Try again in a moment; if it persists, tell the site's developers."
+    except JamtailError as exc:
+        log.error("preview failed: %s", exc)
+        status, problem, detail = 500, "The draft could not be rendered.", str(exc)
+        advice = "Check the page's content; the details below name what failed."
+    if not settings and status != 503:
+        settings.update(_settings_or_nothing(client))
+    return status, headers, error_page(site_dir, settings, problem, advice, detail)
 
 
-def _render(client: CMSClient, query: dict[str, str], site_dir: Path) -> str:
+def _settings_or_nothing(client: CMSClient) -> dict[str, Any]:
+    """The site settings for an error page's look; ``{}`` when the CMS cannot give them."""
+    try:
+        return client.get_json("site-settings/")
+    except CMSError:
+        return {}
+
+
+def _advice(query: dict[str, str]) -> str:
+    if query.get("share"):
+        return "Ask the person who shared this link for a new one."
+    return AGAIN
+
+
+def error_page(
+    site_dir: Path, settings: dict[str, Any], problem: str, advice: str, detail: str
+) -> str:
+    """``preview_error.html`` in the site's look; ``settings`` may be empty (CMS down)."""
+    site = planner.site_context(settings, [])
+    page = {"title": "Preview unavailable", "url": "/preview/", "type": "PreviewError"}
+    output = planner.Output(
+        "preview/index.html",
+        "preview_error.html",
+        {"page": page, "problem": problem, "advice": advice, "detail": detail, "noindex": True},
+        "preview error",
+    )
+    assets = AssetManifest(site_dir / "static")
+    return Renderer(site_dir / "templates", site, assets.url).render(output)
+
+
+def _render(
+    client: CMSClient, query: dict[str, str], site_dir: Path, settings: dict[str, Any]
+) -> str:
     item = fetch_draft(client, query)
-    content, draft = neighbourhood(client, item)
+    settings.update(client.get_json("site-settings/"))
+    content, draft = neighbourhood(client, item, settings)
     localiser = _CMSMedia(
         client.api_url, content.settings.get("media_url", ""), content.site_origin
     )
@@ -113,7 +160,7 @@ def _render(client: CMSClient, query: dict[str, str], site_dir: Path) -> str:
 
 def fetch_draft(client: CMSClient, query: dict[str, str]) -> dict[str, Any]:
     """The draft as a v2 pages item; raise :class:`PreviewRefused` on a 4xx from the CMS."""
-    params = {k: query.get(k, "") for k in ("content_type", "token")}
+    params = {k: query[k] for k in QUERY_KEYS if query.get(k)}
     url = client.url("preview/")
     try:
         response = client.session.get(url, params=params, timeout=client.timeout)
@@ -135,58 +182,91 @@ def fetch_draft(client: CMSClient, query: dict[str, str]) -> dict[str, Any]:
         raise CMSError(f"the CMS preview endpoint {url} did not return JSON") from exc
 
 
-def neighbourhood(client: CMSClient, item: dict[str, Any]) -> tuple[Content, dict[str, Any]]:
+def neighbourhood(
+    client: CMSClient, item: dict[str, Any], settings: dict[str, Any]
+) -> tuple[Content, dict[str, Any]]:
     """The small site the draft is planned in, and the draft's normalised page dict.
 
-    The draft takes the place of its live version (or, new, goes last under
-    its parent, where Wagtail will add it). URLs are relative to the site root.
+    Published pages only, plus the draft: it takes the place of its live
+    version (or, new, goes last under its parent, where Wagtail will add it).
+    URLs are relative to the site root.
     """
     draft = normalise_page(item)
     parent = (item.get("meta") or {}).get("parent") or {}
-    settings = client.get_json("site-settings/")
     root_id = settings.get("root_page_id")
+    parent_id = parent.get("id")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        root_job = pool.submit(client.get_json, f"pages/{root_id}/")
-        jobs = [pool.submit(children, client, root_id)]
-        if parent.get("id") and parent["id"] != root_id:
-            jobs.append(pool.submit(_page_or_stub, client, parent))
-            jobs.append(pool.submit(children, client, parent["id"]))
-        if draft["id"] and draft["id"] != root_id:
+        # First: which of root, parent and draft are published (a 404 says not).
+        root_job = pool.submit(published, client, root_id)
+        parent_job = pool.submit(published, client, parent_id) if parent_id else None
+        draft_job = pool.submit(published, client, draft["id"]) if draft["id"] else None
+        root_item = root_job.result()
+        parent_item = parent_job.result() if parent_job else None
+        draft_live = draft_job.result() is not None if draft_job else False
+        # Then: the children of published pages only.
+        jobs = []
+        if root_item is not None:
+            jobs.append(pool.submit(children, client, root_id))
+        if parent_item is not None and parent_id != root_id:
+            jobs.append(pool.submit(children, client, parent_id))
+        if draft_live and draft["id"] != root_id:
             jobs.append(pool.submit(children, client, draft["id"]))
         if draft["id"] == root_id:
             jobs.append(pool.submit(_recent_articles, client))
-        root_item = root_job.result()
-        root = normalise_page(root_item)
+        root = _root_page(root_item, root_id, draft, settings)
         by_id: dict[Any, dict[str, Any]] = {root["id"]: root}
+        if parent_id and parent_id != root_id:
+            by_id[parent_id] = normalise_page(parent_item or parent)
         for job in jobs:
             for page in job.result():
                 by_id.setdefault(page["id"], page)
     by_id[draft["id"] if draft["id"] is not None else "draft"] = draft
     pages = [p for p in by_id.values() if p["url"] is not None]
-    origin = _origin(root_item["meta"].get("html_url") or "")
+    origin = _origin(((root_item or item).get("meta") or {}).get("html_url") or "")
     root_url = root["url"] or "/"
     pages = [relative_to_root(p, root_url) for p in pages]
     return Content(settings, pages, [], [], origin), draft
 
 
-def children(client: CMSClient, parent_id: int) -> list[dict[str, Any]]:
-    """The live children of a page in tree order, every field (one listing per page type)."""
+def published(client: CMSClient, page_id: Any) -> dict[str, Any] | None:
+    """The live, public page ``page_id`` with every field, or ``None`` if the API has no such page.
+
+    Raises :class:`CMSError` for any other error answer.
+    """
+    if page_id is None:
+        return None
+    try:
+        return client.get_json(f"pages/{page_id}/")
+    except CMSUnavailableError:
+        raise
+    except CMSError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _root_page(
+    root_item: dict[str, Any] | None, root_id: Any, draft: dict[str, Any], settings: dict[str, Any]
+) -> dict[str, Any]:
+    """The site's root page: published, the draft itself, or a stand-in (never published)."""
+    if draft["id"] is not None and draft["id"] == root_id:
+        return draft
+    if root_item is not None:
+        return normalise_page(root_item)
+    # The home page was never published: the draft still previews, under a
+    # home page named after the site.
+    title = settings.get("site_name") or "Home"
+    return {"id": root_id, "type": "HomePage", "title": title, "slug": "", "url": "/"}
+
+
+def children(client: CMSClient, parent_id: Any) -> list[dict[str, Any]]:
+    """The live children of a live page in tree order, every field (one listing per page type)."""
     tree = list(client.iter_listing("pages/", {"child_of": parent_id}))
     full: dict[int, dict[str, Any]] = {}
     for page_type in sorted({i["meta"]["type"] for i in tree}):
         params = {"child_of": parent_id, "type": page_type, "fields": "*"}
         full.update((i["id"], i) for i in client.iter_listing("pages/", params))
     return [normalise_page(full.get(i["id"], i)) for i in tree]
-
-
-def _page_or_stub(client: CMSClient, parent: dict[str, Any]) -> list[dict[str, Any]]:
-    """The parent with every field, or (not live) the stub the draft's ``meta.parent`` gives."""
-    try:
-        return [normalise_page(client.get_json(f"pages/{parent['id']}/"))]
-    except CMSUnavailableError:
-        raise
-    except CMSError:
-        return [normalise_page(parent)]
 
 
 def _recent_articles(client: CMSClient) -> list[dict[str, Any]]:
@@ -212,12 +292,3 @@ class _CMSMedia(MediaLocaliser):
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
-
-
-def _json(status: int, data: dict[str, Any]) -> Response:
-    headers = {
-        "Content-Type": "application/json",
-        "Cache-Control": "no-store",
-        "X-Robots-Tag": "noindex",
-    }
-    return status, headers, json.dumps(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,20 @@ body = [
 post = ArticlePage(title="Original title", slug="post", date=dt.date(2026, 1, 2), body=body)
 blog.add_child(instance=post)
 post.save_revision().publish()
-print(f"ids {{post.id}} {{blog.id}}")
+never = ArticlePage(title="Never published", slug="never", date=dt.date(2026, 3, 4), live=False,
+                    body=[("paragraph", "<p>Unseen words.</p>")])
+blog.add_child(instance=never)
+never.save_revision()
+print(f"ids {{post.id}} {{blog.id}} {{never.id}}")
+"""
+
+# The site's address: "View live" and the CMS's redirects point there.
+BASE_URL = """
+from wagtail.models import Site
+from cms.content.models import SiteSettings
+settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+settings.base_url = {!r}
+settings.save()
 """
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -56,9 +70,11 @@ def stack(tmp_path_factory):
     cms.env["JAMTAIL_PREVIEW_URL"] = f"http://127.0.0.1:{site_port}/preview/"
     cms.env["JAMTAIL_TASKS_BACKEND"] = "immediate"
     cms.manage("migrate", "--no-input", "-v0")
-    post_id, blog_id = map(
-        int, re.findall(r"ids (\d+) (\d+)", cms.manage("shell", "-c", SETUP).stdout)[0]
+    post_id, blog_id, never_id = map(
+        int, re.findall(r"ids (\d+) (\d+) (\d+)", cms.manage("shell", "-c", SETUP).stdout)[0]
     )
+    site_url = f"http://127.0.0.1:{site_port}"
+    cms.manage("shell", "-c", BASE_URL.format(site_url))
     cms.start()
     out = tmp_path_factory.mktemp("preview-site") / "build"
     config = BuildConfig(cms.api_url, out, REPO / "site", out.parent / "cache", jobs=1)
@@ -68,9 +84,10 @@ def stack(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield {
         "cms": cms,
-        "site": f"http://127.0.0.1:{site_port}",
+        "site": site_url,
         "post": post_id,
         "blog": blog_id,
+        "never": never_id,
         "rebuild": lambda: build(config),
     }
     server.shutdown()
@@ -175,10 +192,132 @@ def test_a_new_never_saved_page_previews_under_its_section(stack, page):
     assert "Not saved yet" not in requests.get(cms.api_url + "pages/?limit=50", timeout=10).text
 
 
-def test_a_tampered_or_missing_token_is_a_4xx_and_no_draft(stack, page):
+def test_a_tampered_or_missing_token_is_a_4xx_and_a_readable_page(stack, page):
     site = stack["site"]
     response = page.goto(site + "/preview/?content_type=content.articlepage&token=id%3D1:x:y")
     assert response.status == 403
-    assert "Preview" in response.json()["message"]
+    assert page.locator("h1").inner_text() == "This preview cannot be shown"
+    assert "Click Preview" in page.locator("[data-preview-problem]").inner_text()
     response = page.goto(site + "/preview/")
     assert response.status == 400
+
+
+def test_a_never_published_article_previews_in_the_panel_and_in_a_new_tab(stack, page):
+    cms, site = stack["cms"], stack["site"]
+    started = time.monotonic()
+    log_in(page, cms)
+    page.goto(f"{cms.base_url}/admin/pages/{stack['never']}/edit/")
+    frame = open_preview_panel(page)
+    frame.locator("h1", has_text="Never published").wait_for(timeout=20000)
+    assert frame.get_by_role("status").inner_text().startswith("Draft preview")
+    assert frame.locator("main", has_text="Unseen words.").count() == 1
+    assert frame.locator(".site-header").get_by_role("link", name="Blog").count() == 1
+    with page.context.expect_page() as new_tab:
+        page.get_by_role("link", name=re.compile("Preview in new tab", re.I)).click()
+    preview = new_tab.value
+    preview.wait_for_load_state()
+    assert preview.url.startswith(site + "/preview/?")
+    assert preview.locator("h1").inner_text() == "Never published"
+    assert "cms_error" not in preview.content()
+    print(f"\nflow: never-published preview, panel and new tab: {time.monotonic() - started:.1f} s")
+
+
+def reviewer_sees(context, url: str):
+    """Open ``url`` in ``context`` (a browser with no CMS session): the response and the page."""
+    tab = context.new_page()
+    response = tab.goto(url)
+    return response, tab
+
+
+def test_a_shared_link_opens_without_a_session_until_revoked_or_expired(stack, page, browser):
+    cms = stack["cms"]
+    started = time.monotonic()
+    log_in(page, cms)
+    page.goto(f"{cms.base_url}/admin/pages/{stack['never']}/edit/")
+    page.locator("#w-slim-header-buttons").get_by_role("button").last.click()
+    page.get_by_role("link", name="Share preview").click()
+    page.wait_for_url(f"**/admin/preview-links/{stack['never']}/")
+    assert page.get_by_label("Valid for (days)").input_value() == "7"
+    page.get_by_role("button", name="Make a preview link").click()
+    row = page.locator("tr[data-link-id]").first
+    assert row.get_attribute("data-status") == "active"
+    assert "editor" in row.inner_text()
+    url = row.locator("[data-link-url]").input_value()
+
+    reviewer = browser.new_context()  # no cookies: not logged in to the CMS
+    try:
+        response, tab = reviewer_sees(reviewer, url)
+        assert response.status == 200
+        assert tab.locator("h1").inner_text() == "Never published"
+        assert tab.get_by_role("status").inner_text().startswith("Draft preview")
+
+        # The editor changes the draft: the same link shows the new draft.
+        page.goto(f"{cms.base_url}/admin/pages/{stack['never']}/edit/")
+        page.fill("#id_title", "Never published, revised")
+        page.get_by_role("button", name="Save draft").click()
+        page.wait_for_load_state()
+        assert tab.reload().status == 200
+        assert tab.locator("h1").inner_text() == "Never published, revised"
+        shared = time.monotonic()
+
+        page.goto(f"{cms.base_url}/admin/preview-links/{stack['never']}/")
+        page.locator("tr[data-link-id]").first.get_by_role("button", name="Revoke").click()
+        page.wait_for_load_state()
+        assert page.locator("tr[data-link-id]").first.get_attribute("data-status") == "revoked"
+        response = tab.reload()
+        assert response.status == 410
+        assert tab.locator("h1").inner_text() == "This preview cannot be shown"
+        assert "revoked" in tab.locator("[data-preview-problem]").inner_text()
+        assert "Never published" not in tab.content()
+        assert tab.locator(".site-header").count() == 1  # the site's look
+        revoked = time.monotonic()
+
+        # A second link, past its lifetime (time moved on: its expiry set to yesterday).
+        page.get_by_label("Valid for (days)").fill("30")
+        page.get_by_role("button", name="Make a preview link").click()
+        expiring = page.locator("tr[data-link-id]").first
+        link_id = expiring.get_attribute("data-link-id")
+        second = expiring.locator("[data-link-url]").input_value()
+        assert reviewer_sees(reviewer, second)[0].status == 200
+        cms.manage("shell", "-c", EXPIRE.format(link_id))
+        response, tab = reviewer_sees(reviewer, second)
+        assert response.status == 410
+        assert "expired" in tab.locator("[data-preview-problem]").inner_text()
+    finally:
+        reviewer.close()
+    print(
+        f"\nflow: share link made and opened twice {shared - started:.1f} s, "
+        f"revoked {revoked - shared:.1f} s, expired {time.monotonic() - revoked:.1f} s"
+    )
+
+
+EXPIRE = """
+import datetime as dt
+from django.utils import timezone
+from cms.content.preview_links import PreviewLink
+PreviewLink.objects.filter(pk={}).update(expires_at=timezone.now() - dt.timedelta(days=1))
+"""
+
+
+def test_view_live_lands_on_the_static_site(stack, page):
+    cms, site = stack["cms"], stack["site"]
+    started = time.monotonic()
+    log_in(page, cms)
+    page.goto(f"{cms.base_url}/admin/pages/{stack['post']}/edit/")
+    live = page.get_by_role("link", name=re.compile("Visit the live page")).first
+    assert live.get_attribute("href") == site + "/blog/post/"
+    with page.context.expect_page() as new_tab:
+        live.click()
+    tab = new_tab.value
+    tab.wait_for_load_state()
+    assert tab.url == site + "/blog/post/"
+    assert tab.locator(".site-header").count() == 1
+    assert "Draft preview" not in tab.content()
+    # The CMS host never renders the page: it sends readers to the site.
+    page.goto(cms.base_url + "/blog/post/")
+    assert page.url == site + "/blog/post/"
+    # The explorer's "View live" too.
+    page.goto(f"{cms.base_url}/admin/pages/{stack['blog']}/")
+    hrefs = page.locator("a[href$='/blog/post/']").evaluate_all("els => els.map(e => e.href)")
+    assert hrefs and all(h == site + "/blog/post/" for h in hrefs)
+    print(f"\nflow: view live: {time.monotonic() - started:.1f} s")

@@ -102,11 +102,10 @@ def test_the_cms_down_is_a_503_with_a_message(caplog):
     with caplog.at_level("INFO", logger="functions.preview"):
         result = handler(query("secret-token"), None)
     assert result["statusCode"] == 503
-    assert result["headers"]["Content-Type"] == "application/json"
+    assert result["headers"]["Content-Type"].startswith("text/html")
     assert result["headers"]["Cache-Control"] == "no-store"
-    body = json.loads(result["body"])
-    assert body["code"] == "cms_unavailable"
-    assert "Preview" in body["message"]
+    assert "The CMS could not be reached." in result["body"]
+    assert 'class="site-header"' in result["body"]  # the site's look, not JSON
     [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "functions.preview"]
     assert line["status"] == 503 and line["path"] == "/preview/"
     assert "secret-token" not in result["body"]
@@ -139,10 +138,11 @@ def broken_cms():
     server.server_close()
 
 
-def test_a_failing_cms_is_a_502_with_a_message(broken_cms):
+def test_a_failing_cms_is_a_502_with_a_readable_page(broken_cms):
     result = make_handler(broken_cms, SITE)(query(), None)
     assert result["statusCode"] == 502
-    assert json.loads(result["body"])["code"] == "cms_error"
+    assert result["headers"]["Content-Type"].startswith("text/html")
+    assert "The CMS answered with an error." in result["body"]
 
 
 def test_only_get_and_head_are_allowed(broken_cms):
@@ -161,7 +161,7 @@ def test_jamtail_serve_mounts_the_function_at_its_production_path(tmp_path, brok
         for path in ("/preview/?content_type=content.articlepage&token=t", "/preview?token=t"):
             response = requests.get(base + path, timeout=10)
             assert response.status_code == 502, path
-            assert response.json()["code"] == "cms_error"
+            assert "The CMS answered with an error." in response.text
         assert requests.get(base + "/", timeout=10).text == "<p>home</p>"
     finally:
         server.shutdown()

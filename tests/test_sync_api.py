@@ -258,7 +258,22 @@ def test_changing_the_site_host_re_sends_the_settings_and_every_page(api, site):
     assert ("settings", 1) in final
     pages = [item for (kind, _), item in final.items() if kind == "page" and item]
     assert len(pages) == 6
-    assert all("//www.example.org" in p["data"]["meta"]["html_url"] for p in pages)
+    # Page URLs are on the site's base URL (cms/content/headless.py), not the CMS host.
+    assert all(p["data"]["meta"]["html_url"].startswith("https://example.org/") for p in pages)
+
+
+def test_changing_the_sites_base_url_re_sends_every_page_at_its_new_address(api, site):
+    from cms.content.models import SiteSettings
+
+    _, cursor, _ = full_sync(api)
+    settings = SiteSettings.for_site(site["home"].get_site())
+    settings.base_url = "https://www.example.net"
+    settings.save()
+    items, _ = delta(api, cursor)
+    final = state(items)
+    pages = [item for (kind, _), item in final.items() if kind == "page" and item]
+    assert len(pages) == 6
+    assert all(p["data"]["meta"]["html_url"].startswith("https://www.example.net/") for p in pages)
 
 
 def test_a_change_recorded_through_the_publishing_outbox_reaches_the_sync(api, site):

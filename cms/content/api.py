@@ -54,7 +54,30 @@ class BulkPagesAPIViewSet(PagesAPIViewSet):
         return queryset.select_related(*select).prefetch_related(*prefetch)
 
 
+class SiteLocationField(serializers.Field):
+    """A redirect's target: a site path (``/blog/post/``) for a page, else the URL as stored.
+
+    Wagtail's ``Redirect.link`` is the page's full URL on the site
+    (``cms/content/headless.py``); the builder writes ``_redirects`` relative
+    to the copy of the site it builds.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, redirect: Any) -> str | None:
+        link = redirect.link
+        if link and redirect.redirect_page_id:
+            parts = redirect.redirect_page.specific_deferred.get_url_parts()
+            if parts and parts[1] and link.startswith(parts[1]):
+                return link[len(parts[1]) :]
+        return link
+
+
 class PermanentRedirectSerializer(RedirectSerializer):
+    location = SiteLocationField()
     is_permanent = serializers.BooleanField(read_only=True)
 
 

@@ -1,6 +1,7 @@
 """Page types, the Author snippet, site settings and the importer's bookkeeping.
 
-Each page type previews through the front end (``HeadlessPreviewMixin``, see preview.py) and
+Each page type previews through the front end (``HeadlessPreviewMixin``, see preview.py), has
+its URLs on the static site (``SitePage``, see headless.py) and
 declares ``api_fields`` (what the builder reads through
 ``/api/v2/pages/?type=content.<Type>&fields=*``) and ``search_fields``.
 """
@@ -30,7 +31,9 @@ from cms.comments.panels import ReaderCommentsPanel
 from cms.comments.serializers import CommentsField
 
 from .blocks import INLINE_FEATURES, BodyBlock
+from .headless import SitePage
 from .images import ImageRenditionsField
+from .preview_links import PreviewLink  # noqa: F401  (a model of this app)
 
 
 class AuthorsField(serializers.Field):
@@ -105,7 +108,7 @@ class Author(index.Indexed, models.Model):
         super().save(*args, **kwargs)
 
 
-class HomePage(HeadlessPreviewMixin, Page):
+class HomePage(SitePage, HeadlessPreviewMixin, Page):
     intro = RichTextField(blank=True, features=INLINE_FEATURES)
     body = StreamField(BodyBlock(), blank=True)
 
@@ -116,7 +119,7 @@ class HomePage(HeadlessPreviewMixin, Page):
     api_fields = [APIField("intro"), APIField("body")]
 
 
-class SectionPage(HeadlessPreviewMixin, Page):
+class SectionPage(SitePage, HeadlessPreviewMixin, Page):
     """A listing (a blog, a news section, the docs) of the pages below it."""
 
     description = models.TextField(blank=True, help_text="One or two sentences: meta description.")
@@ -157,7 +160,7 @@ class ArticleTag(TaggedItemBase):
     )
 
 
-class ArticlePage(HeadlessPreviewMixin, Page):
+class ArticlePage(SitePage, HeadlessPreviewMixin, Page):
     """A dated piece of writing: a blog post, an announcement, a release note."""
 
     # What the API listing loads in bulk instead of per page (see api.py).
@@ -223,7 +226,7 @@ class ArticleAuthor(Orderable):
     panels = [FieldPanel("author")]
 
 
-class StandardPage(HeadlessPreviewMixin, Page):
+class StandardPage(SitePage, HeadlessPreviewMixin, Page):
     """A page that is not dated or listed by date: about, documentation, legal."""
 
     summary = models.TextField(blank=True)

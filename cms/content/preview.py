@@ -48,6 +48,7 @@ from wagtail.models import Page
 from wagtail_headless_preview.models import HeadlessPreviewMixin, PagePreview
 
 from .api import api_router
+from .preview_links import LinkRefused, draft_for_link
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +149,18 @@ class PreviewAPIViewSet(PagesAPIViewSet):
     """Wagtail's pages endpoint narrowed to one view: a draft, serialised as a page item."""
 
     def preview_view(self, request: Request) -> Response:
-        """``GET /api/v2/preview/``: the draft as a pages item, or a JSON error (see above)."""
+        """``GET /api/v2/preview/``: the draft as a pages item, or a JSON error (see above).
+
+        ``?share=<token>`` instead of ``content_type`` and ``token``: the latest
+        draft of a shareable preview link's page (``preview_links.py``, its errors).
+        """
         content_type = request.GET.get("content_type", "")
         try:
-            page = draft_for(content_type, request.GET.get("token", ""))
-        except PreviewError as exc:
+            if request.GET.get("share"):
+                page = draft_for_link(request.GET["share"])
+            else:
+                page = draft_for(content_type, request.GET.get("token", ""))
+        except (PreviewError, LinkRefused) as exc:
             log.info("preview refused: %s %s (%s)", exc.status, exc.code, content_type)
             data: dict[str, Any] = {"message": exc.message, "code": exc.code}
             return _private(Response(data, status=exc.status))

@@ -25,7 +25,7 @@ event                        items recorded
 ``tag_*``                    the articles carrying the tag
 ``settings_*``               the site settings
 ``redirect_*``               the redirect
-``site``                     the site settings and every page (root or host changed)
+``site``                     the site settings and every page (root, host or base URL changed)
 ``redirects_to``             redirects into the page's subtree (after Wagtail has created
                              redirects from the old URLs, with ``bulk_create``)
 ==========================  ================================================================

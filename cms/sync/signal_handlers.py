@@ -31,6 +31,17 @@ def _site(sender: Any, instance: Site, **kwargs: Any) -> None:
     capture_change("site")
 
 
+def _remember_base_url(sender: Any, instance: Any, **kwargs: Any) -> None:
+    before = type(instance).objects.filter(pk=instance.pk).values_list("base_url", flat=True)
+    instance._sync_base_url_before = before.first() if instance.pk else None
+
+
+def _base_url_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # Every page's meta.html_url is on the site's address (cms/content/headless.py).
+    if getattr(instance, "_sync_base_url_before", None) != instance.base_url:
+        capture_change("site")
+
+
 def _moved(sender: Any, instance: Page, **kwargs: Any) -> None:
     # The outbox records moves of live pages; a draft's live descendants move too.
     capture_change("move" if not instance.live else "redirects_to", [instance])
@@ -70,7 +81,7 @@ def _tag_changed(sender: Any, instance: Tag, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    from cms.content.models import Author
+    from cms.content.models import Author, SiteSettings
 
     for signal in (post_save, post_delete):
         name = "save" if signal is post_save else "delete"
@@ -87,6 +98,8 @@ def connect() -> None:
         pre_delete.connect(
             _before_delete(kind), sender=model, weak=False, dispatch_uid=f"{UID}{kind}-pre-delete"
         )
+    pre_save.connect(_remember_base_url, sender=SiteSettings, dispatch_uid=UID + "base-url-pre")
+    post_save.connect(_base_url_changed, sender=SiteSettings, dispatch_uid=UID + "base-url-post")
     pre_save.connect(_remember_url_path, dispatch_uid=UID + "page-pre-save")
     post_save.connect(_url_path_changed, dispatch_uid=UID + "page-post-save")
     post_save.connect(_tag_changed, sender=Tag, dispatch_uid=UID + "tag-save")

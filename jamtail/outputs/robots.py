@@ -6,6 +6,13 @@ from ..plan import SitePlan
 
 
 def build_robots(plan: SitePlan) -> list[tuple[str, bytes]]:
-    """Return ``[("robots.txt", bytes)]``."""
-    lines = ["User-agent: *", "Disallow:", f"Sitemap: {plan.site['base_url']}/sitemap.xml", ""]
+    """Return ``[("robots.txt", bytes)]``.
+
+    The ``Sitemap:`` line needs an absolute URL (sitemaps.org protocol): it is
+    left out when the site has no base URL (the sitemap warns about that).
+    """
+    lines = ["User-agent: *", "Disallow:"]
+    if plan.site["base_url"]:
+        lines.append(f"Sitemap: {plan.site['base_url']}/sitemap.xml")
+    lines.append("")
     return [("robots.txt", "\n".join(lines).encode())]

@@ -25,7 +25,12 @@ def build_sitemap(plan: SitePlan) -> list[tuple[str, bytes]]:
     """Return ``[("sitemap.xml", bytes)]``."""
     base = plan.site["base_url"]
     if not base:
-        log.warning("site settings have no base URL: sitemap <loc> values are not absolute")
+        log.warning(
+            "the site settings have no base URL: the sitemap's <loc>, the feeds' links, "
+            "canonical and Open Graph URLs are relative, and robots.txt has no Sitemap line "
+            "(the sitemap protocol needs absolute URLs). Set Settings > Site settings > "
+            "Base URL in the CMS to the site's public address, e.g. https://example.org"
+        )
     urlset = ET.Element("urlset", xmlns=NAMESPACE)
     for page in plan.pages:
         url = ET.SubElement(urlset, "url")
