@@ -227,3 +227,29 @@ def test_a_lock_that_outlasts_the_deadline_and_other_errors_are_raised():
 
     with pytest.raises(OperationalError, match="no such table"):
         retry_when_locked(broken, seconds=20, sleep=lambda s: None)()
+
+
+# -- the worker's console ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_worker_logs_failed_tasks_only(tmp_path):
+    """A calm console (issue 10 item 7): no line per task, a traceback per failure."""
+    from tests.cms_process import CMSProcess
+
+    cms = CMSProcess(tmp_path / "cms")
+    cms.env.update(JAMTAIL_TASKS_BACKEND="database", JAMTAIL_BUILD_HOOKS="")
+    cms.data_dir.mkdir(parents=True)
+    cms.manage("migrate", "--no-input", "-v0")
+    cms.manage(
+        "shell",
+        "-c",
+        "from cms.publishing.tasks import dispatch_builds, send_build_hooks\n"
+        "dispatch_builds.enqueue(); send_build_hooks.enqueue(424242)",
+    )
+    worker = cms.manage("pipeline_worker", "--batch", "--no-startup-delay", "--queue-name", "*")
+    output = worker.stdout + worker.stderr
+    assert "state=RUNNING" not in output and "state=SUCCESSFUL" not in output
+    assert "send_build_hooks state=FAILED" in output
+    assert "BuildRecord.DoesNotExist" in output
+    assert "dispatch_builds" not in output

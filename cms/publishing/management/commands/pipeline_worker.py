@@ -17,18 +17,39 @@ or systemd with ``Restart=always``; see docs/publishing.md#worker).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from django.db import OperationalError, connections
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
-from cms.publishing.dblock import retry_when_locked
+from cms.publishing.dblock import is_locked, retry_when_locked
 from cms.publishing.worker import Housekeeper
+
+log = logging.getLogger("cms.publishing.worker")
 
 
 class SturdyWorker(db_worker.Worker):
-    """django-tasks-db's worker, recording results through a locked database."""
+    """django-tasks-db's worker, carrying on through a locked database.
+
+    ``db_worker`` opens its claim transaction (``BEGIN IMMEDIATE``) outside its
+    own "database is locked" handling, so a write lock held longer than the
+    busy timeout (a long import) ends the process; and recording a task's
+    result has no handling at all. Here both wait the lock out.
+    """
+
+    def run(self) -> None:
+        while True:
+            try:
+                return super().run()
+            except OperationalError as error:
+                if not is_locked(error) or not self.running:
+                    raise
+                log.warning("the database is locked (a long write elsewhere); waiting")
+                connections.close_all()  # a fresh connection for the next claim
+                time.sleep(max(self.interval, 1.0))
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         for name in ("set_successful", "set_failed"):

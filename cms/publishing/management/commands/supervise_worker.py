@@ -27,8 +27,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 
+from cms.publishing.dblock import is_locked
 from cms.publishing.health import notify_editors
 
 log = logging.getLogger("cms.publishing.supervisor")
@@ -100,7 +101,11 @@ class Command(BaseCommand):
     def _notify(self) -> None:
         try:
             notify_editors()
-        except Exception:  # the database may be locked or gone: try again next round
+        except OperationalError as error:
+            if not is_locked(error):
+                raise
+            # A long write holds the database: the next round will do.
+        except Exception:  # the database may be gone: try again next round
             log.exception("supervise_worker: could not check for changes waiting too long")
         finally:
             close_old_connections()
