@@ -234,10 +234,10 @@ def test_a_page_scheduled_30_s_ahead_is_live_within_90_s_without_an_editor(stack
     )
     took = time.monotonic() - started
     assert took >= 30
-    carried = [b for b in stack.builds("events", "page_ids") if "schedule_publish" in b["events"]]
+    carried = [b for b in stack.builds("events", "page_ids") if "publish_scheduled" in b["events"]]
     assert carried and pages["go_live"] in carried[-1]["page_ids"]
     assert carried[-1]["status"] == "succeeded"
-    expired = [b for b in stack.builds("events", "page_ids") if "schedule_unpublish" in b["events"]]
+    expired = [b for b in stack.builds("events", "page_ids") if "unpublish_expired" in b["events"]]
     assert expired and pages["expire"] in expired[-1]["page_ids"]
     print(f"\nscheduled 30 s ahead: live (and the expired page gone) after {took:.1f} s")
 

@@ -19,7 +19,6 @@ from wagtail.log_actions import LogContext
 from cms.publishing.dblock import retry_when_locked
 from cms.publishing.health import human_duration, notify_editors, pipeline_health, publish_message
 from cms.publishing.models import BuildRecord, BuildRequest, WorkerHeartbeat
-from cms.publishing.outbox import changes_caused_by
 from cms.publishing.worker import record_heartbeat
 from tests.factories import demo_site
 
@@ -171,17 +170,6 @@ def test_a_build_service_that_is_down_shows_since_when(site):
     assert health.service_waiting_build == build.pk and health.service_waiting_since == since
     assert health.live_in_seconds is None
     assert any("is waiting for the build service since" in p for p in health.problems)
-
-
-@pytest.mark.django_db
-def test_scheduled_changes_are_recorded_as_such(site):
-    with changes_caused_by("schedule"):
-        site["about"].save_revision().publish()
-    site["about"].save_revision().publish()
-    assert [r.event for r in BuildRequest.objects.order_by("id")] == [
-        "schedule_publish",
-        "publish",
-    ]
 
 
 def test_durations_read_at_a_glance():

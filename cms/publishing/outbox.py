@@ -8,10 +8,8 @@ enqueued by ``transaction.on_commit`` and never runs in the editor's request
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -22,21 +20,6 @@ from cms.sync.capture import capture_change
 from .models import BuildRequest
 
 log = logging.getLogger(__name__)
-
-
-# Set while the worker runs Wagtail's publish_scheduled: its publishes and
-# expiries are recorded as "schedule_publish" / "schedule_unpublish".
-_cause: contextvars.ContextVar[str] = contextvars.ContextVar("jamtail_change_cause", default="")
-
-
-@contextlib.contextmanager
-def changes_caused_by(cause: str) -> Iterator[None]:
-    """Record every change made inside the block with the event ``f"{cause}_{event}"``."""
-    token = _cause.set(cause)
-    try:
-        yield
-    finally:
-        _cause.reset(token)
 
 
 def _acting_user() -> Any:
@@ -70,8 +53,6 @@ def record_change(
     """
     pages = list(pages)
     capture_change(event, pages, obj)
-    if _cause.get():
-        event = f"{_cause.get()}_{event}"
     try:
         request = BuildRequest.objects.create(
             event=event,

@@ -7,8 +7,9 @@ in a background thread, :class:`Housekeeper`: every
 - records the worker's heartbeat (:class:`~.models.WorkerHeartbeat`), which the
   admin reads to say whether the worker is alive;
 - runs Wagtail's ``publish_scheduled`` every ``JAMTAIL_SCHEDULE_CHECK_SECONDS``,
-  so scheduled go-live and expiry reach the site within a minute, recorded as
-  ``schedule_publish`` / ``schedule_unpublish`` changes;
+  so scheduled go-live and expiry reach the site within a minute (the signal
+  handlers record them as ``publish_scheduled`` / ``unpublish_expired``, as
+  they do when cron runs the command);
 - posts build hooks whose delivery round is due (a build service that was
   down, :func:`~.tasks.resume_deliveries`);
 - re-enqueues the dispatch of changes whose dispatch task was lost
@@ -38,7 +39,6 @@ from django.utils import timezone
 from .dblock import retry_when_locked
 from .health import notify_editors
 from .models import WorkerHeartbeat
-from .outbox import changes_caused_by
 from .tasks import redispatch_stalled, resume_deliveries
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,8 @@ def record_heartbeat(worker_id: str, started_at: float, tasks_run: int = 0) -> N
 
 
 def publish_scheduled(worker_id: str) -> None:
-    """Run Wagtail's ``publish_scheduled``; its changes are recorded as ``schedule_*``."""
-    with changes_caused_by("schedule"):
-        call_command("publish_scheduled", verbosity=0)
+    """Run Wagtail's ``publish_scheduled`` and note when it last ran on the heartbeat."""
+    call_command("publish_scheduled", verbosity=0)
     WorkerHeartbeat.objects.filter(worker_id=worker_id).update(last_schedule_check=timezone.now())
 
 
