@@ -28,7 +28,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from functions.adapter import Handler, make_event, response_parts
 
@@ -95,7 +95,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         for rule in redirects:
             if file is not None and not rule.force:
                 continue
-            target = rule.match(path)
+            target = rule.match(path, dict(parse_qsl(urlsplit(self.path).query)))
             if target is None:
                 continue
             if rule.status == 200:

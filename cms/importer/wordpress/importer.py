@@ -33,7 +33,6 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -81,6 +80,7 @@ SKIP_REASONS = {
     "wp_font_family": "block theme font",
     "wp_font_face": "block theme font",
 }
+PROTECTED_NOTICE = "<p>This post was password-protected on the old site; its content is not public.</p>"
 DRAFT_STATUSES = {"draft", "pending", "private", "future"}
 _SIZE_SUFFIX = re.compile(r"-\d+x\d+(?=\.\w+$)")
 _COMMENT_STATUS = {
@@ -196,6 +196,9 @@ class _WpImport:
                     reason or f"post type {item.post_type!r} has no Jamtail equivalent",
                     expected=reason is not None,
                 )
+        if any(i.post_type == "post" for i in content_items):
+            self.posts_section()
+        content_items = [i for i in content_items if not self.merged_posts_page(i)]
         pending = {i.post_id: i for i in content_items}
         for item in _parents_first(content_items):
             try:
@@ -210,6 +213,33 @@ class _WpImport:
                 self.write_item(item)
         for att in self.attachments.values():
             self.attachment_redirects(att)
+
+    def merged_posts_page(self, item: WxrItem) -> bool:
+        """A top-level page with the posts section's slug and no content is WordPress's
+        "posts page" (Settings > Reading): the section takes its place and its old URLs."""
+        section = self.section
+        if (
+            section is None
+            or item.post_type != "page"
+            or item.parent_id
+            or make_slug(unquote(item.slug) or item.title) != section.slug
+            or _plain(item.content)
+            or self.sources.get(self.key(item)) is not None
+        ):
+            return False
+        self.report.add(
+            ItemOutcome(
+                item.post_id, item.post_type, item.status, item.title, "merged",
+                "an empty page with the posts section's slug (the posts page): the section "
+                "replaces it", page_id=section.pk, url=self.public_path(section),
+            )
+        )  # fmt: skip
+        self.pages[item.post_id] = section
+        if item.status == "publish" and section.live:
+            self.item_warnings = []
+            for old in self.old_paths(item):
+                self.redirect(Redirect.normalise_path(old), Redirect.normalise_path(self.public_path(section)), section)
+        return True
 
     def skip(self, item: WxrItem, reason: str, expected: bool = True) -> None:
         self.report.add(
@@ -414,6 +444,7 @@ class _WpImport:
             page.tags.set(self.tags(item))
             page.article_authors = [ArticleAuthor(author=a, sort_order=0) for a in self.author(item)]
         note = self.publish(item, page)
+        page.refresh_from_db(fields=["live", "url_path", "go_live_at", "has_unpublished_changes"])
         if isinstance(page, ArticlePage):
             self.comments(item, page)
         else:
@@ -430,10 +461,19 @@ class _WpImport:
         status = item.status
         if status == "publish" and item.password:
             self.item_warnings.append(
-                "password-protected in WordPress: imported as a draft (a static page cannot "
-                "keep a password)"
+                "password-protected in WordPress: the title is public, the content is kept "
+                "in a draft revision (a static page cannot keep a password)"
             )
-            status = "private"
+            body = page.body
+            page.body = [
+                {"type": "paragraph", "id": str(uuid.uuid4()), "value": PROTECTED_NOTICE}
+            ]
+            page.go_live_at = None
+            page.save_revision().publish()
+            page.refresh_from_db(fields=["live", "url_path", "has_unpublished_changes"])
+            page.body = body
+            page.save_revision()
+            return "password-protected: published without its content (in a draft revision)"
         if status == "future" and item.date and item.date > timezone.now():
             page.go_live_at = item.date
             if page.live:
@@ -683,10 +723,6 @@ def _parents_first(items: list[WxrItem]) -> list[WxrItem]:
     for item in items:
         visit(item, frozenset())
     return ordered
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 __all__ = ["import_wordpress"]
