@@ -37,9 +37,7 @@ def build_redirects(plan: SitePlan) -> list[tuple[str, bytes]]:
         )
         # Forced ("!"): "/" has an index.html, which would otherwise shadow the rule.
         force = "!" if conditions else ""
-        lines.append(
-            f"{source}{conditions} {quote(location, safe='/:?#&=%+.-_~')} {status}{force}"
-        )
+        lines.append(f"{source}{conditions} {quote(location, safe='/:?#&=%+.-_~')} {status}{force}")
     return [("_redirects", ("\n".join(lines) + "\n").encode())]
 
 

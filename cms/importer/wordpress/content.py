@@ -132,7 +132,7 @@ class Converter:
 
     def heading_block(self, node: GBlock) -> list[Block]:
         level = int(node.attrs.get("level") or _heading_level(node.html) or 2)
-        return [heading(_text(node.html), level)]
+        return [heading(" ".join(_text(node.html).split()), level)]
 
     def image_block(self, node: GBlock) -> list[Block]:
         tree = _fragment(node.html)
@@ -167,10 +167,14 @@ class Converter:
         tree = _fragment(node.html)
         code = tree.find(".//code")
         source = code if code is not None else tree
-        return [{"type": "code", "value": {"language": _language(source), "code": _pre_text(source)}}]
+        return [
+            {"type": "code", "value": {"language": _language(source), "code": _pre_text(source)}}
+        ]
 
     def preformatted_block(self, node: GBlock) -> list[Block]:
-        return [{"type": "code", "value": {"language": "", "code": _pre_text(_fragment(node.html))}}]
+        return [
+            {"type": "code", "value": {"language": "", "code": _pre_text(_fragment(node.html))}}
+        ]
 
     def table_block(self, node: GBlock) -> list[Block]:
         table = _fragment(node.html).find(".//table")
@@ -222,12 +226,15 @@ class Converter:
 
         def put(blocks: list[Block]) -> str:
             stash.append(blocks)
-            return f"\n\n<jt-block data-i=\"{len(stash) - 1}\"></jt-block>\n\n"
+            return f'\n\n<jt-block data-i="{len(stash) - 1}"></jt-block>\n\n'
 
         content = self.shortcodes(content, put)
         content = _BARE_URL_LINE.sub(
-            lambda m: put(self.embed(m.group(1))) if self.resolver.is_embed_url(m.group(1))
-            else m.group(0),
+            lambda m: (
+                put(self.embed(m.group(1)))
+                if self.resolver.is_embed_url(m.group(1))
+                else m.group(0)
+            ),
             content,
         )
         content = wpautop(content)
@@ -245,7 +252,11 @@ class Converter:
         """Replace every shortcode by a stashed block marker (known) or its content (unknown)."""
 
         def enclosing(match: re.Match[str]) -> str:
-            name, attrs, inner = match.group("name").lower(), match.group("attrs"), match.group("inner")
+            name, attrs, inner = (
+                match.group("name").lower(),
+                match.group("attrs"),
+                match.group("inner"),
+            )
             return self.shortcode(name, parse_atts(attrs), inner, put)
 
         def single(match: re.Match[str]) -> str:
@@ -264,23 +275,44 @@ class Converter:
         if name in ("caption", "wp_caption"):
             return put(self.caption(atts, inner or ""))
         if name == "gallery":
-            ids = [int(i) for i in re.split(r"[,\s]+", atts.get("ids", atts.get("include", ""))) if i.isdigit()]
+            ids = [
+                int(i)
+                for i in re.split(r"[,\s]+", atts.get("ids", atts.get("include", "")))
+                if i.isdigit()
+            ]
             return put(self.gallery(ids or None))
         if name == "embed":
             url = (inner or atts.get("src") or atts.get("0") or "").strip()
             return put(self.embed(url)) if url else ""
         if name in ("audio", "video"):
-            src = atts.get("src") or next((v for k, v in atts.items() if k in ("mp3", "mp4", "m4a", "ogg", "wav", "webm", "m4v", "ogv", "wmv", "flv")), "")
+            src = atts.get("src") or next(
+                (
+                    v
+                    for k, v in atts.items()
+                    if k in ("mp3", "mp4", "m4a", "ogg", "wav", "webm", "m4v", "ogv", "wmv", "flv")
+                ),
+                "",
+            )
             return put(self.media(src or atts.get("0", "") or (inner or "").strip(), name))
         if name in ("youtube", "vimeo"):
             url = atts.get("0") or atts.get("id") or atts.get("url") or (inner or "").strip()
             if url and not url.startswith("http"):
-                url = ("https://www.youtube.com/watch?v=" if name == "youtube" else "https://vimeo.com/") + url
+                url = (
+                    "https://www.youtube.com/watch?v="
+                    if name == "youtube"
+                    else "https://vimeo.com/"
+                ) + url
             return put(self.embed(url)) if url else ""
         if name == "tweet":
             url = atts.get("0") or atts.get("url") or ""
             return put(self.embed(url)) if url.startswith("http") else ""
-        if name in ("playlist", "wpvideo", "contact-form", "contact-form-7", "jetpack_subscription_form"):
+        if name in (
+            "playlist",
+            "wpvideo",
+            "contact-form",
+            "contact-form-7",
+            "jetpack_subscription_form",
+        ):
             self.warn(f"shortcode [{name}] needs a WordPress plugin; it was dropped")
             return ""
         self.warn(f"shortcode [{name}] is unknown; its tags were dropped, its text kept")
@@ -326,7 +358,9 @@ class Converter:
         if self.resolver.is_embed_url(src):
             return self.embed(src)
         target = self.resolver.link(src)
-        href = f'linktype="document" id="{target.id}"' if target else f'href="{html_lib.escape(src)}"'
+        href = (
+            f'linktype="document" id="{target.id}"' if target else f'href="{html_lib.escape(src)}"'
+        )
         name = html_lib.escape(src.rstrip("/").rsplit("/", 1)[-1])
         return [{"type": "paragraph", "value": f"<p><a {href}>{kind.title()}: {name}</a></p>"}]
 
@@ -351,7 +385,7 @@ class Converter:
         if markers:
             return self.split_markers(el, stash)
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            text = _inner_text(el).strip()
+            text = " ".join(_inner_text(el).split())
             return [heading(text, int(tag[1]))] if text else []
         if tag == "pre":
             return [{"type": "code", "value": {"language": _language(el), "code": _pre_text(el)}}]
@@ -406,10 +440,16 @@ class Converter:
         """A paragraph-like element: its images become image blocks, the rest rich text."""
         blocks: list[Block] = []
         for img in list(el.iter("img")):
-            blocks.extend(self.image(img.get("src", ""), img.get("alt", ""), "", _wp_image_class(img)))
+            blocks.extend(
+                self.image(img.get("src", ""), img.get("alt", ""), "", _wp_image_class(img))
+            )
             parent = img.getparent()
             # Drop the image and a link that only wrapped it (to the full-size file).
-            target = parent if parent.tag == "a" and not _text_of(parent).strip() and len(parent) == 1 else img
+            target = (
+                parent
+                if parent.tag == "a" and not _text_of(parent).strip() and len(parent) == 1
+                else img
+            )
             _remove_keep_tail(target)
         html = lxml_html.tostring(el, encoding="unicode")
         if _text(html).strip() or "<hr" in html:
@@ -458,7 +498,7 @@ class Converter:
             [self._cell(c) for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")]
             for row in rows
         ]
-        width = max([len(heads), *(len(r) for r in body)] or [0])
+        width = max([len(heads), *(len(r) for r in body)])
         heads = (heads + [""] * width)[:width]
         caption_el = table.find("caption")
         return {
@@ -525,7 +565,10 @@ def parse_blocks(content: str) -> list[GBlock]:
         if match.group("closer"):
             if stack and stack[-1].name == name:
                 done = stack.pop()
-                (stack[-1].children.append(done), stack[-1].parts.append(done)) if stack else top.append(done)
+                (
+                    stack[-1].children.append(done),
+                    stack[-1].parts.append(done),
+                ) if stack else top.append(done)
             continue
         try:
             attrs = json.loads(match.group("attrs") or "{}")
@@ -533,13 +576,18 @@ def parse_blocks(content: str) -> list[GBlock]:
             attrs = {}
         block = GBlock(name, attrs if isinstance(attrs, dict) else {})
         if match.group("void"):
-            (stack[-1].children.append(block), stack[-1].parts.append(block)) if stack else top.append(block)
+            (
+                stack[-1].children.append(block),
+                stack[-1].parts.append(block),
+            ) if stack else top.append(block)
         else:
             stack.append(block)
     add_html(content[pos:])
     while stack:  # an unclosed block: keep what it holds
         done = stack.pop()
-        (stack[-1].children.append(done), stack[-1].parts.append(done)) if stack else top.append(done)
+        (stack[-1].children.append(done), stack[-1].parts.append(done)) if stack else top.append(
+            done
+        )
     return top
 
 
@@ -598,7 +646,10 @@ _A_HREF = re.compile(r'<a href="([^"]*)"[^>]*>')
 
 
 def parse_atts(text: str) -> dict[str, str]:
-    """Shortcode attributes as ``shortcode_parse_atts()`` reads them; positional ones as "0", "1"..."""
+    """Shortcode attributes as ``shortcode_parse_atts()`` reads them.
+
+    Positional attributes are keyed ``"0"``, ``"1"``...
+    """
     atts: dict[str, str] = {}
     position = 0
     text = html_lib.unescape(text.replace("\u00a0", " ").replace("\u200b", " "))
@@ -703,7 +754,9 @@ def _pre_text(el: Any) -> str:
 
 
 def _language(el: Any) -> str:
-    classes = " ".join(filter(None, [el.get("class", "")] + [c.get("class", "") for c in el.iter("code")]))
+    classes = " ".join(
+        filter(None, [el.get("class", "")] + [c.get("class", "") for c in el.iter("code")])
+    )
     match = re.search(r"(?:language|lang)-([\w+#-]+)|brush:\s*([\w+#-]+)", classes)
     return (match.group(1) or match.group(2)) if match else ""
 
@@ -748,4 +801,4 @@ def _dl_to_paragraphs(el: Any) -> str:
     return "".join(parts)
 
 
-__all__ = ["Converter", "GBlock", "WpResolver", "parse_atts", "parse_blocks", "wpautop", "etree"]
+__all__ = ["Converter", "GBlock", "WpResolver", "etree", "parse_atts", "parse_blocks", "wpautop"]

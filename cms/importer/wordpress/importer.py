@@ -34,7 +34,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.db import transaction
@@ -65,7 +64,18 @@ from .wxr import WxrExport, WxrItem, read_wxr
 
 logger = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".bmp", ".tif", ".tiff"}
+IMAGE_EXTENSIONS = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".avif",
+    ".svg",
+    ".bmp",
+    ".tif",
+    ".tiff",
+}
 SKIP_REASONS = {
     "nav_menu_item": "navigation menu item: Jamtail's menus come from the page tree",
     "revision": "revision: only the current version of a post is imported",
@@ -80,7 +90,9 @@ SKIP_REASONS = {
     "wp_font_family": "block theme font",
     "wp_font_face": "block theme font",
 }
-PROTECTED_NOTICE = "<p>This post was password-protected on the old site; its content is not public.</p>"
+PROTECTED_NOTICE = (
+    "<p>This post was password-protected on the old site; its content is not public.</p>"
+)
 DRAFT_STATUSES = {"draft", "pending", "private", "future"}
 _SIZE_SUFFIX = re.compile(r"-\d+x\d+(?=\.\w+$)")
 _COMMENT_STATUS = {
@@ -238,7 +250,11 @@ class _WpImport:
         if item.status == "publish" and section.live:
             self.item_warnings = []
             for old in self.old_paths(item):
-                self.redirect(Redirect.normalise_path(old), Redirect.normalise_path(self.public_path(section)), section)
+                self.redirect(
+                    Redirect.normalise_path(old),
+                    Redirect.normalise_path(self.public_path(section)),
+                    section,
+                )
         return True
 
     def skip(self, item: WxrItem, reason: str, expected: bool = True) -> None:
@@ -371,7 +387,12 @@ class _WpImport:
         slugs = self.slugs_under(parent)
         page = model(
             title=_title(item),
-            slug=dedupe(make_slug(unquote(item.slug) or item.title, fallback=f"{item.post_type}-{item.post_id}"), slugs),
+            slug=dedupe(
+                make_slug(
+                    unquote(item.slug) or item.title, fallback=f"{item.post_type}-{item.post_id}"
+                ),
+                slugs,
+            ),
             live=False,
             has_unpublished_changes=True,
         )
@@ -442,7 +463,9 @@ class _WpImport:
             if thumb.isdigit() and page.hero_image_id is None:
                 self.item_warnings.append(f"featured image #{thumb} was not imported")
             page.tags.set(self.tags(item))
-            page.article_authors = [ArticleAuthor(author=a, sort_order=0) for a in self.author(item)]
+            page.article_authors = [
+                ArticleAuthor(author=a, sort_order=0) for a in self.author(item)
+            ]
         note = self.publish(item, page)
         page.refresh_from_db(fields=["live", "url_path", "go_live_at", "has_unpublished_changes"])
         if isinstance(page, ArticlePage):
@@ -451,7 +474,8 @@ class _WpImport:
             self.report.comments_skipped += len(item.comments)
             if item.comments:
                 self.item_warnings.append(
-                    f"{len(item.comments)} comment(s) on a page skipped: Jamtail comments are on articles"
+                    f"{len(item.comments)} comment(s) on a page skipped: "
+                    "Jamtail comments are on articles"
                 )
         if page.live:
             self.add_redirects(item, page)
@@ -465,9 +489,7 @@ class _WpImport:
                 "in a draft revision (a static page cannot keep a password)"
             )
             body = page.body
-            page.body = [
-                {"type": "paragraph", "id": str(uuid.uuid4()), "value": PROTECTED_NOTICE}
-            ]
+            page.body = [{"type": "paragraph", "id": str(uuid.uuid4()), "value": PROTECTED_NOTICE}]
             page.go_live_at = None
             page.save_revision().publish()
             page.refresh_from_db(fields=["live", "url_path", "has_unpublished_changes"])
@@ -516,9 +538,7 @@ class _WpImport:
         return [self.authors[slug]]
 
     def comments(self, item: WxrItem, page: ArticlePage) -> None:
-        existing = {
-            (c.created_at, c.author_name): c for c in Comment.objects.filter(page=page)
-        }
+        existing = {(c.created_at, c.author_name): c for c in Comment.objects.filter(page=page)}
         made: dict[int, Comment] = {}
         for wc in sorted(item.comments, key=lambda c: (c.parent_id != 0, c.id)):
             if wc.type not in ("", "comment"):
@@ -544,7 +564,9 @@ class _WpImport:
             if wc.parent_id and wc.id in made:
                 parent = made.get(wc.parent_id)
                 if parent is None:
-                    self.item_warnings.append(f"comment #{wc.id} replies to a comment not in the export")
+                    self.item_warnings.append(
+                        f"comment #{wc.id} replies to a comment not in the export"
+                    )
                 elif made[wc.id].parent_id != parent.pk:
                     Comment.objects.filter(pk=made[wc.id].pk).update(parent=parent)
         if any(wc.type not in ("", "comment") for wc in item.comments):
@@ -674,7 +696,17 @@ class _Resolver:
 
     def _page(self, post_id: int) -> LinkTarget | None:
         page = self.run.pages.get(post_id)
-        return LinkTarget("page", page.pk) if page is not None else None
+        target = self.run.by_id.get(post_id)
+        if page is None or target is None:
+            return None
+        if target.status != "publish":
+            # A link to a page that is not public would be a broken link on the static site.
+            self.run.item_warnings.append(
+                f"links to #{post_id} {target.title!r}, which is not public ({target.status}): "
+                "the link keeps its old URL"
+            )
+            return None
+        return LinkTarget("page", page.pk)
 
     def is_embed_url(self, url: str) -> bool:
         return any(p.match(url) for p in _EMBED_PATTERNS)

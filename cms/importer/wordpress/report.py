@@ -62,7 +62,8 @@ class WpReport:
         return sum(
             1
             for i in self.items
-            if i.post_type not in ("attachment",) and i.outcome in ("created", "updated", "unchanged")
+            if i.post_type not in ("attachment",)
+            and i.outcome in ("created", "updated", "unchanged")
         )
 
     def lost(self) -> list[ItemOutcome]:

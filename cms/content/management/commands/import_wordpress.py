@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--section-slug",
             default="blog",
-            help="Slug of the section made for posts when --parent is not a section (default: blog).",
+            help="Slug of the posts section made when --parent is not a section (default: blog).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Do everything; keep nothing.")
         parser.add_argument("--report", type=Path, help="Write the full report here as JSON.")
@@ -57,7 +57,9 @@ class Command(BaseCommand):
         for warning in report.warnings:
             self.stderr.write(f"warning: {warning}")
         for item in report.lost():
-            self.stderr.write(f"{item.outcome}: {item.post_type} #{item.post_id} {item.title!r}: {item.reason}")
+            self.stderr.write(
+                f"{item.outcome}: {item.post_type} #{item.post_id} {item.title!r}: {item.reason}"
+            )
         for reason, count in report.skip_reasons().items():
             self.stdout.write(f"skipped {count}: {reason}")
         if options["report"]:
