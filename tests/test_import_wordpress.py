@@ -144,9 +144,9 @@ def test_classic_html_and_shortcodes_become_blocks_and_nothing_leaks(imported):
     block_post = article("block-post")
     guide = Document.objects.get(title="Guide")
     # wpautop: a single newline is a <br>, a blank line a new paragraph; links resolve.
-    assert blocks[0]["value"].startswith(
-        f'<p>First paragraph with <b>bold</b> and a link to <a linktype="page" id="{block_post.pk}">'
-    )
+    link = f'<a linktype="page" id="{block_post.pk}">'
+    first = blocks[0]["value"]
+    assert first.startswith(f"<p>First paragraph with <b>bold</b> and a link to {link}")
     assert f'<a linktype="document" id="{guide.pk}">the guide</a>' in blocks[0]["value"]
     # The missing image keeps its alt text; the unknown shortcode its text; no script.
     assert "<i>A picture that was lost</i>" in blocks[6]["value"]
@@ -323,7 +323,7 @@ def test_dry_run_writes_nothing(uploads):
 
 @pytest.mark.django_db
 def test_strict_fails_on_a_warning_after_importing(uploads):
-    out, err, error = run(str(EXPORT), "--uploads", str(uploads), "--strict")
+    out, _, error = run(str(EXPORT), "--uploads", str(uploads), "--strict")
     assert isinstance(error, CommandError) and "--strict" in str(error)
     assert "items 17" in out
 
@@ -443,7 +443,8 @@ def test_wpautop_makes_paragraphs_but_leaves_blocks_and_pre_alone():
 
 def test_gallery_ids_caption_and_prose_brackets():
     blocks, warnings = convert(
-        '[gallery ids="4,9"]\n\nSee [this] and [caption id="attachment_5"]<img src="x.png"/> Cap[/caption]'
+        '[gallery ids="4,9"]\n\nSee [this] and '
+        '[caption id="attachment_5"]<img src="x.png"/> Cap[/caption]'
     )
     assert [b["type"] for b in blocks] == ["image", "image", "paragraph", "image"]
     assert [b["value"]["image"] for b in blocks[:2]] == [4, 9]
