@@ -558,17 +558,20 @@ def parse_blocks(content: str) -> list[GBlock]:
         elif text.strip():
             top.append(GBlock("freeform", html=text, parts=[text]))
 
+    def attach(block: GBlock) -> None:
+        if stack:
+            stack[-1].children.append(block)
+            stack[-1].parts.append(block)
+        else:
+            top.append(block)
+
     for match in _BLOCK_COMMENT.finditer(content):
         add_html(content[pos : match.start()])
         pos = match.end()
         name = (match.group("ns") or "core/") + match.group("name")
         if match.group("closer"):
             if stack and stack[-1].name == name:
-                done = stack.pop()
-                (
-                    stack[-1].children.append(done),
-                    stack[-1].parts.append(done),
-                ) if stack else top.append(done)
+                attach(stack.pop())
             continue
         try:
             attrs = json.loads(match.group("attrs") or "{}")
@@ -576,18 +579,12 @@ def parse_blocks(content: str) -> list[GBlock]:
             attrs = {}
         block = GBlock(name, attrs if isinstance(attrs, dict) else {})
         if match.group("void"):
-            (
-                stack[-1].children.append(block),
-                stack[-1].parts.append(block),
-            ) if stack else top.append(block)
+            attach(block)
         else:
             stack.append(block)
     add_html(content[pos:])
     while stack:  # an unclosed block: keep what it holds
-        done = stack.pop()
-        (stack[-1].children.append(done), stack[-1].parts.append(done)) if stack else top.append(
-            done
-        )
+        attach(stack.pop())
     return top
 
 

@@ -689,10 +689,10 @@ class _Resolver:
                 if key == "attachment_id" and post_id in self.run.attachments:
                     post_id = self.run.attachments[post_id].item.parent_id
                 return self._page(post_id)
-        post_id = self.run.path_to_id.get(parts.path) or self.run.path_to_id.get(
+        by_path = self.run.path_to_id.get(parts.path) or self.run.path_to_id.get(
             parts.path.rstrip("/") + "/"
         )
-        return self._page(post_id) if post_id else None
+        return self._page(by_path) if by_path else None
 
     def _page(self, post_id: int) -> LinkTarget | None:
         page = self.run.pages.get(post_id)
