@@ -126,6 +126,25 @@ def test_every_old_permalink_redirects_to_a_page_that_answers_200(imported):
     assert checked >= 2 * 49
 
 
+def test_category_and_tag_archives_redirect_to_tag_pages_that_answer_200(imported):
+    export, site = imported["export"], imported["site"]
+    base = urlsplit(export.base_site_url).path.rstrip("/")
+    tags = {
+        (t.domain, t.slug)
+        for item in published(export)
+        if item.post_type == "post"
+        for t in item.terms
+        if t.domain == "post_tag"
+    }
+    assert len(tags) > 10
+    for _, slug in sorted(tags):
+        response = requests.get(f"{site}{base}/tag/{slug}/", timeout=30)
+        assert response.status_code == 200 and response.history, slug
+        assert "/tags/" in response.url
+    response = requests.get(f"{site}{base}/category/parent-category/child-category-01/", timeout=30)
+    assert response.status_code == 200 and "/tags/" in response.url
+
+
 def test_no_shortcode_or_block_comment_leaks_into_a_page(imported):
     leaks = []
     for name, text in built_pages(imported["out"]).items():

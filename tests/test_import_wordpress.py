@@ -142,7 +142,7 @@ def test_classic_html_and_shortcodes_become_blocks_and_nothing_leaks(imported):
     ]
     text = json.dumps(list(blocks))
     block_post = article("block-post")
-    guide = Document.objects.get(title="Guide")
+    guide = Document.objects.get(title="The guide")
     # wpautop: a single newline is a <br>, a blank line a new paragraph; links resolve.
     link = f'<a linktype="page" id="{block_post.pk}">'
     first = blocks[0]["value"]
@@ -241,7 +241,9 @@ def test_comments_keep_their_threads_and_moderation_state(imported):
 
 @pytest.mark.django_db
 def test_every_old_permalink_of_a_public_item_redirects_to_its_page(imported):
-    redirects = {r.old_path: r.redirect_page.specific for r in Redirect.objects.all()}
+    redirects = {
+        r.old_path: r.redirect_page.specific for r in Redirect.objects.exclude(redirect_page=None)
+    }
     classic, block_post = article("classic-post"), article("block-post")
     team = StandardPage.objects.get(slug="team")
     assert redirects["/2024/05/classic-post"] == classic
@@ -255,6 +257,18 @@ def test_every_old_permalink_of_a_public_item_redirects_to_its_page(imported):
     # Nothing redirects to a page that is not public.
     assert all(page.live for page in redirects.values())
     assert "/?p=102" not in redirects and "/?p=104" not in redirects
+
+
+@pytest.mark.django_db
+def test_category_tag_format_and_author_archives_redirect_to_tag_and_author_pages(imported):
+    links = {r.old_path: r.redirect_link for r in Redirect.objects.exclude(redirect_link="")}
+    assert links == {
+        "/category/news": "/tags/news/",
+        "/tag/python": "/tags/python/",
+        "/type/gallery": "/tags/gallery/",
+        "/author/ada": "/authors/ada-lovelace/",
+        "/author/grace": "/authors/grace-hopper/",
+    }
 
 
 @pytest.mark.django_db

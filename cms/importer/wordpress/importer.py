@@ -38,7 +38,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.db import transaction
 from django.utils import timezone
+from taggit.models import Tag
 from wagtail.contrib.redirects.models import Redirect
+from wagtail.documents import get_document_model
 from wagtail.embeds.oembed_providers import all_providers
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
@@ -225,6 +227,7 @@ class _WpImport:
                 self.write_item(item)
         for att in self.attachments.values():
             self.attachment_redirects(att)
+        self.archive_redirects()
 
     def merged_posts_page(self, item: WxrItem) -> bool:
         """A top-level page with the posts section's slug and no content is WordPress's
@@ -289,13 +292,16 @@ class _WpImport:
             return
         known_before = self.files.created_images + self.files.created_documents
         if file.suffix.lower() in IMAGE_EXTENSIONS:
-            alt = item.meta.get("_wp_attachment_image_alt", "") or item.excerpt
-            target = self.files.image(file, alt)
-            att.image_id = target.id
-            self._title_image(target.id, item.title)
+            alt = item.meta.get("_wp_attachment_image_alt", "") or _plain(item.excerpt)
+            att.image_id = self.files.image(file, alt).id
         else:
             att.document_id = self.files.document(file)
         is_new = self.files.created_images + self.files.created_documents > known_before
+        if is_new and item.title.strip():
+            # The library named it after the file; WordPress's title is the editor's.
+            model = get_image_model() if att.image_id else get_document_model()
+            pk = att.image_id or att.document_id
+            model.objects.filter(pk=pk).update(title=_plain(item.title)[:255])
         self.report.add(
             ItemOutcome(
                 item.post_id, "attachment", item.status, item.title,
@@ -303,12 +309,6 @@ class _WpImport:
                 "" if is_new else "the file is already in the library",
             )
         )  # fmt: skip
-
-    def _title_image(self, pk: int, title: str) -> None:
-        if pk and title.strip():
-            get_image_model().objects.filter(pk=pk, title__regex=r"^[\w -]*$").update(
-                title=title.strip()[:255]
-            )
 
     def locate(self, rel: str) -> Path | None:
         """The file for a path under wp-content/uploads, trying shorter tails of it
@@ -517,14 +517,8 @@ class _WpImport:
         return "scheduled date already passed: published" if status == "future" else ""
 
     def tags(self, item: WxrItem) -> list[str]:
-        names = [
-            t.name
-            for t in item.terms
-            if t.domain in ("category", "post_tag") and t.name and t.slug != "uncategorized"
-        ]
-        if item.post_format != "standard":
-            names.append(item.post_format.replace("-", " ").title())
-        return list(dict.fromkeys(n[:100] for n in names))
+        names = [_term_tag_name(t.domain, t.name, t.slug) for t in item.terms]
+        return list(dict.fromkeys(n for n in names if n))
 
     def author(self, item: WxrItem) -> list[Author]:
         login = item.creator
@@ -636,6 +630,59 @@ class _WpImport:
         for old in olds:
             self.redirect(Redirect.normalise_path(old), own, page)
 
+    def archive_redirects(self) -> None:
+        """WordPress's archive pages -> Jamtail's: ``/category/a/b/``, ``/tag/t/`` and
+        ``/type/gallery/`` -> ``/tags/<slug>/``; ``/author/login/`` -> ``/authors/<slug>/``.
+
+        Only for tags and authors of live articles (the pages a build makes), and for
+        WordPress's default bases (``category``, ``tag``), which the export does not name.
+        """
+        live_ids = set(
+            ArticlePage.objects.filter(
+                pk__in=[p.pk for p in self.pages.values()], live=True
+            ).values_list("pk", flat=True)
+        )
+        tag_slugs = dict(Tag.objects.values_list("name", "slug"))
+        targets: dict[str, str] = {}
+        for item in self.export.items:
+            page = self.pages.get(item.post_id)
+            if page is None or page.pk not in live_ids:
+                continue
+            for term in item.terms:
+                slug = tag_slugs.get(_term_tag_name(term.domain, term.name, term.slug))
+                old = self._archive_path(term.domain, term.slug)
+                if slug and old:
+                    targets.setdefault(old, f"/tags/{slug}/")
+            if item.creator:
+                author = self.export.authors.get(item.creator)
+                name = author.display_name if author else item.creator
+                old = f"{self.base_path}/author/{item.creator}/"
+                targets.setdefault(old, f"/authors/{make_slug(name, fallback='author')}/")
+        for old, link in targets.items():
+            path = Redirect.normalise_path(old)
+            redirect = self.redirects.get(path)
+            if redirect is None:
+                redirect = Redirect(old_path=path, site=self.site, is_permanent=True)
+            elif redirect.redirect_link == link or redirect.redirect_page_id:
+                continue  # already made, or a redirect to a page (the editor's): keep it
+            redirect.redirect_link = link
+            redirect.save()
+            self.redirects[path] = redirect
+            self.report.redirects += 1
+
+    def _archive_path(self, domain: str, slug: str) -> str:
+        if domain == "category":
+            chain, seen = [slug], {slug}
+            while (parent := self.export.category_parents.get(chain[0], "")) and parent not in seen:
+                chain.insert(0, parent)
+                seen.add(parent)
+            return f"{self.base_path}/category/{'/'.join(chain)}/"
+        if domain == "post_tag":
+            return f"{self.base_path}/tag/{slug}/"
+        if domain == "post_format":
+            return f"{self.base_path}/type/{slug.removeprefix('post-format-')}/"
+        return ""
+
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)
 
@@ -710,6 +757,16 @@ class _Resolver:
 
     def is_embed_url(self, url: str) -> bool:
         return any(p.match(url) for p in _EMBED_PATTERNS)
+
+
+def _term_tag_name(domain: str, name: str, slug: str) -> str:
+    """The Jamtail tag a WordPress term becomes (``""``: none): categories and tags by
+    name, a post format by its format's name (``post-format-gallery`` -> ``Gallery``)."""
+    if domain in ("category", "post_tag") and name and slug != "uncategorized":
+        return name[:100]
+    if domain == "post_format" and slug != "post-format-standard":
+        return slug.removeprefix("post-format-").replace("-", " ").title()[:100]
+    return ""
 
 
 def _upload_rel(url: str) -> str | None:

@@ -111,6 +111,7 @@ class WxrExport:
     base_site_url: str
     authors: dict[str, WxrAuthor]
     items: list[WxrItem]
+    category_parents: dict[str, str] = field(default_factory=dict)  # nicename -> parent
 
 
 def _parser() -> etree.XMLParser:
@@ -156,6 +157,10 @@ def read_wxr(path: Path | str) -> WxrExport:
             email=_text(node, wp + "author_email"),
         )
     items = [_item(node, wp, excerpt_ns) for node in channel.iter("item")]
+    category_parents = {
+        _text(node, wp + "category_nicename"): _text(node, wp + "category_parent")
+        for node in channel.findall(wp + "category")
+    }
     return WxrExport(
         version=version,
         title=_text(channel, "title"),
@@ -163,6 +168,7 @@ def read_wxr(path: Path | str) -> WxrExport:
         base_site_url=_text(channel, wp + "base_site_url") or _text(channel, "link"),
         authors=authors,
         items=items,
+        category_parents=category_parents,
     )
 
 
