@@ -343,6 +343,24 @@ def test_strict_fails_on_a_warning_after_importing(uploads):
 
 
 @pytest.mark.django_db
+def test_without_uploads_every_post_imports_and_each_attachment_is_reported_lost():
+    report = import_wordpress(EXPORT)
+    assert report.pages_made == 10 and report.failed == []
+    lost = {i.post_id: i.reason for i in report.lost()}
+    assert set(lost) == {10, 11, 12, 13, 302}
+    assert lost[10] == "file not found (no --uploads given): 2024/05/photo.png"
+    assert article("classic-post").hero_image is None
+    assert not Image.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_missing_uploads_folder_stops_the_import_before_anything_is_written(tmp_path):
+    _, _, error = run(str(EXPORT), "--uploads", str(tmp_path / "nowhere"))
+    assert isinstance(error, CommandError) and "is not a folder" in str(error)
+    assert not ArticlePage.objects.exists()
+
+
+@pytest.mark.django_db
 def test_posts_go_straight_into_a_section_given_as_parent(uploads, site):
     blog = SectionPage.objects.get(slug="blog")
     report = import_wordpress(EXPORT, uploads, parent_path=blog.url_path[len("/home") :])
