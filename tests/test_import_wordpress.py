@@ -104,6 +104,9 @@ def test_posts_become_articles_in_a_section_and_pages_keep_their_tree(imported):
     assert classic.first_published_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
     history = StandardPage.objects.get(slug="history")
     assert history.url_path.endswith("/about/team/history/") and history.live
+    # Siblings follow WordPress's page order (menu_order), not the file's order.
+    children = [p.slug for p in section.get_parent().get_children()]
+    assert [s for s in children if s in ("about", "pending-page")] == ["pending-page", "about"]
 
 
 @pytest.mark.django_db

@@ -795,23 +795,20 @@ def _plain(html: str) -> str:
 
 
 def _parents_first(items: list[WxrItem]) -> list[WxrItem]:
-    """Pages after their parents (WordPress exports them in id order, not tree order)."""
+    """Pages level by level (parents before children; WordPress exports in id order, not
+    tree order), siblings in WordPress's page order (``menu_order``), then file order."""
     by_id = {i.post_id: i for i in items}
-    done: set[int] = set()
-    ordered: list[WxrItem] = []
 
-    def visit(item: WxrItem, seen: frozenset[int]) -> None:
-        if item.post_id in done:
-            return
-        parent = by_id.get(item.parent_id)
-        if parent is not None and parent.post_id not in seen and item.post_type == "page":
-            visit(parent, seen | {item.post_id})
-        done.add(item.post_id)
-        ordered.append(item)
+    def depth(item: WxrItem) -> int:
+        seen = {item.post_id}
+        n = 0
+        while item.post_type == "page" and item.parent_id in by_id and item.parent_id not in seen:
+            item = by_id[item.parent_id]
+            seen.add(item.post_id)
+            n += 1
+        return n
 
-    for item in items:
-        visit(item, frozenset())
-    return ordered
+    return sorted(items, key=lambda i: (depth(i), i.menu_order if i.post_type == "page" else 0))
 
 
 __all__ = ["import_wordpress"]
