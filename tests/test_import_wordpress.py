@@ -490,7 +490,8 @@ def test_gallery_ids_caption_and_prose_brackets():
 
 def test_inline_images_leave_their_paragraph_and_links_resolve():
     blocks, _ = convert(
-        '<p>Text <a href="/full.png"><img src="/known.png" alt="K"></a> and <a href="https://old.test/hello/">hi</a></p>'
+        '<p>Text <a href="/full.png"><img src="/known.png" alt="K"></a> and '
+        '<a title="T" href="https://old.test/hello/" target="_blank">hi</a></p>'
     )
     assert blocks == [
         {"type": "image", "value": {"image": 7, "alt": "K", "caption": ""}},

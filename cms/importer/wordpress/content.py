@@ -463,7 +463,13 @@ class Converter:
         """Wagtail database rich text: nh3-cleaned, Draftail's tags, links resolved."""
         for old, new in _RICH_RENAMES.items():
             html = re.sub(rf"<(/?){old}\b", rf"<\1{new}", html, flags=re.I)
-        html = nh3.clean(html, tags=RICH_TAGS, attributes={"a": {"href"}}, link_rel=None)
+        html = nh3.clean(
+            html,
+            tags=RICH_TAGS,
+            # "*": none; ammonia otherwise keeps lang and title on every tag.
+            attributes={"a": {"href"}, "*": set()},
+            link_rel=None,
+        )
         html = _A_HREF.sub(self._link, html)
         html = _EMPTY_INLINE.sub("", html).strip()
         if html and not re.match(r"<(p|ul|ol|hr)\b", html):
@@ -639,7 +645,7 @@ _ATT = re.compile(
 )
 _BARE_URL_LINE = re.compile(r"^[ \t]*(https?://[^\s<>\"]+)[ \t]*$", re.M)
 _EMPTY_INLINE = re.compile(r"<(b|i|code|s|sup|sub)>\s*</\1>")
-_A_HREF = re.compile(r'<a href="([^"]*)"[^>]*>')
+_A_HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>')
 
 
 def parse_atts(text: str) -> dict[str, str]:
