@@ -251,13 +251,13 @@ class _WpImport:
         )  # fmt: skip
         self.pages[item.post_id] = section
         if item.status == "publish" and section.live:
-            self.item_warnings = []
             for old in self.old_paths(item):
                 self.redirect(
                     Redirect.normalise_path(old),
                     Redirect.normalise_path(self.public_path(section)),
                     section,
                 )
+            self.flush_warnings(item)
         return True
 
     def skip(self, item: WxrItem, reason: str, expected: bool = True) -> None:
@@ -380,9 +380,9 @@ class _WpImport:
         else:
             parent = self.pages.get(item.parent_id) or self.parent
             if item.parent_id and item.parent_id not in self.pages:
-                self.item_warnings.append(
-                    f"page #{item.post_id}: parent #{item.parent_id} was not imported; "
-                    f"placed under {self.parent.title!r}"
+                self.warn(
+                    f"page #{item.post_id} {item.title!r}: parent #{item.parent_id} was not "
+                    f"imported; placed under {self.parent.title!r}"
                 )
         slugs = self.slugs_under(parent)
         page = model(
@@ -440,8 +440,7 @@ class _WpImport:
                 self.pages.pop(item.post_id, None)
             self.fail(item, exc)
             return
-        for warning in self.item_warnings:
-            self.warn(f"{item.post_type} #{item.post_id} {item.title!r}: {warning}")
+        self.flush_warnings(item)
         outcome.outcome = "created" if item.post_id in self.new_ids else "updated"
         outcome.reason = notes
         outcome.url = self.public_path(page)
@@ -626,9 +625,9 @@ class _WpImport:
         link = self.site_path(att.item.link)
         if link and "?" not in link:
             olds.append(link)
-        self.item_warnings = []
         for old in olds:
             self.redirect(Redirect.normalise_path(old), own, page)
+        self.flush_warnings(att.item)
 
     def archive_redirects(self) -> None:
         """WordPress's archive pages -> Jamtail's: ``/category/a/b/``, ``/tag/t/`` and
@@ -685,6 +684,12 @@ class _WpImport:
 
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)
+
+    def flush_warnings(self, item: WxrItem) -> None:
+        """Report the warnings gathered while handling ``item``, naming it; start afresh."""
+        for warning in self.item_warnings:
+            self.warn(f"{item.post_type} #{item.post_id} {item.title!r}: {warning}")
+        self.item_warnings = []
 
 
 class _Resolver:
