@@ -86,8 +86,9 @@ def test_every_item_is_accounted_for_in_the_report(imported):
     assert outcomes[301][0] == "skipped" and "revision" in outcomes[301][1]
     assert outcomes[302][0] == "skipped" and "'product'" in outcomes[302][1]
     assert outcomes[11][0] == "skipped" and "missing.png" in outcomes[11][1]
+    assert outcomes[206] == ("skipped", "status trash: not content a reader saw")
     counts = report["counts"]
-    assert (counts["pages"], counts["failed"], counts["comments"]) == (10, 0, 4)
+    assert (counts["pages"], counts["failed"], counts["comments"]) == (11, 0, 4)
     assert (counts["images"], counts["documents"]) == (2, 1)
     # Skips that lose content are named on stderr; skips by design are only counted.
     assert "missing.png" in imported["err"] and "'product'" in imported["err"]
@@ -193,6 +194,24 @@ def test_gutenberg_blocks_become_matching_blocks(imported):
     assert blocks[12]["value"] == "<hr/><p>Inside a column.</p><p>Widget fallback text</p>"
     assert "block acme/widget has no Jamtail equivalent" in imported["err"]
     assert "<!-- wp:" not in json.dumps(list(blocks))
+
+
+@pytest.mark.django_db
+def test_an_empty_page_with_the_sections_slug_is_merged_into_the_posts_section(imported):
+    section = SectionPage.objects.get(slug="blog")
+    outcome = next(i for i in imported["report"]["items"] if i["post_id"] == 204)
+    assert (outcome["outcome"], outcome["page_id"]) == ("merged", section.pk)
+    assert "posts page" in outcome["reason"]
+    assert Redirect.objects.get(old_path="/?page_id=204").redirect_page_id == section.pk
+    assert not StandardPage.objects.filter(slug__startswith="blog").exists()
+
+
+@pytest.mark.django_db
+def test_a_page_whose_parent_is_not_imported_goes_under_the_parent_with_a_warning(imported):
+    orphan = StandardPage.objects.get(slug="orphan")
+    assert orphan.get_parent().pk == SectionPage.objects.get(slug="blog").get_parent().pk
+    assert "page #205 'Orphan': parent #206 was not imported" in imported["err"]
+    assert Redirect.objects.get(old_path="/binned/orphan").redirect_page_id == orphan.pk
 
 
 @pytest.mark.django_db
@@ -303,8 +322,15 @@ def test_re_importing_the_same_file_changes_nothing(uploads, tmp_path):
     )
     revisions = {p.pk: p.latest_revision_id for p in Page.objects.all()}
     second = import_wordpress(EXPORT, uploads)
-    assert second.pages_made == first.pages_made == 10
-    assert {i.outcome for i in second.items if i.post_type in ("post", "page")} == {"unchanged"}
+    assert second.pages_made == first.pages_made == 11
+    # Pages made before are unchanged, files already in the library merged, the rest as before.
+    again = {i.post_id: i.outcome for i in second.items}
+    for item in first.items:
+        if item.outcome == "created":
+            expected = "merged" if item.post_type == "attachment" else "unchanged"
+        else:
+            expected = item.outcome
+        assert again[item.post_id] == expected, item
     assert (second.redirects, second.comments, second.images, second.documents) == (0, 0, 0, 0)
     assert counts == (
         Page.objects.count(),
@@ -334,7 +360,7 @@ def test_a_changed_item_updates_its_page_in_place(uploads, tmp_path):
 def test_dry_run_writes_nothing(uploads):
     before = (Page.objects.count(), Image.objects.count(), Redirect.objects.count())
     report = import_wordpress(EXPORT, uploads, dry_run=True)
-    assert report.pages_made == 10 and report.dry_run
+    assert report.pages_made == 11 and report.dry_run
     assert before == (Page.objects.count(), Image.objects.count(), Redirect.objects.count())
 
 
@@ -342,13 +368,13 @@ def test_dry_run_writes_nothing(uploads):
 def test_strict_fails_on_a_warning_after_importing(uploads):
     out, _, error = run(str(EXPORT), "--uploads", str(uploads), "--strict")
     assert isinstance(error, CommandError) and "--strict" in str(error)
-    assert "items 17" in out
+    assert "items 20" in out
 
 
 @pytest.mark.django_db
 def test_without_uploads_every_post_imports_and_each_attachment_is_reported_lost():
     report = import_wordpress(EXPORT)
-    assert report.pages_made == 10 and report.failed == []
+    assert report.pages_made == 11 and report.failed == []
     lost = {i.post_id: i.reason for i in report.lost()}
     assert set(lost) == {10, 11, 12, 13, 302}
     assert lost[10] == "file not found (no --uploads given): 2024/05/photo.png"
@@ -422,7 +448,7 @@ def test_wxr_1_1_and_1_0_namespaces_parse_the_same():
             export = read_wxr(path)
         finally:
             path.unlink(missing_ok=True)
-        assert len(export.items) == 17
+        assert len(export.items) == 20
         assert export.authors["ada"].display_name == "Ada Lovelace"
         assert {i.post_id: i.excerpt for i in export.items}[100] == "The <em>classic</em> summary."
 
