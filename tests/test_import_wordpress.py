@@ -471,6 +471,9 @@ class FakeLibrary:
     def is_embed_url(self, url):
         return "youtube.com" in url
 
+    def is_local(self, url):
+        return "old.test" in url or not url.startswith("http")
+
 
 def convert(html: str) -> tuple[list[dict], list[str]]:
     converter = Converter(FakeLibrary())
@@ -522,6 +525,18 @@ def test_inline_images_leave_their_paragraph_and_links_resolve():
     assert blocks == [
         {"type": "image", "value": {"image": 7, "alt": "K", "caption": ""}},
         {"type": "paragraph", "value": '<p>Text  and <a linktype="page" id="3">hi</a></p>'},
+    ]
+
+
+def test_another_sites_image_stays_an_image_a_missing_local_one_leaves_its_alt_text():
+    blocks, _ = convert(
+        '<img src="https://cdn.example/a.png" alt="Far &amp; away">\n\n'
+        '<img src="https://old.test/wp-content/uploads/gone.png" alt="Gone">'
+    )
+    figure = '<figure><img src="https://cdn.example/a.png" alt="Far &amp; away"></figure>'
+    assert blocks == [
+        {"type": "raw_html", "value": figure},
+        {"type": "paragraph", "value": "<p><i>Gone</i></p>"},
     ]
 
 

@@ -89,6 +89,9 @@ class WpResolver(Protocol):
     def is_embed_url(self, url: str) -> bool:
         """Whether an oEmbed provider Wagtail knows serves ``url``."""
 
+    def is_local(self, url: str) -> bool:
+        """Whether ``url`` is on the old site (so its file belongs in the library)."""
+
 
 @dataclass
 class Converter:
@@ -366,6 +369,12 @@ class Converter:
 
     def image(self, src: str, alt: str, caption: str, attachment_id: int | None) -> list[Block]:
         pk = self.resolver.image(src, attachment_id)
+        if pk is None and re.match(r"https?://", src) and not self.resolver.is_local(src):
+            # Another site's image stays where it is, shown as it was.
+            figure = f'<img src="{html_lib.escape(src)}" alt="{html_lib.escape(alt)}">'
+            if caption:
+                figure += f"<figcaption>{html_lib.escape(caption)}</figcaption>"
+            return [{"type": "raw_html", "value": f"<figure>{figure}</figure>"}]
         if pk is None:
             # A missing upload: the reader keeps its text (WordPress's alt and caption).
             text = caption or alt

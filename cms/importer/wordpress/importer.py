@@ -326,7 +326,7 @@ class _WpImport:
         att = self.attachments.get(attachment_id) if attachment_id else None
         if att is not None and att.image_id is not None:
             return att.image_id
-        rel = _upload_rel(src)
+        rel = _upload_rel(src) if self.is_local(src) else None
         if rel is None:
             return None
         for candidate in (rel, _SIZE_SUFFIX.sub("", rel)):
@@ -579,10 +579,16 @@ class _WpImport:
         paths.append(f"{self.base_path}/?{query}={item.post_id}")
         return paths
 
+    def is_local(self, url: str) -> bool:
+        """Whether ``url`` is on the old site (relative, its host with or without ``www.``,
+        or any host's ``/wp-content/uploads/``: a CDN or an earlier domain of the site)."""
+        host = urlsplit(url).netloc.lower()
+        return not host or _bare(host) == _bare(self.host) or "/wp-content/uploads/" in url
+
     def site_path(self, url: str) -> str:
         """The path (and query) of an old URL of this site, ``""`` for another host."""
         parts = urlsplit(url)
-        if parts.netloc and parts.netloc.lower() != self.host:
+        if parts.netloc and _bare(parts.netloc.lower()) != _bare(self.host):
             return ""
         path = parts.path or "/"
         return path + (f"?{parts.query}" if parts.query else "")
@@ -763,6 +769,9 @@ class _Resolver:
     def is_embed_url(self, url: str) -> bool:
         return any(p.match(url) for p in _EMBED_PATTERNS)
 
+    def is_local(self, url: str) -> bool:
+        return self.run.is_local(url)
+
 
 def _term_tag_name(domain: str, name: str, slug: str) -> str:
     """The Jamtail tag a WordPress term becomes (``""``: none): categories and tags by
@@ -781,6 +790,10 @@ def _upload_rel(url: str) -> str | None:
         if marker in path:
             return path.split(marker, 1)[1]
     return None
+
+
+def _bare(host: str) -> str:
+    return host.removeprefix("www.")
 
 
 def _ext(rel: str) -> str:
