@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 
 @dataclass(frozen=True)
@@ -23,15 +24,25 @@ class RedirectRule:
     status: int
     force: bool
     pattern: re.Pattern[str]
+    query: tuple[tuple[str, str], ...] = ()
 
-    def match(self, path: str) -> str | None:
-        """The target for ``path`` (placeholders filled in), or ``None``."""
+    def match(self, path: str, query: dict[str, str] | None = None) -> str | None:
+        """The target for ``path`` and its ``query`` parameters (placeholders filled in),
+        or ``None``. A rule with query conditions (``/ p=123``, ``/store id=:id``) needs
+        each parameter present, with the same value unless the value is a placeholder."""
         m = self.pattern.fullmatch(path.rstrip("/") or "/")
         if not m:
             return None
+        values = {k: v or "" for k, v in m.groupdict().items()}
+        for key, wanted in self.query:
+            got = (query or {}).get(key)
+            if got is None or (not wanted.startswith(":") and got != wanted):
+                return None
+            if wanted.startswith(":"):
+                values[wanted[1:]] = got
         target = self.target
-        for name, value in m.groupdict().items():
-            target = target.replace(f":{name}", value or "")
+        for name, value in values.items():
+            target = target.replace(f":{name}", value)
         return target
 
 
@@ -57,13 +68,21 @@ def parse_redirects(text: str) -> list[RedirectRule]:
         fields = line.split()
         if len(fields) < 2:
             raise ValueError(f"_redirects line {number}: expected 'from to [status]': {line!r}")
+        conditions = []
+        while len(fields) > 2 and "=" in fields[1] and not fields[1].startswith(("/", "http")):
+            key, _, value = fields.pop(1).partition("=")
+            conditions.append((unquote(key), unquote(value)))
         status_field = fields[2] if len(fields) > 2 else "301"
         force = status_field.endswith("!")
         try:
             status = int(status_field.rstrip("!"))
         except ValueError:
             raise ValueError(f"_redirects line {number}: bad status {status_field!r}") from None
-        rules.append(RedirectRule(fields[0], fields[1], status, force, _compile(fields[0])))
+        rules.append(
+            RedirectRule(
+                fields[0], fields[1], status, force, _compile(fields[0]), tuple(conditions)
+            )
+        )
     return rules
 
 

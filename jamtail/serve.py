@@ -29,7 +29,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from functions.adapter import (
     BodyRefused,
@@ -122,7 +122,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         for rule in redirects:
             if file is not None and not rule.force:
                 continue
-            target = rule.match(path)
+            target = rule.match(path, dict(parse_qsl(urlsplit(self.path).query)))
             if target is None:
                 continue
             if rule.status in (200, 404):  # 404: the target's content, with status 404

@@ -53,3 +53,13 @@ def test_every_import_markdown_option_is_documented():
         for option in action.option_strings:
             if option.startswith("--") and option != "--help":
                 assert option in text, option
+
+
+def test_every_import_wordpress_option_is_documented():
+    text = documented("importing.md")
+    own_options = argparse.ArgumentParser()
+    load_command_class("cms.content", "import_wordpress").add_arguments(own_options)
+    for action in own_options._actions:
+        for option in action.option_strings:
+            if option.startswith("--") and option != "--help":
+                assert option in text, option

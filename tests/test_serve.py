@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 import requests
 
 from jamtail.outputs.headers import CSP
+from jamtail.outputs.redirects import build_redirects
 from jamtail.rules import parse_headers, parse_redirects
 from jamtail.serve import make_server
 
@@ -32,6 +34,8 @@ def served(tmp_path):
         "/app/* /index.html 200\n"
         "/blog/hello /elsewhere/ 301\n"
         "/forced /blog/ 301!\n"
+        "/ p=123 /blog/hello/ 301!\n"
+        "/store id=:id /blog/:id 301\n"
     )
     (site / "_headers").write_text(
         f"/*\n  Content-Security-Policy: {CSP}\n  Cache-Control: no-cache\n"
@@ -75,6 +79,36 @@ def test_a_directory_without_slash_redirects_to_the_slash_form(served):
 def test_redirect_rules_apply_to_missing_paths(served, path, status, location):
     response = get(served + path)
     assert (response.status_code, response.headers.get("Location")) == (status, location)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "location"),
+    [
+        ("/?p=123", 301, "/blog/hello/"),
+        ("/?p=124", 200, None),
+        ("/", 200, None),
+        ("/store?id=7", 301, "/blog/7"),
+        ("/store", 404, None),
+    ],
+)
+def test_query_parameter_rules_match_only_their_parameters(served, path, status, location):
+    """Netlify's ``/from key=value /to`` form: WordPress's ``/?p=123`` permalinks."""
+    response = get(served + path)
+    assert (response.status_code, response.headers.get("Location")) == (status, location)
+
+
+def test_redirects_from_urls_with_a_query_become_forced_query_rules():
+    plan = SimpleNamespace(
+        redirects=[
+            {"old_path": "/demo?p=149", "location": "/blog/comments/", "is_permanent": True},
+            {"old_path": "/old", "location": "/new/", "is_permanent": True},
+        ]
+    )
+    [(_, data)] = build_redirects(plan)  # type: ignore[arg-type]
+    assert data.decode().splitlines()[1:] == [
+        "/demo p=149 /blog/comments/ 301!",
+        "/old /new/ 301",
+    ]
 
 
 def test_an_existing_file_shadows_an_unforced_rule(served):

@@ -17,7 +17,7 @@ rules are generated here, where the environment is read anyway.
 from __future__ import annotations
 
 import os
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from ..manifest import MANIFEST_NAME
 from ..plan import SitePlan
@@ -33,8 +33,16 @@ def build_redirects(plan: SitePlan) -> list[tuple[str, bytes]]:
         if not location:
             continue
         status = 301 if redirect.get("is_permanent", True) else 302
-        source = quote(redirect["old_path"], safe="/:*.-_~%!$&'()+,;=@")
-        lines.append(f"{source} {quote(location, safe='/:?#&=%+.-_~')} {status}")
+        path, _, query = redirect["old_path"].partition("?")
+        source = quote(path, safe="/:*.-_~%!$&'()+,;=@")
+        # An old URL with a query (WordPress's /?p=123) matches on Netlify's query
+        # parameters: "/ p=123 /new/ 301" (docs.netlify.com/routing/redirects/redirect-options/).
+        conditions = "".join(
+            f" {quote(k, safe='')}={quote(v, safe='')}" for k, v in parse_qsl(query, True)
+        )
+        # Forced ("!"): "/" has an index.html, which would otherwise shadow the rule.
+        force = "!" if conditions else ""
+        lines.append(f"{source}{conditions} {quote(location, safe='/:?#&=%+.-_~')} {status}{force}")
     return [("_redirects", ("\n".join(lines) + "\n").encode())]
 
 
