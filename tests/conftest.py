@@ -69,6 +69,16 @@ def rust_blog() -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_cms(tmp_path_factory):
+    """A real CMS process with the demo content (tests/demo_stack.py), shared by the session."""
+    from tests.demo_stack import start_demo_cms
+
+    cms = start_demo_cms(tmp_path_factory.mktemp("demo-cms"))
+    yield cms
+    cms.stop()
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Launch Debian's Chromium (never a downloaded browser), as root, offline."""
     executable = shutil.which("chromium") or "/usr/bin/chromium"

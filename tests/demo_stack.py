@@ -1,0 +1,44 @@
+"""A real CMS holding the demo content (docs/ and demo/blog/), as ``make demo`` imports it.
+
+Shared by tests that read the demo through the API (the OpenAPI schema test, the Next front
+end's comparison with the Jinja2 build); one per test session (see ``conftest.demo_cms``).
+The Rust blog corpus is imported too when ``with_corpus`` and ``../shared/corpora`` has it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cms_process import CMSProcess
+from tests.corpora import rust_blog_content
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def start_demo_cms(data_dir: Path, with_corpus: bool = False) -> CMSProcess:
+    """Migrate, import the demo content (blog listing paginated by 2), serve; return the CMS."""
+    cms = CMSProcess(data_dir)
+    cms.manage("migrate", "--no-input", "-v0")
+    cms.manage("import_markdown", "docs", "--parent", "/", "--slug", "docs")
+    cms.manage("import_markdown", "demo/blog", "--parent", "/", "--slug", "blog")
+    rust = rust_blog_content()
+    if with_corpus and rust.is_dir():
+        cms.manage("import_markdown", str(rust), "--parent", "/", "--slug", "rust-blog")
+    cms.manage(
+        "shell",
+        "-c",
+        "from cms.content.models import SectionPage; "
+        "SectionPage.objects.filter(slug='blog').update(per_page=2)",
+    )
+    return cms.start()
+
+
+def preview_token(cms: CMSProcess, title: str) -> str:
+    """A preview token for the newest article retitled ``title``, as the Preview button makes."""
+    script = (
+        "from cms.content.models import ArticlePage; "
+        "p = ArticlePage.objects.live().order_by('-date', 'id').first()"
+        ".get_latest_revision_as_object(); "
+        f"p.title = {title!r}; print(p.create_page_preview().token)"
+    )
+    return cms.manage("shell", "-c", script).stdout.strip().splitlines()[-1]
