@@ -42,3 +42,18 @@ def preview_token(cms: CMSProcess, title: str) -> str:
         f"p.title = {title!r}; print(p.create_page_preview().token)"
     )
     return cms.manage("shell", "-c", script).stdout.strip().splitlines()[-1]
+
+
+def new_page_preview_token(cms: CMSProcess, title: str) -> str:
+    """A preview token for a never-saved article under the blog, as the "add page" form makes."""
+    script = (
+        "import datetime; from cms.content.models import ArticlePage, SectionPage; "
+        "blog = SectionPage.objects.get(slug='blog'); "
+        f"page = ArticlePage(title={title!r}, slug='never-published-draft', "
+        "date=datetime.date(2026, 12, 1), summary='Not yet published.', "
+        "body=[('paragraph', '<p>Words nobody has read yet.</p>')]); "
+        "page.depth = blog.depth + 1; last = blog.get_last_child(); "
+        "page.path = last._inc_path() if last else page._get_path(blog.path, page.depth, 1); "
+        "page.set_url_path(blog); print(page.create_page_preview().token)"
+    )
+    return cms.manage("shell", "-c", script).stdout.strip().splitlines()[-1]
