@@ -89,12 +89,20 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
     return result.stdout
 
 
+def check_project(project: Path) -> None:
+    """Raise :class:`NextBuildError` unless ``project`` has a package.json and its lockfile."""
+    for name in ("package.json", "package-lock.json"):
+        if not (project / name).is_file():
+            raise NextBuildError(
+                f"{project / name} is missing: JAMTAIL_NEXT_DIR must name the Next front end "
+                "(next/), which installs from its lockfile"
+            )
+
+
 def ensure_installed(project: Path) -> bool:
     """``npm ci`` (from the lockfile only) unless ``node_modules`` is newer; True if it ran."""
     marker = project / "node_modules" / ".package-lock.json"
     lock = project / "package-lock.json"
-    if not lock.exists():
-        raise NextBuildError(f"{lock} is missing: the Next front end installs from its lockfile")
     if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
         return False
     _run([npm(), "ci", "--no-audit", "--no-fund"], project, dict(os.environ), "npm ci")
@@ -134,7 +142,8 @@ def build_next(config: BuildConfig) -> BuildResult:
             result.timings[stage] = time.perf_counter() - begun
 
     project = next_dir()
-    npm()  # fail before syncing when npm is missing
+    check_project(project)  # fail before syncing: a misconfiguration costs no CMS requests
+    npm()
     client = CMSClient(config.api_url)
     content, _ = timed("sync", lambda: sync_content(client, config.cache_dir, full=config.full))
     site_plan = timed("plan", lambda: planner.plan(content))

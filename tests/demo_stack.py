@@ -7,8 +7,13 @@ The Rust blog corpus is imported too when ``with_corpus`` and ``../shared/corpor
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
+
+from jamtail.build import BuildConfig, build
+from jamtail.nextjs import build_next
 from tests.cms_process import CMSProcess
 from tests.corpora import rust_blog_content
 
@@ -57,3 +62,14 @@ def new_page_preview_token(cms: CMSProcess, title: str) -> str:
         "page.set_url_path(blog); print(page.create_page_preview().token)"
     )
     return cms.manage("shell", "-c", script).stdout.strip().splitlines()[-1]
+
+
+def build_both(cms: CMSProcess, root: Path) -> dict[str, Path]:
+    """Build the site of ``cms`` with the Jinja2 builder and with the Next front end."""
+    if not (shutil.which("npm") and shutil.which("node")):
+        pytest.skip("node and npm are not on PATH: the Next front end (next/) cannot be built")
+    jinja = root / "jinja"
+    build(BuildConfig(cms.api_url, jinja, REPO / "site", root / "jinja-cache"))
+    site = root / "next"
+    build_next(BuildConfig(cms.api_url, site, REPO / "site", root / "next-cache"))
+    return {"jinja": jinja, "next": site}
