@@ -127,3 +127,30 @@ def test_type_check_and_lint_of_the_next_project_pass(next_build):
         assert result.returncode == 0, (
             f"npm run {script}:\n{result.stdout[-3000:]}{result.stderr[-2000:]}"
         )
+
+
+def test_a_field_renamed_in_the_api_breaks_the_front_ends_type_check(next_build, tmp_path):
+    import json
+
+    schema = json.loads((REPO / "docs" / "openapi.json").read_text())
+    article = schema["components"]["schemas"]["ArticlePage"]
+    article["properties"]["published"] = article["properties"].pop("date")
+    article["required"] = ["published" if f == "date" else f for f in article["required"]]
+    renamed = tmp_path / "openapi.json"
+    renamed.write_text(json.dumps(schema))
+    project = REPO / "next"
+    npx = shutil.which("npx")
+    try:
+        subprocess.run(
+            [npx, "openapi-typescript", str(renamed), "-o", "src/lib/api-schema.d.ts"],
+            cwd=project, check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+        result = subprocess.run(
+            [npx, "tsc", "--noEmit"], cwd=project, capture_output=True, text=True, timeout=600
+        )
+    finally:
+        subprocess.run(
+            [shutil.which("npm"), "run", "types"], cwd=project, check=True, capture_output=True
+        )
+    assert result.returncode != 0
+    assert "'date'" in result.stdout, result.stdout[-2000:]

@@ -47,7 +47,6 @@ export function pageMetadata(page: MetaPage, options: { feeds?: { title: string;
         ? { publishedTime: page.date, tags: (page.tags || []).map((t) => t.name) }
         : {}),
     },
-    icons: { icon: [{ url: "/favicon.svg", type: "image/svg+xml" }] },
   };
 }
 

@@ -24,15 +24,21 @@ export { flatten };
 /** @typedef {{settings: Settings, authors: ApiAuthor[], redirects: Redirect[], pages: ApiPage[], fetched_at: string}} Content */
 
 /**
- * A page as the front end uses it: the API item flattened, with its site URL.
+ * A page as the front end uses it: the API item flattened (its `meta` read into `type`,
+ * `slug`, `url`...), every page type's fields typed as docs/openapi.json says (so a field
+ * the front end reads that the API renames fails `tsc`), authors and tags with site URLs.
+ */
+/**
+ * @template T
+ * @typedef {Omit<T, "meta" | "authors" | "tags" | "id" | "title">} Fields
+ */
+/**
+ * @typedef {Fields<S["ArticlePage"]> & Fields<S["SectionPage"]> & Fields<S["HomePage"]> & Fields<S["StandardPage"]>} AllFields
  * @typedef {{
  *   id: number, type: string, title: string, slug: string, url: string, parent_url: string | null,
  *   seo_title: string, search_description: string, first_published_at: string | null,
- *   last_published_at?: string | null, date?: string, summary?: string, description?: string,
- *   intro?: string, per_page?: number, order?: string, body?: S["BodyBlock"][],
- *   hero_image?: S["Image"] | null, comments?: S["Comment"][],
  *   authors?: Person[], tags?: Term[]
- * }} Page
+ * } & Partial<AllFields>} Page
  * @typedef {{name: string, slug: string, url: string}} Term
  * @typedef {Term & {id?: number, bio?: string, website?: string, avatar?: S["Image"] | null}} Person
  * @typedef {{number: number, num_pages: number, url: string, prev_url: string | null,

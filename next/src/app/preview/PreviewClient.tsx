@@ -28,7 +28,10 @@ async function fetchDraft(query: URLSearchParams): Promise<State> {
     const item = draft.meta.html_url ? draft : { ...draft, meta: { ...draft.meta, html_url: `http://draft/${draft.meta.slug}/` } };
     const page = flatten(item as never, "/");
     if (!page) return { status: "error", message: "This draft has no address to preview." };
-    return { status: "ready", page: { ...page, id: draft.id ?? 0 } };
+    // Authors and tags link to their pages, as decorated on the static site.
+    const authors = page.authors?.map((a) => ({ ...a, url: `/authors/${a.slug}/` }));
+    const tags = page.tags?.map((t) => ({ ...t, url: `/tags/${t.slug}/` }));
+    return { status: "ready", page: { ...page, authors, tags, id: draft.id ?? 0 } };
   } catch {
     return { status: "error", message: "The preview service cannot be reached. Try again in a moment." };
   }
