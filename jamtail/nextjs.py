@@ -19,6 +19,7 @@ npm's output when node or npm is missing or the Next build fails.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -117,7 +118,12 @@ def ensure_installed(project: Path) -> bool:
 
 
 def run_next_build(project: Path, api_url: str) -> Path:
-    """``npm run build`` against the CMS at ``api_url``; the exported site (``out/``)."""
+    """``npm run build`` against the CMS at ``api_url``; the exported site (``out/``).
+
+    Builds of one project take turns (:func:`build_next` holds an exclusive lock on
+    ``.build.lock``): they share ``node_modules/``, ``.next/``, ``.content/`` and
+    ``out/``, and the export is copied while the lock is held.
+    """
     env = {**os.environ, "JAMTAIL_API_URL": api_url, "NEXT_TELEMETRY_DISABLED": "1"}
     output = _run([npm(), "run", "build"], project, env, "the Next build (npm run build)")
     log.info("next build: %s", output[-OUTPUT_TAIL:])
@@ -161,16 +167,18 @@ def build_next(config: BuildConfig) -> BuildResult:
     client = CMSClient(config.api_url)
     content, _ = timed("sync", lambda: sync_content(client, config.cache_dir, full=config.full))
     site_plan = timed("plan", lambda: planner.plan(content))
-    timed("install", lambda: ensure_installed(project))
-    out = timed("next", lambda: run_next_build(project, client.api_url))
-    writer = Writer(config.out_dir)
-    try:
-        origin = "{0.scheme}://{0.netloc}".format(urlsplit(client.api_url))
-        files = timed("commit", lambda: _write(writer, out, site_plan, origin))
-        writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(client.api_url))
+    with open(project / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        timed("install", lambda: ensure_installed(project))
+        out = timed("next", lambda: run_next_build(project, client.api_url))
+        writer = Writer(config.out_dir)
+        try:
+            files = timed("commit", lambda: _write(writer, out, site_plan, origin))
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
     result.pages = files
     result.rendered = files
     result.files, result.bytes = writer.files, writer.bytes

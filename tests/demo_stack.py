@@ -35,7 +35,23 @@ def start_demo_cms(data_dir: Path, with_corpus: bool = False) -> CMSProcess:
         "from cms.content.models import SectionPage; "
         "SectionPage.objects.filter(slug='blog').update(per_page=2)",
     )
+    cms.manage("shell", "-c", COMMENTS)
     return cms.start()
+
+
+# On the newest blog article: an approved comment with an approved reply, and one pending.
+COMMENTS = """
+from cms.comments.models import Comment
+from cms.content.models import ArticlePage
+blog = ArticlePage.objects.live().filter(url_path__contains='/blog/')
+page = blog.order_by('-date', 'id').first()
+first = Comment.objects.create(page=page, author_name='Ada Reader', body_markdown='x',
+    body_html='<p>An approved comment, baked in.</p>', status=Comment.APPROVED)
+Comment.objects.create(page=page, parent=first, author_name='Bo Replier', body_markdown='x',
+    body_html='<p>An approved reply.</p>', status=Comment.APPROVED)
+Comment.objects.create(page=page, author_name='Cy Waiting', body_markdown='x',
+    body_html='<p>A comment still waiting for moderation.</p>')
+"""
 
 
 def preview_token(cms: CMSProcess, title: str) -> str:

@@ -154,3 +154,18 @@ def test_a_field_renamed_in_the_api_breaks_the_front_ends_type_check(next_build,
         )
     assert result.returncode != 0
     assert "'date'" in result.stdout, result.stdout[-2000:]
+
+
+def test_approved_comments_are_baked_into_the_article_and_pending_ones_are_not(next_build):
+    def with_comments(site: Path) -> tuple[str, str]:
+        for path in sorted(site.glob("blog/*/index.html")):
+            text = path.read_text()
+            if "An approved comment, baked in." in text:
+                return path.relative_to(site).as_posix(), text
+        raise AssertionError(f"no article of {site} shows the approved comment")
+
+    where, text = with_comments(next_build["next"])
+    assert where == with_comments(next_build["jinja"])[0]
+    assert "An approved reply." in text and "Ada Reader" in text
+    assert "waiting for moderation" not in text
+    assert 'action="/api/comments"' in text and 'src="/js/comments.js"' in text
