@@ -64,7 +64,6 @@ export function BlockView({ block }: { block: Block }) {
       const t = block.value;
       return (
         // A wide table scrolls in its own region, focusable so keyboards can scroll it.
-        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
         <div className="table-wrap" role="region" aria-label={t.caption || "Table"} tabIndex={0}>
           <table>
             {t.caption ? <caption>{t.caption}</caption> : null}

@@ -135,7 +135,7 @@ export function ArticleView({
   );
 }
 
-export function StandardView({ page, children }: { page: Page; children: Page[] }) {
+export function StandardView({ page, childPages }: { page: Page; childPages: Page[] }) {
   return (
     <>
       <article className="article">
@@ -147,10 +147,10 @@ export function StandardView({ page, children }: { page: Page; children: Page[] 
           <Body blocks={page.body} />
         </div>
       </article>
-      {children.length ? (
+      {childPages.length ? (
         <nav className="subsections" aria-labelledby="children-title">
           <h2 id="children-title">In this section</h2>
-          <LinkList items={children} />
+          <LinkList items={childPages} />
         </nav>
       ) : null}
     </>

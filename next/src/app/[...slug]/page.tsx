@@ -75,7 +75,7 @@ export default async function ContentPage({ params }: { params: Promise<Params> 
         );
       } else {
         const subsections = site.subsections(page);
-        view = <StandardView page={page} children={subsections.length ? subsections : site.kids(page.url)} />;
+        view = <StandardView page={page} childPages={subsections.length ? subsections : site.kids(page.url)} />;
       }
       break;
     }

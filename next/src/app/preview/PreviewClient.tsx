@@ -24,8 +24,11 @@ async function fetchDraft(query: URLSearchParams): Promise<State> {
     const body = await response.json();
     if (!response.ok) return { status: "error", message: body.message || `The CMS answered ${response.status}.` };
     const draft = body as Draft;
-    // A never-saved page has no URL yet: show it where its slug will put it.
-    const item = draft.meta.html_url ? draft : { ...draft, meta: { ...draft.meta, html_url: `http://draft/${draft.meta.slug}/` } };
+    // A never-saved page has no URL yet: show it where its slug will put it under its parent.
+    const parentUrl = String(draft.meta.parent?.meta?.html_url || "http://draft/");
+    const item = draft.meta.html_url
+      ? draft
+      : { ...draft, meta: { ...draft.meta, html_url: new URL(`${draft.meta.slug}/`, parentUrl).href } };
     const page = flatten(item as never, "/");
     if (!page) return { status: "error", message: "This draft has no address to preview." };
     // Authors and tags link to their pages, as decorated on the static site.
@@ -46,7 +49,7 @@ function DraftView({ page }: { page: Page }) {
     case "ArticlePage":
       return <ArticleView page={page} next={null} previous={null} preview />;
     default:
-      return <StandardView page={page} children={[]} />;
+      return <StandardView page={page} childPages={[]} />;
   }
 }
 
