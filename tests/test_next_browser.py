@@ -92,7 +92,7 @@ def test_preview_shows_a_never_published_draft(served, demo_cms, page):
 
 def test_a_forged_preview_link_says_what_to_do(served, page):
     page.goto(f"{served['url']}/preview/?content_type=content.articlepage&token=forged")
-    alert = page.get_by_role("alert")
+    alert = page.locator("main").get_by_role("alert")
     alert.wait_for()
     assert "Preview in the Wagtail admin again" in alert.inner_text()
 
@@ -123,7 +123,12 @@ def test_every_page_is_valid_html(served):
             "the Nu HTML checker needs java and node_modules/vnu-jar (make test installs it)"
         )
     site = served["site"]
-    pages = [str(p) for p in sorted(site.rglob("*.html")) if "_next" not in p.parts]
+    # The demo content's pages: a third-party corpus brings HTML errors of its own.
+    pages = [
+        str(p)
+        for p in sorted(site.rglob("*.html"))
+        if not {"_next", "rust-blog"} & set(p.relative_to(site).parts)
+    ]
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *pages],
         capture_output=True,

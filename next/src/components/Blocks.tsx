@@ -43,7 +43,8 @@ export function BlockView({ block }: { block: Block }) {
         <figure className="code">
           {language ? <figcaption className="code-lang">{language}</figcaption> : null}
           <div className="highlight">
-            <pre>
+            {/* Focusable, so keyboard users can scroll a long line (axe: scrollable-region-focusable). */}
+            <pre tabIndex={0}>
               <code
                 className={language ? `hljs language-${language}` : "hljs"}
                 dangerouslySetInnerHTML={{ __html: highlighted(code, language) }}
