@@ -6,8 +6,10 @@ BIN    := $(VENV)/bin
 CMS_PORT  ?= 8000
 SITE_PORT ?= 8080
 RUNNER_PORT ?= 8090
+# The front end the demo builds and serves: jinja (site/) or next (next/, needs Node.js and npm).
+FRONTEND ?= jinja
 
-.PHONY: demo test install system-deps lint typecheck test-postgres bench clean
+.PHONY: demo test install system-deps lint typecheck test-postgres bench clean next-install
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +20,9 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 ## demo: migrate, import the demo content, start the CMS, worker and build runner, deploy and serve
-demo: install
-	$(BIN)/python scripts/demo.py --cms-port $(CMS_PORT) --site-port $(SITE_PORT) --runner-port $(RUNNER_PORT)
+## (make demo FRONTEND=next: the same with the Next.js front end)
+demo: install $(if $(filter next,$(FRONTEND)),next-install)
+	JAMTAIL_FRONTEND=$(FRONTEND) $(BIN)/python scripts/demo.py --cms-port $(CMS_PORT) --site-port $(SITE_PORT) --runner-port $(RUNNER_PORT)
 
 ## system-deps: Debian's Chromium (browser tests) and the Nu HTML checker (needs Java)
 system-deps:
@@ -29,6 +32,14 @@ system-deps:
 	@test -f node_modules/vnu-jar/build/dist/vnu.jar || { \
 	  command -v npm >/dev/null 2>&1 && npm install --no-save --silent vnu-jar >/dev/null 2>&1 || echo "npm unavailable: HTML validation tests will skip"; }
 
+## next-install: the Next front end's npm packages, from its lockfile only (npm ci)
+next-install:
+	@if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then \
+	  if [ ! -f next/node_modules/.package-lock.json ] || [ next/package-lock.json -nt next/node_modules/.package-lock.json ]; then \
+	    echo "npm ci in next/ (the Next front end)"; cd next && npm ci --no-audit --no-fund --silent; \
+	  fi; \
+	else echo "node/npm not found: the Next front end's tests (tests/test_next_*.py) will skip"; fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -37,7 +48,7 @@ typecheck: install
 	$(BIN)/mypy
 
 ## test: everything: lint, types, the whole suite on SQLite (and PostgreSQL when it runs)
-test: install system-deps lint typecheck
+test: install system-deps lint typecheck next-install
 	$(BIN)/python -m pytest --browser chromium
 	@$(MAKE) --no-print-directory test-postgres
 

@@ -84,9 +84,11 @@ def _run_build(args: argparse.Namespace) -> BuildResult:
         jobs=args.jobs or default_jobs(),
         full=args.full,
     )
+    from .nextjs import build_next, frontend
+
     bar = ProgressBar()
     try:
-        return build(config, progress=bar)
+        return build_next(config) if frontend() == "next" else build(config, progress=bar)
     finally:
         bar.close()
 
@@ -124,13 +126,20 @@ def _serve(args: argparse.Namespace) -> int:
     site_dir = Path(args.dir)
     if not (site_dir / "index.html").exists():
         raise JamtailError(f"{site_dir} has no index.html: run `jamtail build` first")
-    from functions import comments, preview, search
+    from functions import comments, preview, preview_data, search
 
+    from .nextjs import frontend
     from .search import INDEX_PATH
     from .serve import make_server
 
     routes = {
-        "/preview/": preview.make_handler(args.api, Path(args.site)),
+        # The Next front end's /preview/ is a page of the site that reads /api/preview.
+        **(
+            {}
+            if frontend() == "next"
+            else {"/preview/": preview.make_handler(args.api, Path(args.site))}
+        ),
+        "/api/preview": preview_data.make_handler(args.api),
         "/api/search": search.make_handler(
             Path(os.environ.get("JAMTAIL_SEARCH_INDEX") or site_dir / INDEX_PATH), Path(args.site)
         ),

@@ -7,7 +7,8 @@ Without ``--local``: POST a signed payload (see ``jamtail/webhooks.py``) to
 each ``--hook`` or, by default, to every URL in ``$JAMTAIL_BUILD_HOOKS``,
 signed with ``$JAMTAIL_WEBHOOK_SECRET``, retrying timeouts and 5xx
 (``$JAMTAIL_WEBHOOK_MAX_ATTEMPTS``, default 5). With ``--local``: run
-``jamtail build`` and then ``jamtail deploy`` here.
+``jamtail build`` and then ``jamtail deploy`` here, with the front end
+``$JAMTAIL_FRONTEND`` names (``jinja`` or ``next``, see docs/nextjs.md).
 
 Exit status: 0 every hook accepted (or the local build and deploy succeeded);
 1 a hook refused or could not be reached, or the build or deploy failed;

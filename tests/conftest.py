@@ -69,6 +69,25 @@ def rust_blog() -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_cms(tmp_path_factory):
+    """A real CMS process with the demo content (tests/demo_stack.py), shared by the session."""
+    from tests.demo_stack import start_demo_cms
+
+    cms = start_demo_cms(tmp_path_factory.mktemp("demo-cms"), with_corpus=True)
+    yield cms
+    cms.stop()
+
+
+@pytest.fixture(scope="session")
+def next_build(demo_cms, tmp_path_factory):
+    """The demo CMS built by both front ends: ``{"jinja": dir, "next": dir}`` (one Next
+    build per session: it takes minutes). Skips when node or npm is missing."""
+    from tests.demo_stack import build_both
+
+    return build_both(demo_cms, tmp_path_factory.mktemp("front-ends"))
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Launch Debian's Chromium (never a downloaded browser), as root, offline."""
     executable = shutil.which("chromium") or "/usr/bin/chromium"
