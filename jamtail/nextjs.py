@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 
 from . import plan as planner
 from .build import BuildConfig, BuildResult
-from .report import FULL
 from .client import CMSClient
 from .exceptions import JamtailError
 from .outputs import headers as headers_output
 from .outputs import search as search_output
+from .report import FULL
 from .sync import sync_content
 from .writer import Writer
 
