@@ -254,7 +254,10 @@ class LocalBackend(DeployBackend):
         if manifest is not None and as_built and manifest.raw is not None:
             (staging / MANIFEST_NAME).write_bytes(manifest.raw)
         else:
-            Manifest(manifest.build if manifest else release, entries).write(staging)
+            broken = manifest.broken_links if manifest else None
+            Manifest(manifest.build if manifest else release, entries, broken_links=broken).write(
+                staging
+            )
 
     def _discard_partials(self) -> None:
         """Delete what a killed deploy left: ``.partial`` releases, temporary links."""
