@@ -182,7 +182,7 @@ def _patch_build(patch, config: BuildConfig, result: BuildResult, clock, progres
                 config.jobs,
             ),
         )
-        finish_patch(patch, writer, config.cache_dir, _pairs(links))
+        finish_patch(patch, writer, config.cache_dir, *_pairs(links))
     except BaseException:
         writer.abort()
         raise
@@ -261,7 +261,7 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
                 full=config.full,
             ),
         )
-        writer.commit(_pairs(links))
+        writer.commit(*_pairs(links))
     except BaseException:
         writer.abort()
         raise
@@ -302,8 +302,9 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
     return result
 
 
-def _pairs(links: LinkReport) -> list[tuple[str, str]]:
-    return [(link.source, link.target) for link in links.broken]
+def _pairs(links: LinkReport) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The manifest's ``broken_links`` and ``broken_links_before``."""
+    return [(link.source, link.target) for link in links.broken], links.before
 
 
 def _report_links(result: BuildResult, links: LinkReport) -> None:

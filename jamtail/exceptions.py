@@ -6,7 +6,8 @@
     │   └── CMSUnavailableError  the CMS could not be reached at all
     ├── ContentError             the CMS returned data the build cannot use (names the page)
     ├── TemplateRenderError      a template failed (names the template and the page)
-    └── OutputError              two outputs claim one path, or a path escapes the site
+    ├── OutputError              two outputs claim one path, or a path escapes the site
+    └── BrokenLinksError         a deploy would add broken internal links (names each)
 
 Anything else is a bug and is shown with its traceback.
 """
@@ -51,3 +52,14 @@ class TemplateRenderError(JamtailError):
 
 class OutputError(JamtailError):
     """An output path is invalid or claimed twice."""
+
+
+class BrokenLinksError(JamtailError):
+    """A deploy was refused: the build has broken internal links the live site has not.
+
+    ``links``: ``(source page URL, link target)`` for each new broken link.
+    """
+
+    def __init__(self, message: str, links: list[tuple[str, str]]):
+        super().__init__(message)
+        self.links = links

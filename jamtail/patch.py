@@ -398,13 +398,18 @@ def apply(patch: Patch, out_dir: Path, site_dir: Path, cache_dir: Path, jobs: in
 
 
 def finish(
-    patch: Patch, writer: Writer, cache_dir: Path, broken_links: list[tuple[str, str]]
+    patch: Patch,
+    writer: Writer,
+    cache_dir: Path,
+    broken_links: list[tuple[str, str]],
+    broken_before: list[tuple[str, str]],
 ) -> None:
     """Swap the site :func:`apply` wrote into place and record the new graph.
 
-    ``broken_links``: the link check's findings, kept in the manifest.
+    ``broken_links``, ``broken_before``: the link check's findings, kept in
+    the manifest (see :meth:`~jamtail.writer.Writer.commit`).
     """
-    writer.commit(broken_links)
+    writer.commit(broken_links, broken_before)
     HighlightCache(cache_dir / "highlight.sqlite3").save()
     patch.graph.build = writer.build_id
     store = GraphStore(cache_dir / "graph.sqlite3")

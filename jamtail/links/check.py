@@ -71,12 +71,14 @@ class LinkReport:
 
     ``broken``: every broken internal link of the site, sorted. ``new``: those
     the site it replaces did not have (all of them when that site recorded
-    none). ``pages``: HTML files in the site; ``read``: how many of them were
-    read this time; ``incremental``: only what changed was checked again.
+    none); ``before``: that site's list, as ``(source, target)`` pairs.
+    ``pages``: HTML files in the site; ``read``: how many of them were read
+    this time; ``incremental``: only what changed was checked again.
     """
 
     broken: list[BrokenLink] = field(default_factory=list)
     new: list[BrokenLink] = field(default_factory=list)
+    before: list[tuple[str, str]] = field(default_factory=list)
     pages: int = 0
     read: int = 0
     incremental: bool = False
@@ -132,11 +134,13 @@ def check_links(
             for link in page.links
             if not targets.resolves(key, link)
         }
-    before = {BrokenLink(s, t) for s, t in (previous.broken_links or [])} if previous else set()
+    before = sorted(previous.broken_links or []) if previous else []
+    known = {BrokenLink(s, t) for s, t in before}
     ordered = sorted(broken)
     report = LinkReport(
         broken=ordered,
-        new=[link for link in ordered if link not in before],
+        new=[link for link in ordered if link not in known],
+        before=before,
         pages=len(pages),
         read=len(fresh),
         incremental=incremental,
