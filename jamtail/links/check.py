@@ -217,9 +217,20 @@ class _Targets:
         self.rules = rules
         self.known = dict(known)
         self.store = store
+        self.answers: dict[str, bool] = {}
 
     def resolves(self, source: str, link: str) -> bool:
-        """Whether ``link``, found in the file ``source``, leads somewhere."""
+        """Whether ``link``, found in the file ``source``, leads somewhere.
+
+        The answer depends on the link alone (a same-page fragment is a link
+        to the page's own path), so each distinct link is looked at once.
+        """
+        known = self.answers.get(link)
+        if known is None:
+            known = self.answers[link] = self._resolves(link)
+        return known
+
+    def _resolves(self, link: str) -> bool:
         path, _, fragment = link.partition("#")
         key = path.lstrip("/")
         if not key or key.endswith("/"):

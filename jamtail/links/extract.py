@@ -34,10 +34,15 @@ _RAW_START = re.compile(r"<!--|<(?:script|style|template)\b", re.IGNORECASE)
 _RAW_CLOSE = {
     f"<{tag}": re.compile(f"</{tag}\\s*>", re.IGNORECASE) for tag in ("script", "style", "template")
 }
-_ATTR = re.compile(
-    r"""[\s"'](href|src|srcset|poster|action|id)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""",
-    re.IGNORECASE,
+_ATTR_PATTERN = (
+    r"""[\s"'](href|src|srcset|poster|action|id)\s*=\s*"""
+    r"""(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"""
 )
+# Names are case-insensitive, but matching them so costs twice the time: the
+# case-blind scan runs only on pages that have an upper-case name at all.
+_ATTR = re.compile(_ATTR_PATTERN)
+_ATTR_ANY_CASE = re.compile(_ATTR_PATTERN, re.IGNORECASE)
+_UPPER = ("HREF", "Href", "SRC", "Src")
 _A_NAME = re.compile(
     r"""<a\s[^>]*?\bname\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE
 )
@@ -69,7 +74,10 @@ def extract(text: str, url: str, origin: str) -> PageLinks:
     found: set[str] = set()
     ids: set[str] = set()
     origin = origin.rstrip("/").lower()
-    for match in _ATTR.finditer(text):
+    scan = _ATTR
+    if any(name in text for name in _UPPER):
+        scan = _ATTR_ANY_CASE
+    for match in scan.finditer(text):
         start = match.start()
         if text.rfind("<", 0, start) < text.rfind(">", 0, start):
             continue  # "href=" in a page's text, not in a tag

@@ -18,8 +18,11 @@ live one when every build is deployed, as the build runner does.
 from __future__ import annotations
 
 from ..exceptions import BrokenLinksError
-from ..manifest import Manifest
+from ..manifest import MANIFEST_NAME, Manifest
 from .check import BrokenLink
+
+#: New broken links named in the refusal; the exception carries them all.
+LISTED = 100
 
 
 def new_broken_links(
@@ -45,7 +48,12 @@ def refuse_new_broken_links(
     new = new_broken_links(manifest, live)
     if not new:
         return
-    lines = "\n".join(f"  {link}" for link in new)
+    lines = "\n".join(f"  {link}" for link in new[:LISTED])
+    if len(new) > LISTED:
+        lines += (
+            f"\n  ... and {len(new) - LISTED} more (every broken link is listed under"
+            f" broken_links in the site's {MANIFEST_NAME})"
+        )
     raise BrokenLinksError(
         f"refused to deploy to {target}: the build has {len(new)} broken internal "
         f"link{'s' if len(new) != 1 else ''} that the live site does not have "
