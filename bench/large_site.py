@@ -391,7 +391,8 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
     shutil.copytree(ROOT / "site", site)
     for name in ("build", ".build.spare", "deploy", *([] if warm else ["cache"])):
         shutil.rmtree(work / name, ignore_errors=True)
-    (work / "cache" / "graph.sqlite3").unlink(missing_ok=True)
+    for state in ("graph.sqlite3", "links.sqlite3"):  # the first build below starts afresh
+        (work / "cache" / state).unlink(missing_ok=True)
     env = {**os.environ, "JAMTAIL_DEPLOY_DIR": str(work / "deploy")}
     jamtail = [sys.executable, "-m", "jamtail.cli"]
     build = [*jamtail, "build", "--api", cms.api_url, "--out", str(work / "build")]
@@ -412,6 +413,7 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
             shutil.rmtree(work / "build")
             shutil.rmtree(work / ".build.spare", ignore_errors=True)
             (work / "cache" / "graph.sqlite3").unlink()
+            (work / "cache" / "links.sqlite3").unlink()
         # Every output rendered and written, from the synced content cache.
         seconds, peak, out = run(build, env)
         pages = int(out.split("Built ", 1)[1].split()[0])
