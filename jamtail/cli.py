@@ -218,7 +218,8 @@ def _allow_broken_links_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-broken-links",
         action="store_true",
-        default=os.environ.get("JAMTAIL_ALLOW_BROKEN_LINKS", "") not in ("", "0", "false", "no"),
+        default=os.environ.get("JAMTAIL_ALLOW_BROKEN_LINKS", "").lower()
+        not in ("", "0", "false", "no"),
         help="deploy even when the build has broken internal links the live site has not"
         " (env JAMTAIL_ALLOW_BROKEN_LINKS=1)",
     )

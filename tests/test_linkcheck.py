@@ -260,3 +260,24 @@ def test_the_environment_allows_broken_links_for_the_build_runner(site, cli, tmp
     monkeypatch.setenv("JAMTAIL_ALLOW_BROKEN_LINKS", "1")
     assert jamtail_main([*cli, "--deploy", "local"]) == 0
     assert "no-such-post" in live(tmp_path, "blog/second-post/index.html")
+
+
+@pytestmark_db
+def test_the_runner_s_build_log_names_the_links_a_refused_deploy_would_break(
+    site, config, tmp_path, monkeypatch
+):
+    from jamtail.runner import Runner, RunnerConfig, allow_broken_links
+
+    monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "deploy"))
+    monkeypatch.delenv("JAMTAIL_ALLOW_BROKEN_LINKS", raising=False)
+    set_body(site["posts"][1], '<p><a href="/blog/no-such-post/">gone</a></p>')
+    args = ["--api", config.api_url, "--out", str(config.out_dir), "--site", str(config.site_dir)]
+    args += ["--cache", str(config.cache_dir)]
+    runner = Runner(RunnerConfig(state_dir=tmp_path / "state", secret="s", build_args=args))
+    assert not runner.run_batch([{"trigger": "test"}])
+    log = (tmp_path / "state" / "last-build.log").read_text()
+    assert "new: /blog/second-post/ -> /blog/no-such-post/" in log
+    assert "refused to deploy to local" in log and log.endswith("(built; the deploy failed)")
+    assert not (tmp_path / "deploy").exists()
+    assert allow_broken_links({"JAMTAIL_ALLOW_BROKEN_LINKS": "1"})
+    assert not allow_broken_links({"JAMTAIL_ALLOW_BROKEN_LINKS": "0"})
