@@ -136,7 +136,7 @@ def check_links(
         }
     before = sorted(previous.broken_links or []) if previous else []
     known = {BrokenLink(s, t) for s, t in before}
-    ordered = sorted(broken)
+    ordered = sorted(broken, key=_order)
     report = LinkReport(
         broken=ordered,
         new=[link for link in ordered if link not in known],
@@ -155,6 +155,7 @@ def check_links(
             ((link.source, link.target) for link in ordered),
             everything=complete,
         )
+        store.close()
 
     return report, record
 
@@ -163,8 +164,6 @@ def _recheck(
     targets: _Targets, fresh: dict[str, PageLinks], store: LinkStore, stored: dict[str, str]
 ) -> set[BrokenLink]:
     """The broken links after a change, checking only what the change can affect."""
-    by_url = {page_url(key): key for key in stored}
-    by_url.update((page_url(key), key) for key in fresh)
     # Pages whose ids changed: links with a fragment into them may be mended or broken.
     before = store.pages(key for key in fresh if key in stored)
     reshaped = [key for key, page in fresh.items() if key in before and before[key].ids != page.ids]
@@ -179,13 +178,19 @@ def _recheck(
             if not targets.resolves(key, link)
         )
     checked = {page_url(key) for key in fresh} | {page_url(key) for key in again}
-    for source, target in store.broken():
-        owner = by_url.get(source)
-        if source in checked or owner is None or owner not in targets.files:
+    previous = store.broken()
+    targets.preload(target for _, target in previous)
+    for source, target in previous:
+        owner = source[1:] + "index.html" if source.endswith("/") else source[1:]
+        if source in checked or owner not in targets.files:
             continue  # read again above, or its file is gone
         if not targets.resolves(owner, target):
             broken.add(BrokenLink(source, target))
     return broken
+
+
+def _order(link: BrokenLink) -> tuple[str, str]:
+    return link.source, link.target  # as order=True sorts, without its slow __lt__
 
 
 def _urls_of(key: str) -> list[str]:
@@ -243,6 +248,19 @@ class _Targets:
         if not fragment or fragment.lower() == "top" or not found.endswith(".html"):
             return True
         return fragment in self._ids(found)
+
+    def preload(self, links: Iterable[str]) -> None:
+        """Read at once the ids of the pages the fragment links among ``links`` lead to."""
+        wanted = set()
+        for link in links:
+            path, _, fragment = link.partition("#")
+            if fragment:
+                key = path.lstrip("/")
+                wanted.update([key + "index.html"] if not key or key.endswith("/") else [key])
+                wanted.add(key.rstrip("/") + "/index.html")
+        wanted = {key for key in wanted if key in self.files and key not in self.known}
+        if wanted:
+            self.known.update(self.store.pages(wanted))
 
     def _ids(self, key: str) -> frozenset[str]:
         if key not in self.known:

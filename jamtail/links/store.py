@@ -56,22 +56,29 @@ class LinkStore:
 
     def __init__(self, path: Path):
         self.path = path
+        self._connection: sqlite3.Connection | None = None
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path)
-        try:
+        """The store's connection (opened once), in a transaction."""
+        if self._connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path)
             (version,) = db.execute("PRAGMA user_version").fetchone()
             if version != FORMAT:
                 for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'"):
                     db.execute(f'DROP TABLE "{table}"')
                 db.execute(f"PRAGMA user_version = {FORMAT}")
             db.executescript(_SCHEMA)
-            with db:
-                yield db
-        finally:
-            db.close()
+            self._connection = db
+        with self._connection:
+            yield self._connection
+
+    def close(self) -> None:
+        """Close the connection (a later call opens it again)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def state(self) -> CheckState:
         """What the stored broken links describe (empty fields when nothing is stored)."""
@@ -79,6 +86,7 @@ class LinkStore:
             with self._db() as db:
                 meta = dict(db.execute("SELECT key, value FROM meta"))
         except sqlite3.DatabaseError:
+            self.close()
             self.path.unlink(missing_ok=True)
             return CheckState()
         return CheckState(meta.get("build", ""), meta.get("origin", ""), meta.get("rules", ""))
