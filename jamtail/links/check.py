@@ -20,10 +20,12 @@ changed are read; and when the site replaced in the output directory is the
 one whose broken links the store holds, only what the changes can affect is
 checked again: the links of the files read, the links that were broken
 (a new file may mend them), and the fragment links into a page whose ids
-changed. When files were removed, the ``_redirects`` rules changed or the
-store describes another build, every stored link is checked again (from the
+changed. When a file that a page links to was removed (the store keeps
+every path linked to), the ``_redirects`` rules changed or the store
+describes another build, every stored link is checked again (from the
 store, without reading the files). Either way the answer is the same list
-a check of every link would give (``tests/test_linkcheck.py``).
+a check of every link would give (``tests/test_linkcheck.py``,
+``tests/test_incremental_random.py``).
 """
 
 from __future__ import annotations
@@ -119,7 +121,9 @@ def check_links(
         and state.build == previous.build
         and state.origin == origin
         and state.rules == rules_key
-        and not previous.files.keys() - files.keys()
+        and not store.linked(
+            url for key in previous.files.keys() - files.keys() for url in _urls_of(key)
+        )
     )
     targets = _Targets(files.keys(), rules, fresh, store)
     if incremental:

@@ -13,6 +13,8 @@ Schema::
                                         links, ids: JSON lists (see PageLinks)
     fragment_refs(target, source)       links with a fragment to another page:
                                         target URL path -> the file linking to it
+    linked(path)                        every URL path a stored file links to (and some
+                                        it no longer does: a superset, reset by a full check)
     broken(source, target)              the broken links of ``build``
 
 A damaged or older store is emptied and costs one full check, never an error.
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from .extract import PageLinks, page_url
 
-FORMAT = 1
+FORMAT = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,6 +41,7 @@ CREATE TABLE IF NOT EXISTS fragment_refs (
     target TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (target, source)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS fragment_refs_source ON fragment_refs (source);
 CREATE TABLE IF NOT EXISTS broken (source TEXT NOT NULL, target TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS linked (path TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -131,6 +134,18 @@ class LinkStore:
                 )
         return found
 
+    def linked(self, paths: Iterable[str]) -> bool:
+        """Whether a stored file may link to any of the URL paths ``paths``."""
+        wanted = sorted(set(paths))
+        with self._db() as db:
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ",".join("?" * len(part))
+                query = f"SELECT 1 FROM linked WHERE path IN ({marks}) LIMIT 1"
+                if db.execute(query, part).fetchone():
+                    return True
+        return False
+
     def broken(self) -> list[tuple[str, str]]:
         """The stored broken links, ``(source URL, target)``."""
         with self._db() as db:
@@ -153,7 +168,7 @@ class LinkStore:
         gone_rows = [(path,) for path in gone]
         with self._db() as db:
             if everything:
-                for table in ("sources", "fragment_refs"):
+                for table in ("sources", "fragment_refs", "linked"):
                     db.execute(f"DELETE FROM {table}")
             else:
                 db.executemany("DELETE FROM sources WHERE path = ?", gone_rows)
@@ -173,6 +188,15 @@ class LinkStore:
                     for path, (_, page) in read.items()
                     for link in page.links
                     if "#" in link and not link.startswith(page_url(path) + "#")
+                ),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO linked VALUES (?)",
+                (
+                    (path,)
+                    for path in {
+                        link.partition("#")[0] for _, page in read.values() for link in page.links
+                    }
                 ),
             )
             db.execute("DELETE FROM broken")
