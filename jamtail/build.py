@@ -302,7 +302,7 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
     return result
 
 
-def _pairs(links: LinkReport) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _pairs(links: LinkReport) -> tuple[list[tuple[str, str]], list[tuple[str, str]] | None]:
     """The manifest's ``broken_links`` and ``broken_links_before``."""
     return [(link.source, link.target) for link in links.broken], links.before
 

@@ -402,7 +402,7 @@ def finish(
     writer: Writer,
     cache_dir: Path,
     broken_links: list[tuple[str, str]],
-    broken_before: list[tuple[str, str]],
+    broken_before: list[tuple[str, str]] | None,
 ) -> None:
     """Swap the site :func:`apply` wrote into place and record the new graph.
 

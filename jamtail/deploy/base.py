@@ -110,8 +110,8 @@ class DeployBackend:
         raise NotImplementedError
 
     def live_broken_links(self) -> list[tuple[str, str]] | None:
-        """The live site's broken internal links as its build recorded them (``[]`` when
-        nothing is live); ``None`` when the target cannot tell (see :mod:`jamtail.links.gate`)."""
+        """The live site's broken internal links as its build recorded them; ``None`` when
+        nothing is live or the target cannot tell (see :mod:`jamtail.links.gate`)."""
         return None
 
     def rollback(self, to: str | None = None) -> str:

@@ -124,10 +124,11 @@ class LocalBackend(DeployBackend):
         return self._files[release]
 
     def live_broken_links(self) -> list[tuple[str, str]] | None:
-        """The broken links the live release's manifest records; ``[]`` before the first deploy."""
+        """The broken links the live release's manifest records; ``None`` before the first
+        deploy or when that manifest has none."""
         live = self.live_release()
         if live is None:
-            return []
+            return None
         manifest = read_manifest(self.releases / live)
         return manifest.broken_links if manifest is not None else None
 

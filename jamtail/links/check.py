@@ -73,14 +73,15 @@ class LinkReport:
 
     ``broken``: every broken internal link of the site, sorted. ``new``: those
     the site it replaces did not have (all of them when that site recorded
-    none); ``before``: that site's list, as ``(source, target)`` pairs.
+    none); ``before``: that site's list, as ``(source, target)`` pairs
+    (``None`` when there was no site or it recorded none).
     ``pages``: HTML files in the site; ``read``: how many of them were read
     this time; ``incremental``: only what changed was checked again.
     """
 
     broken: list[BrokenLink] = field(default_factory=list)
     new: list[BrokenLink] = field(default_factory=list)
-    before: list[tuple[str, str]] = field(default_factory=list)
+    before: list[tuple[str, str]] | None = None
     pages: int = 0
     read: int = 0
     incremental: bool = False
@@ -138,8 +139,9 @@ def check_links(
             for link in page.links
             if not targets.resolves(key, link)
         }
-    before = sorted(previous.broken_links or []) if previous else []
-    known = {BrokenLink(s, t) for s, t in before}
+    recorded = previous.broken_links if previous is not None else None
+    before = sorted(recorded) if recorded is not None else None
+    known = {BrokenLink(s, t) for s, t in before or []}
     ordered = sorted(broken, key=_order)
     report = LinkReport(
         broken=ordered,

@@ -9,10 +9,14 @@ site does not is refused, named, unless the operator allows it
 
 What "the live site's" list is: the one the target reports
 (:meth:`~jamtail.deploy.base.DeployBackend.live_broken_links`: the local
-target reads its live release's manifest; ``[]`` before the first deploy);
-when the target cannot tell (Netlify, S3), the list of the site the build
+target reads its live release's manifest); when the target cannot tell
+(Netlify, S3) or nothing is live yet, the list of the site the build
 replaced in its output directory (``broken_links_before``), which is the
-live one when every build is deployed, as the build runner does.
+live one when every build is deployed, as the build runner does. The very
+first build of a site replaces nothing: its deploy is not refused (there
+is no live site to keep links working on), and its broken links become the
+baseline, so a site imported with broken links can go live and only links
+broken later are refused.
 """
 
 from __future__ import annotations
@@ -31,12 +35,15 @@ def new_broken_links(
     """The broken links of the site ``manifest`` describes that are not in ``live``.
 
     ``live``: the live site's ``(source, target)`` pairs; ``None`` when
-    unknown (the manifest's ``broken_links_before`` stand in). A site built
-    before the link check existed (no ``broken_links``) has none to report.
+    unknown (the manifest's ``broken_links_before`` stand in; when it has
+    none either, the build replaced no site and nothing is new). A site
+    built before the link check existed (no ``broken_links``) has none to report.
     """
     if manifest is None or manifest.broken_links is None:
         return []
-    baseline = live if live is not None else manifest.broken_links_before or []
+    baseline = live if live is not None else manifest.broken_links_before
+    if baseline is None:
+        return []
     known = set(baseline)
     return [BrokenLink(s, t) for s, t in sorted(manifest.broken_links) if (s, t) not in known]
 
