@@ -49,7 +49,7 @@ def test_publishing_a_page_makes_the_new_html_live(stack):
 def test_unpublishing_removes_the_page_from_listing_tags_sitemap_and_feed(stack):
     # A page no other page links to: unpublishing one that others link to breaks their
     # links, and the deploy is refused (tests/test_linkcheck.py).
-    slug = "search-with-sqlite-fts5"
+    slug = "atomic-builds"
     url = f"/blog/{slug}/"
     page = served(stack, url)
     assert page.status_code == 200
