@@ -47,14 +47,12 @@ def test_publishing_a_page_makes_the_new_html_live(stack):
 
 
 def test_unpublishing_removes_the_page_from_listing_tags_sitemap_and_feed(stack):
-    # A page no other page links to: unpublishing one that others link to breaks their
-    # links, and the deploy is refused (tests/test_linkcheck.py).
-    slug = "atomic-builds"
-    url = f"/blog/{slug}/"
-    page = served(stack, url)
+    page = served(stack, "/blog/hello-jamtail/")
     assert page.status_code == 200
-    stack.shell(f"from wagtail.models import Page; Page.objects.get(slug={slug!r}).unpublish()")
-    wait_for(lambda: served(stack, url).status_code == 404, 90, "the 404")
+    stack.shell(
+        "from wagtail.models import Page; Page.objects.get(slug='hello-jamtail').unpublish()"
+    )
+    wait_for(lambda: served(stack, "/blog/hello-jamtail/").status_code == 404, 90, "the 404")
     live = stack.root / "deploy" / "current"
     outputs = [
         *live.glob("blog/index.html"),
@@ -64,11 +62,11 @@ def test_unpublishing_removes_the_page_from_listing_tags_sitemap_and_feed(stack)
     ]
     assert any(p.name == "sitemap.xml" for p in outputs)
     assert any("tags" in p.parts for p in outputs)
-    linking = [str(p.relative_to(live)) for p in outputs if url in p.read_text()]
+    linking = [str(p.relative_to(live)) for p in outputs if "/blog/hello-jamtail/" in p.read_text()]
     assert linking == []  # listings, tag pages, sitemap and feeds
     stack.shell(
         "from wagtail.models import Page; "
-        f"Page.objects.get(slug={slug!r}).specific.save_revision().publish()"
+        "Page.objects.get(slug='hello-jamtail').specific.save_revision().publish()"
     )
 
 
