@@ -10,6 +10,7 @@
     outputs  sitemap, feeds, robots.txt, _redirects
     assets   fingerprinted static files
     media    images and documents, through the download cache
+    links    check every internal link of the staged site (jamtail/links/)
     commit   swap the staging directory into place (atomic)
 
 Any failure before ``commit`` discards the staging directory, so the previous
@@ -54,12 +55,14 @@ from .incremental import (
     skeleton,
 )
 from .lazy import LazyPage
+from .links import BrokenLink, LinkReport, LinkStore, check_links, site_origin
 from .manifest import FileEntry, Manifest, digest_file, read_manifest
 from .media import MediaLocaliser, MediaStore, localise_pages
 from .outputs import OUTPUTS
 from .parallel import default_jobs, render_to_paths
 from .patch import PATCHED, NotPatchable, prepare
 from .patch import apply as apply_patch
+from .patch import finish as finish_patch
 from .render import Renderer, bytecode_dir
 from .report import FULL, INCREMENTAL, PATCH, BuildReport
 from .sync import read_content, sync
@@ -100,7 +103,10 @@ class BuildResult:
     ``why_not_patch`` says why not (empty for a full build). ``kind`` is
     ``full``, ``incremental`` or ``patch`` and ``reason`` says why.
     ``warnings``: what the builder logged as a warning during the build.
-    ``broken_links``: ``{source, target}`` dicts when links were checked, else None.
+    ``broken_links``: every broken internal link of the new site, sorted;
+    ``new_broken_links``: those the site it replaced did not have
+    (:mod:`jamtail.links`). The build succeeds with them: a deploy refuses
+    new ones (see :func:`jamtail.links.gate.refuse_new_broken_links`).
     :meth:`report` is the form other programs read (:mod:`jamtail.report`).
     """
 
@@ -118,7 +124,8 @@ class BuildResult:
     kind: str = INCREMENTAL
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
-    broken_links: list[dict[str, str]] | None = None
+    broken_links: list[BrokenLink] = field(default_factory=list)
+    new_broken_links: list[BrokenLink] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line: ``Built 812 pages (3 rendered), 1190 files, 23.4 MB in 5.21 s``."""
@@ -143,7 +150,8 @@ class BuildResult:
             seconds=round(self.seconds, 3),
             durations={stage: round(s, 4) for stage, s in self.timings.items()},
             warnings=list(self.warnings),
-            broken_links=self.broken_links,
+            broken_links=[link.as_dict() for link in self.broken_links],
+            new_broken_links=[link.as_dict() for link in self.new_broken_links],
         )
 
     def explanation(self) -> list[str]:
@@ -194,6 +202,25 @@ def _patch_build(patch, config: BuildConfig, result: BuildResult, clock, progres
             patch, config.out_dir, config.site_dir, config.cache_dir, config.jobs, progress
         ),
     )
+    try:
+        origin = site_origin(patch.site.get("base_url", ""))
+        links, record_links = clock(
+            "links",
+            lambda: check_links(
+                writer.staging,
+                writer.entries,
+                origin,
+                patch.manifest,
+                LinkStore(config.cache_dir / "links.sqlite3"),
+                config.jobs,
+            ),
+        )
+        finish_patch(patch, writer, config.cache_dir, *_pairs(links))
+    except BaseException:
+        writer.abort()
+        raise
+    record_links(writer.build_id)
+    _report_links(result, links)
     result.pages = patch.count
     result.rendered = len(patch.outputs)
     result.rebuilt = [(o.path, patch.reasons[o.path]) for o, _, _ in patch.outputs]
@@ -256,10 +283,24 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
         kept, to_place = _media_in_spare(writer, media_store, media)
         result.downloaded = clock("media", lambda: media_store.place(to_place))
         _record_media(writer, store, list(to_place), kept)
-        writer.commit()
+        links, record_links = clock(
+            "links",
+            lambda: check_links(
+                writer.staging,
+                writer.entries,
+                site_origin(site_plan.site.get("base_url", "")),
+                old_manifest or read_manifest(config.out_dir),
+                LinkStore(config.cache_dir / "links.sqlite3"),
+                config.jobs,
+                full=config.full,
+            ),
+        )
+        writer.commit(*_pairs(links))
     except BaseException:
         writer.abort()
         raise
+    record_links(writer.build_id)
+    _report_links(result, links)
     highlights.save()
     graph = BuildGraph(
         writer.build_id,
@@ -295,6 +336,17 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
     result.files, result.bytes = writer.files, writer.bytes
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _pairs(links: LinkReport) -> tuple[list[tuple[str, str]], list[tuple[str, str]] | None]:
+    """The manifest's ``broken_links`` and ``broken_links_before``."""
+    return [(link.source, link.target) for link in links.broken], links.before
+
+
+def _report_links(result: BuildResult, links: LinkReport) -> None:
+    result.broken_links, result.new_broken_links = links.broken, links.new
+    if links.new:
+        log.warning("%d new broken internal link(s), e.g. %s", len(links.new), links.new[0])
 
 
 def _skeletons(site_plan, inputs: Inputs) -> dict[str, bytes]:

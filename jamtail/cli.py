@@ -49,7 +49,13 @@ def _build(args: argparse.Namespace) -> int:
         if args.deploy:
             say.flush()  # the build's lines come before anything the deploy says
             try:
-                deployed = _deploy_dir(args.deploy, Path(args.out), args.force_delete, say=say)
+                deployed = _deploy_dir(
+                    args.deploy,
+                    Path(args.out),
+                    args.force_delete,
+                    say=say,
+                    allow_broken_links=args.allow_broken_links,
+                )
             except JamtailError as exc:
                 report.deploy = DeployReport(target=args.deploy, error=str(exc))
                 raise BuiltNotDeployedError(
@@ -105,6 +111,7 @@ def _print_build(args: argparse.Namespace, result: BuildResult, say: TextIO) -> 
         print(f"  {article} {result.kind} build{why}", file=say)
     if args.timings:
         print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()), file=say)
+    _print_broken_links(result.broken_links, result.new_broken_links, say)
 
 
 def _deploy_report(result: DeployResult) -> DeployReport:
@@ -160,8 +167,27 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_broken_links(broken: list, new: list, say: TextIO) -> None:
+    """Say how many internal links are broken and name the new ones."""
+    if not broken:
+        return
+    print(
+        f"  {len(broken)} broken internal link{'s' if len(broken) != 1 else ''}"
+        f" ({len(new)} new since the last build)",
+        file=say,
+    )
+    for link in new:
+        print(f"    new: {link}", file=say)
+
+
 def _deploy(args: argparse.Namespace) -> int:
-    _deploy_dir(args.target, Path(args.dir), args.force_delete, args.dry_run)
+    _deploy_dir(
+        args.target,
+        Path(args.dir),
+        args.force_delete,
+        args.dry_run,
+        allow_broken_links=args.allow_broken_links,
+    )
     return 0
 
 
@@ -171,23 +197,33 @@ def _deploy_dir(
     force_delete: bool,
     dry_run: bool = False,
     say: TextIO | None = None,
+    allow_broken_links: bool = False,
 ) -> DeployResult | None:
     """Plan and (unless ``dry_run``) deploy ``site_dir`` to ``target``; print to ``say``.
 
     Returns what the deploy did (``None`` for a dry run).
 
     Raises :class:`JamtailError` (a :class:`~jamtail.deploy.DeployError` or
-    configuration error) when the deploy cannot be made.
+    configuration error) when the deploy cannot be made, and
+    :class:`~jamtail.exceptions.BrokenLinksError` before anything changes
+    when the site has broken internal links the live one has not (unless
+    ``allow_broken_links``; a dry run only notes them).
     """
     from .deploy import SiteFiles, get_backend
+    from .links.gate import new_broken_links, refuse_new_broken_links
 
     backend = get_backend(target)
     site = SiteFiles(site_dir)
+    live = backend.live_broken_links()
     plan = backend.plan(site, force_delete=force_delete)
     if dry_run:
+        for link in new_broken_links(site.manifest, live):
+            plan.notes.append(f"new broken link (a deploy would be refused): {link}")
         print("\n".join(plan.lines()), file=say)
         print(plan.summary(), file=say)
         return None
+    if not allow_broken_links:
+        refuse_new_broken_links(site.manifest, live, target)
     result = backend.deploy(site, plan)
     print(result.summary(), file=say)
     return result
@@ -246,6 +282,17 @@ def _force_delete_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _allow_broken_links_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-broken-links",
+        action="store_true",
+        default=os.environ.get("JAMTAIL_ALLOW_BROKEN_LINKS", "").lower()
+        not in ("", "0", "false", "no"),
+        help="deploy even when the build has broken internal links the live site has not"
+        " (env JAMTAIL_ALLOW_BROKEN_LINKS=1)",
+    )
+
+
 def _address_options(p: argparse.ArgumentParser, port: int) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     p.add_argument(
@@ -287,7 +334,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="TARGET",
         help="then deploy the build in the same process, as `jamtail deploy --target TARGET`"
         " (default target: env JAMTAIL_DEPLOY_TARGET, else local); exit status 3 when"
-        " only the deploy failed",
+        " only the deploy failed (a deploy refused for new broken links included)",
     )
     b.add_argument(
         "--report",
@@ -301,6 +348,7 @@ def parser() -> argparse.ArgumentParser:
         help="print the build report as JSON on stdout (other lines go to stderr)",
     )
     _force_delete_option(b)
+    _allow_broken_links_option(b)
     b.set_defaults(func=_build)
 
     s = sub.add_parser("serve", help="serve a built site like a CDN, with the functions")
@@ -315,6 +363,7 @@ def parser() -> argparse.ArgumentParser:
     _build_dir_option(d, "--dir", "the built site to deploy")
     d.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     _force_delete_option(d)
+    _allow_broken_links_option(d)
     d.set_defaults(func=_deploy)
 
     r = sub.add_parser("rollback", help="make the previous deploy live again")

@@ -7,6 +7,7 @@
     ├── ContentError             the CMS returned data the build cannot use (names the page)
     ├── TemplateRenderError      a template failed (names the template and the page)
     ├── OutputError              two outputs claim one path, or a path escapes the site
+    ├── BrokenLinksError         a deploy would add broken internal links (names each)
     └── BuiltNotDeployedError    ``jamtail build --deploy``: built, but the deploy failed (exit 3)
 
 Anything else is a bug and is shown with its traceback. Each class carries the
@@ -64,6 +65,17 @@ class TemplateRenderError(JamtailError):
 
 class OutputError(JamtailError):
     """An output path is invalid or claimed twice."""
+
+
+class BrokenLinksError(JamtailError):
+    """A deploy was refused: the build has broken internal links the live site has not.
+
+    ``links``: ``(source page URL, link target)`` for each new broken link.
+    """
+
+    def __init__(self, message: str, links: list[tuple[str, str]]):
+        super().__init__(message)
+        self.links = links
 
 
 class BuiltNotDeployedError(JamtailError):

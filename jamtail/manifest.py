@@ -10,7 +10,16 @@ one file.
 Format (JSON, UTF-8)::
 
     {"format": 1, "build": "<build id>",
-     "files": {"blog/hello/index.html": [size, "<sha1 hex>", "<md5 hex>"], ...}}
+     "files": {"blog/hello/index.html": [size, "<sha1 hex>", "<md5 hex>"], ...},
+     "broken_links": [["/blog/hello/", "/blog/gone/"], ...],
+     "broken_links_before": [...]}
+
+``broken_links`` (``[source page URL, link target]``, sorted) are the site's
+broken internal links as the build's link check found them
+(:mod:`jamtail.links`); a deploy compares them with the live site's.
+``broken_links_before`` are those of the site the build replaced in its
+output directory, what a deploy compares with when the target cannot say
+what is live. A manifest written before the check existed has neither key.
 
 Paths are ``/``-separated and relative to the site root; the manifest does
 not list itself. SHA-1 is what Netlify's file digest API and the local
@@ -66,19 +75,27 @@ class Manifest:
 
     ``raw``: the bytes it was read from (:func:`read_manifest`), so a copy can
     be written without serialising it again; ``None`` for a new manifest.
+    ``broken_links``: ``(source, target)`` pairs; ``None`` when not recorded;
+    ``broken_links_before``: the same for the site this build replaced.
     """
 
     build: str
     files: dict[str, FileEntry]
     raw: bytes | None = field(default=None, repr=False, compare=False)
+    broken_links: list[tuple[str, str]] | None = None
+    broken_links_before: list[tuple[str, str]] | None = None
 
     def write(self, site_dir: Path) -> None:
         """Write ``site_dir/.jamtail-manifest.json`` (paths sorted, so builds diff cleanly)."""
-        data = {
+        data: dict[str, object] = {
             "format": FORMAT,
             "build": self.build,
             "files": {p: [e.size, e.sha1, e.md5] for p, e in sorted(self.files.items())},
         }
+        if self.broken_links is not None:
+            data["broken_links"] = [list(link) for link in sorted(self.broken_links)]
+        if self.broken_links_before is not None:
+            data["broken_links_before"] = [list(link) for link in sorted(self.broken_links_before)]
         target = site_dir / MANIFEST_NAME
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
@@ -98,6 +115,17 @@ def read_manifest(site_dir: Path) -> Manifest | None:
             return None
         # FileEntry(*entry) raises TypeError unless entry is [size, sha1, md5].
         files = {path: FileEntry(*entry) for path, entry in data["files"].items()}
-        return Manifest(str(data["build"]), files, raw)
+        return Manifest(
+            str(data["build"]),
+            files,
+            raw,
+            _links(data.get("broken_links")),
+            _links(data.get("broken_links_before")),
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _links(value: list | None) -> list[tuple[str, str]] | None:
+    """``[[source, target], ...]`` as pairs; raises ``ValueError``/``TypeError`` when malformed."""
+    return None if value is None else [(str(source), str(target)) for source, target in value]

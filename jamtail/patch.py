@@ -367,9 +367,11 @@ def _feeds(
 
 
 def apply(patch: Patch, out_dir: Path, site_dir: Path, cache_dir: Path, jobs: int, progress=None):
-    """Carry out ``patch`` into ``out_dir`` (atomically, as every build); return the writer.
+    """Write the new site for ``patch`` beside ``out_dir``; return the writer, not yet committed.
 
     Every file of the live site that the patch does not rewrite is kept.
+    The caller checks the staged site and then calls :func:`finish` (or
+    ``writer.abort()``); on an error here the staging directory is discarded.
     """
     rewritten = {o.path for o, _, _ in patch.outputs}
     for name in PATCHED:
@@ -389,15 +391,29 @@ def apply(patch: Patch, out_dir: Path, site_dir: Path, cache_dir: Path, jobs: in
                         )
                 else:
                     writer.write(path, data, name)
-        writer.commit()
     except BaseException:
         writer.abort()
         raise
+    return writer
+
+
+def finish(
+    patch: Patch,
+    writer: Writer,
+    cache_dir: Path,
+    broken_links: list[tuple[str, str]],
+    broken_before: list[tuple[str, str]] | None,
+) -> None:
+    """Swap the site :func:`apply` wrote into place and record the new graph.
+
+    ``broken_links``, ``broken_before``: the link check's findings, kept in
+    the manifest (see :meth:`~jamtail.writer.Writer.commit`).
+    """
+    writer.commit(broken_links, broken_before)
     HighlightCache(cache_dir / "highlight.sqlite3").save()
     patch.graph.build = writer.build_id
     store = GraphStore(cache_dir / "graph.sqlite3")
     store.save(patch.graph, list(patch.graph.pages), list(patch.graph.outputs))
-    return writer
 
 
 def _render(

@@ -22,7 +22,12 @@ The JSON form (``BuildReport.to_json()``), version 1::
                        "bytes_uploaded": 81234, "files_deleted": 0, "paths_invalidated": 0,
                        "seconds": 1.2, "release": "", "error": ""},
      "errors": ["..."], "warnings": ["..."],
-     "broken_links": null | [{"source": "/a/", "target": "/missing/"}, ...]}
+     "broken_links": null | [{"source": "/a/", "target": "/missing/"}, ...],
+     "new_broken_links": null | [...]}
+
+``broken_links`` lists every broken internal link of the built site (null when
+links were not checked); ``new_broken_links`` those the live site did not have,
+which a deploy refuses (docs/building.md#links).
 
 Counts are of site files; ``pages`` and ``pages_rebuilt`` count HTML page
 outputs; bytes are bytes; durations and ``seconds`` are wall-clock seconds.
@@ -86,6 +91,7 @@ class BuildReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     broken_links: list[dict[str, str]] | None = None
+    new_broken_links: list[dict[str, str]] | None = None
     version: int = REPORT_VERSION
 
     @property
@@ -139,9 +145,10 @@ class BuildReport:
             raise ReportError(f"status: must be {SUCCEEDED!r} or {FAILED!r}")
         if report.kind not in KINDS:
             raise ReportError(f"kind: must be one of {', '.join(KINDS)}")
-        for link in report.broken_links or []:
-            if not isinstance(link, dict) or not {"source", "target"} <= link.keys():
-                raise ReportError("broken_links: each must be {source, target}")
+        for name in ("broken_links", "new_broken_links"):
+            for link in getattr(report, name) or []:
+                if not isinstance(link, dict) or not {"source", "target"} <= link.keys():
+                    raise ReportError(f"{name}: each must be {{source, target}}")
         return report
 
     @classmethod

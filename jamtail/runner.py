@@ -298,6 +298,15 @@ class Runner:
         )
 
 
+def allow_broken_links(environ: Any) -> bool:
+    """Whether ``JAMTAIL_ALLOW_BROKEN_LINKS`` asks deploys to accept new broken links.
+
+    The runner passes it on as ``--allow-broken-links``, so the build's log
+    (shown in the admin) says the deploy was made with them allowed.
+    """
+    return environ.get("JAMTAIL_ALLOW_BROKEN_LINKS", "").lower() not in ("", "0", "false", "no")
+
+
 def run(args: Any) -> int:
     """``jamtail runner``: serve until Ctrl-C (``args`` from the CLI parser)."""
     secret = os.environ.get("JAMTAIL_WEBHOOK_SECRET", "")
@@ -312,7 +321,13 @@ def run(args: Any) -> int:
         cms_api=args.api,
         token=os.environ.get("JAMTAIL_RUNNER_TOKEN", ""),
         # --timings: the build's log in the admin then says which stage took the time.
-        build_args=["--api", args.api, "--timings", *(["--out", args.out] if args.out else [])],
+        build_args=[
+            "--api",
+            args.api,
+            "--timings",
+            *(["--out", args.out] if args.out else []),
+            *(["--allow-broken-links"] if allow_broken_links(os.environ) else []),
+        ],
         deploy=deploy,
         deploy_target=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
         tolerance=int(os.environ.get("JAMTAIL_WEBHOOK_TOLERANCE", webhooks.DEFAULT_TOLERANCE)),

@@ -216,10 +216,19 @@ class Writer:
                 parent = parent.parent
         return gone
 
-    def commit(self) -> None:
-        """Write the manifest, swap the staging directory in atomically, keep the old as spare."""
+    def commit(
+        self,
+        broken_links: list[tuple[str, str]] | None = None,
+        broken_before: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """Write the manifest, swap the staging directory in atomically, keep the old as spare.
+
+        ``broken_links``, ``broken_before``: the link check's findings for
+        this site and the one it replaces, kept in the manifest.
+        """
         self.remove_unclaimed()
-        Manifest(self.build_id, self.entries).write(self.staging)
+        manifest = Manifest(self.build_id, self.entries, None, broken_links, broken_before)
+        manifest.write(self.staging)
         if self.out_dir.exists():
             if not _exchange(self.staging, self.out_dir):
                 old = self.out_dir.with_name(f".{self.out_dir.name}.old-{os.getpid()}")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from jamtail.build import BuildConfig, build
+from jamtail.manifest import read_manifest
 from jamtail.serve import make_server
 from tests.cms_process import CMSProcess
 from tests.linkcheck import broken_links
@@ -51,6 +52,8 @@ def demo(tmp_path_factory):
 
 def test_the_demo_site_has_no_broken_internal_link(demo):
     assert broken_links(demo["out"]) == []
+    # The build's own link check, which also checks fragments, agrees.
+    assert read_manifest(demo["out"]).broken_links == []
 
 
 def test_the_draft_post_is_nowhere_in_the_build(demo):

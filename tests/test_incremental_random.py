@@ -1,5 +1,5 @@
 """Property: after any sequence of edits, an incremental build writes the same site, byte for
-byte, as a full build of the same content.
+byte, as a full build of the same content, and its link check finds the same broken links.
 
 Hypothesis draws sequences of what editors and developers do (retitle, rewrite, re-date,
 retag, move between sections, unpublish, republish, delete and add articles, change the
@@ -42,6 +42,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 edits = st.one_of(
     st.tuples(st.just("retitle"), st.integers(0, 50), WORDS),
     st.tuples(st.just("body"), st.integers(0, 50), WORDS),
+    st.tuples(st.just("link"), st.integers(0, 50), st.integers(0, 50), st.booleans()),
     st.tuples(st.just("date"), st.integers(0, 50), st.integers(-40, 40)),
     st.tuples(st.just("tag"), st.integers(0, 50), WORDS),
     st.tuples(st.just("move"), st.integers(0, 50), st.integers(0, 1)),
@@ -96,6 +97,20 @@ class Editor:
     def body(self, index: int, word: str) -> None:
         if page := self.latest(index):
             page.body = [("paragraph", f"<p>{word} {next(self.counter)}</p>")]
+            self._save(page)
+
+    def link(self, index: int, target: int, fragment: bool) -> None:
+        """Link to another article (it may be moved, unpublished or deleted later), to a
+        fragment it may not have, and to a page that never exists."""
+        pages = self.articles()
+        page = self.latest(index)
+        if page and pages:
+            other = pages[target % len(pages)]
+            href = other.url_path.removeprefix(self.home.url_path.rstrip("/"))
+            href += "#comments" if fragment else ""
+            page.body = [
+                ("paragraph", f'<p><a href="{href}">see</a> <a href="/nowhere/">gone</a></p>')
+            ]
             self._save(page)
 
     def date(self, index: int, days: int) -> None:
@@ -190,13 +205,15 @@ def test_incremental_build_equals_a_full_build_after_any_edits(
     result = build(incremental)
     full_dir = tmp_path / "full"
     shutil.rmtree(full_dir, ignore_errors=True)
-    build(BuildConfig(api, full_dir, site_dir, tmp_path / "full-cache", jobs=1, full=True))
+    full = build(BuildConfig(api, full_dir, site_dir, tmp_path / "full-cache", jobs=1, full=True))
     assert files(incremental.out_dir) == files(full_dir), (sequence, result.explanation())
+    assert result.broken_links == full.broken_links, sequence
 
 
 content_edits = st.one_of(
     st.tuples(st.just("retitle"), st.integers(0, 50), WORDS),
     st.tuples(st.just("body"), st.integers(0, 50), WORDS),
+    st.tuples(st.just("link"), st.integers(0, 50), st.integers(0, 50), st.booleans()),
     st.tuples(st.just("date"), st.integers(0, 50), st.integers(-2, 2)),
 )
 
@@ -225,6 +242,8 @@ def test_after_each_content_edit_a_patch_or_incremental_build_equals_a_full_buil
             editor.apply(edit)
         result = build(incremental)
         shutil.rmtree(full_dir, ignore_errors=True)
-        build(BuildConfig(api, full_dir, site_dir, tmp_path / "full-cache", jobs=1, full=True))
+        config = BuildConfig(api, full_dir, site_dir, tmp_path / "full-cache", jobs=1, full=True)
+        full = build(config)
         why = f"patched={result.patched} ({result.why_not_patch})"
         assert files(incremental.out_dir) == files(full_dir), (sequence, edits, why)
+        assert result.broken_links == full.broken_links, (sequence, edits, why)

@@ -8,6 +8,7 @@ environment by its ``from_environ()``); a missing required setting raises
     plan = backend.plan(site)                # reads only: what would change
     result = backend.deploy(site, plan)      # applies the plan, returns counts
     release = backend.rollback(to=None)      # previous deploy live again (if supported)
+    backend.live_broken_links()              # what the live site's build recorded, if known
 
 - ``site`` is a :class:`~jamtail.deploy.files.SiteFiles` (the built directory,
   with per-file digests computed lazily).
@@ -125,6 +126,11 @@ class DeployBackend:
 
     def deploy(self, site: SiteFiles, plan: DeployPlan) -> DeployResult:
         raise NotImplementedError
+
+    def live_broken_links(self) -> list[tuple[str, str]] | None:
+        """The live site's broken internal links as its build recorded them; ``None`` when
+        nothing is live or the target cannot tell (see :mod:`jamtail.links.gate`)."""
+        return None
 
     def rollback(self, to: str | None = None) -> str:
         """Make deploy ``to`` (default: the one before the live one) live; return its id."""

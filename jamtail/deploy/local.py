@@ -123,6 +123,15 @@ class LocalBackend(DeployBackend):
             self._files[release] = manifest.files
         return self._files[release]
 
+    def live_broken_links(self) -> list[tuple[str, str]] | None:
+        """The broken links the live release's manifest records; ``None`` before the first
+        deploy or when that manifest has none."""
+        live = self.live_release()
+        if live is None:
+            return None
+        manifest = read_manifest(self.releases / live)
+        return manifest.broken_links if manifest is not None else None
+
     def plan(self, site: SiteFiles, force_delete: bool = False) -> DeployPlan:
         """Uploads: files whose size or digests differ from the live release's; reads no file."""
         live = self.live_release()
@@ -254,7 +263,11 @@ class LocalBackend(DeployBackend):
         if manifest is not None and as_built and manifest.raw is not None:
             (staging / MANIFEST_NAME).write_bytes(manifest.raw)
         else:
-            Manifest(manifest.build if manifest else release, entries).write(staging)
+            if manifest is None:
+                Manifest(release, entries).write(staging)
+            else:
+                links = (manifest.broken_links, manifest.broken_links_before)
+                Manifest(manifest.build, entries, None, *links).write(staging)
 
     def _discard_partials(self) -> None:
         """Delete what a killed deploy left: ``.partial`` releases, temporary links."""

@@ -1,0 +1,24 @@
+"""The link check: every internal link of a build leads somewhere, or the deploy says so.
+
+    extract  read an HTML file's same-site links and fragment ids (extract.py)
+    store    what the check remembers between builds (store.py)
+    check    the build stage: the site's broken links, checked incrementally (check.py)
+    gate     a deploy refuses links broken since the live site (gate.py)
+
+Hugo only warns about broken links; a Jamtail deploy that would add one to
+the live site is refused, naming each, unless ``--allow-broken-links``.
+"""
+
+from __future__ import annotations
+
+from .check import FUNCTION_PATHS, BrokenLink, LinkReport, check_links, site_origin
+from .store import LinkStore
+
+__all__ = [
+    "FUNCTION_PATHS",
+    "BrokenLink",
+    "LinkReport",
+    "LinkStore",
+    "check_links",
+    "site_origin",
+]

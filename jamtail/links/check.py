@@ -1,0 +1,311 @@
+"""The link check stage: every internal link of the new site must lead somewhere.
+
+A link (read by :mod:`jamtail.links.extract`) is fine when its path is
+
+- a file of the site (``/static/site.css``, ``/feed.xml``, a media file),
+  or a folder with an ``index.html`` (``/blog/``, and ``/blog``, which the
+  CDN redirects to ``/blog/``);
+- the source of a rule in the site's ``_redirects`` (Wagtail redirects, the
+  rewrites to the functions): the CDN answers it;
+- served by a function (:data:`FUNCTION_PATHS`: search, comments, preview);
+
+and, when it has a fragment and leads to an HTML file, that file has an
+element with that id (or an ``a`` with that name). ``#top`` and an empty
+fragment always work (HTML Living Standard, "scroll to the fragment").
+Links to other sites are not checked.
+
+The check is incremental. The store (:mod:`jamtail.links.store`) keeps
+each HTML file's links by the file's SHA-1, so only files whose content
+changed are read; and when the site replaced in the output directory is the
+one whose broken links the store holds, only what the changes can affect is
+checked again: the links of the files read, the links that were broken
+(a new file may mend them), and the fragment links into a page whose ids
+changed. When a file that a page links to was removed (the store keeps
+every path linked to), the ``_redirects`` rules changed or the store
+describes another build, every stored link is checked again (from the
+store, without reading the files). Either way the answer is the same list
+a check of every link would give (``tests/test_linkcheck.py``,
+``tests/test_incremental_random.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..manifest import FileEntry, Manifest
+from ..rules import RedirectRule, parse_redirects
+from .extract import PageLinks, extract, page_url
+from .store import CheckState, LinkStore
+
+log = logging.getLogger(__name__)
+
+#: Paths the functions answer (``netlify.toml`` rewrites them; ``jamtail serve`` mounts them).
+FUNCTION_PATHS = ("/api/search", "/api/comments", "/preview")
+#: Files to read before the reading is shared between processes.
+PARALLEL_THRESHOLD = 400
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class BrokenLink:
+    """A link that leads nowhere: ``source`` is the URL path of the page that has it
+    (``/blog/hello/``), ``target`` the link resolved against it (``/blog/gone/``,
+    ``/docs/#no-such-id``)."""
+
+    source: str
+    target: str
+
+    def as_dict(self) -> dict[str, str]:
+        """``{"source": ..., "target": ...}`` (the build report's JSON shape)."""
+        return {"source": self.source, "target": self.target}
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target}"
+
+
+@dataclass
+class LinkReport:
+    """What the check found.
+
+    ``broken``: every broken internal link of the site, sorted. ``new``: those
+    the site it replaces did not have (all of them when that site recorded
+    none); ``before``: that site's list, as ``(source, target)`` pairs
+    (``None`` when there was no site or it recorded none).
+    ``pages``: HTML files in the site; ``read``: how many of them were read
+    this time; ``incremental``: only what changed was checked again.
+    """
+
+    broken: list[BrokenLink] = field(default_factory=list)
+    new: list[BrokenLink] = field(default_factory=list)
+    before: list[tuple[str, str]] | None = None
+    pages: int = 0
+    read: int = 0
+    incremental: bool = False
+
+
+def check_links(
+    site_dir: Path,
+    files: dict[str, FileEntry],
+    origin: str,
+    previous: Manifest | None,
+    store: LinkStore,
+    jobs: int = 1,
+    full: bool = False,
+) -> tuple[LinkReport, Callable[[str], None]]:
+    """Check the links of the site in ``site_dir`` whose files are ``files`` (path -> entry).
+
+    ``origin``: the site's ``scheme://host`` (absolute links to it count as
+    internal). ``previous``: the manifest of the site being replaced (``None``
+    when there is none). ``full``: read every file, use nothing stored
+    (``jamtail build --full``). ``jobs``: processes that read files when
+    there are many. Returns the report and a function that records the
+    check in ``store`` under the new build's id: call it once the new site is
+    in place, so the store never describes a site that was not committed.
+    """
+    pages = {key: entry.sha1 for key, entry in files.items() if key.endswith(".html")}
+    state = store.state()
+    complete = full or state.origin != origin
+    stored = {} if complete else store.digests()
+    to_read = [key for key, sha1 in pages.items() if stored.get(key) != sha1]
+    fresh = _read(site_dir, to_read, origin, jobs)
+    gone = [key for key in stored if key not in pages]
+    rules_entry = files.get("_redirects")
+    rules = parse_redirects((site_dir / "_redirects").read_text()) if rules_entry else []
+    rules_key = rules_entry.sha1 if rules_entry else ""
+    incremental = (
+        not complete
+        and previous is not None
+        and state.build == previous.build
+        and state.origin == origin
+        and state.rules == rules_key
+        and not store.linked(
+            url for key in previous.files.keys() - files.keys() for url in _urls_of(key)
+        )
+    )
+    targets = _Targets(files.keys(), rules, fresh, store)
+    if incremental:
+        broken = _recheck(targets, fresh, store, stored)
+    else:
+        everything = store.pages(key for key in pages if key not in fresh)
+        everything.update(fresh)
+        targets.known.update(everything)
+        broken = {
+            BrokenLink(page_url(key), link)
+            for key, page in everything.items()
+            for link in page.links
+            if not targets.resolves(key, link)
+        }
+    recorded = previous.broken_links if previous is not None else None
+    before = sorted(recorded) if recorded is not None else None
+    known = {BrokenLink(s, t) for s, t in before or []}
+    ordered = sorted(broken, key=_order)
+    report = LinkReport(
+        broken=ordered,
+        new=[link for link in ordered if link not in known],
+        before=before,
+        pages=len(pages),
+        read=len(fresh),
+        incremental=incremental,
+    )
+    read = {key: (pages[key], fresh[key]) for key in fresh}
+
+    def record(build: str) -> None:
+        store.save(
+            CheckState(build, origin, rules_key),
+            read,
+            gone,
+            ((link.source, link.target) for link in ordered),
+            everything=complete,
+        )
+        store.close()
+
+    return report, record
+
+
+def _recheck(
+    targets: _Targets, fresh: dict[str, PageLinks], store: LinkStore, stored: dict[str, str]
+) -> set[BrokenLink]:
+    """The broken links after a change, checking only what the change can affect."""
+    # Pages whose ids changed: links with a fragment into them may be mended or broken.
+    before = store.pages(key for key in fresh if key in stored)
+    reshaped = [key for key, page in fresh.items() if key in before and before[key].ids != page.ids]
+    linking = store.linking_with_fragments(url for key in reshaped for url in _urls_of(key))
+    again = store.pages(key for key in linking if key not in fresh)
+    targets.known.update(again)
+    broken: set[BrokenLink] = set()
+    for key, page in [*fresh.items(), *again.items()]:
+        broken.update(
+            BrokenLink(page_url(key), link)
+            for link in page.links
+            if not targets.resolves(key, link)
+        )
+    checked = {page_url(key) for key in fresh} | {page_url(key) for key in again}
+    previous = store.broken()
+    targets.preload(target for _, target in previous)
+    for source, target in previous:
+        owner = source[1:] + "index.html" if source.endswith("/") else source[1:]
+        if source in checked or owner not in targets.files:
+            continue  # read again above, or its file is gone
+        if not targets.resolves(owner, target):
+            broken.add(BrokenLink(source, target))
+    return broken
+
+
+def _order(link: BrokenLink) -> tuple[str, str]:
+    return link.source, link.target  # as order=True sorts, without its slow __lt__
+
+
+def _urls_of(key: str) -> list[str]:
+    """The link paths that lead to the file ``key`` (``/x/index.html``, ``/x/``, ``/x``)."""
+    url = page_url(key)
+    forms = [url, "/" + key]
+    if url.endswith("/") and url != "/":
+        forms.append(url.rstrip("/"))
+    return forms
+
+
+def site_origin(base_url: str) -> str:
+    """``scheme://host[:port]`` of the site's base URL (empty when it has none)."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+class _Targets:
+    """Answers whether a link leads somewhere (see the module docstring)."""
+
+    def __init__(
+        self,
+        files: Collection[str],
+        rules: list[RedirectRule],
+        known: dict[str, PageLinks],
+        store: LinkStore,
+    ):
+        self.files = files
+        self.rules = rules
+        self.known = dict(known)
+        self.store = store
+        self.answers: dict[str, bool] = {}
+
+    def resolves(self, source: str, link: str) -> bool:
+        """Whether ``link``, found in the file ``source``, leads somewhere.
+
+        The answer depends on the link alone (a same-page fragment is a link
+        to the page's own path), so each distinct link is looked at once.
+        """
+        known = self.answers.get(link)
+        if known is None:
+            known = self.answers[link] = self._resolves(link)
+        return known
+
+    def _resolves(self, link: str) -> bool:
+        path, _, fragment = link.partition("#")
+        key = path.lstrip("/")
+        if not key or key.endswith("/"):
+            candidates = [key + "index.html"]
+        else:
+            candidates = [key, key + "/index.html"]
+        found = next((c for c in candidates if c in self.files), "")
+        if not found:
+            return _served_by_function(path) or any(r.match(path) for r in self.rules)
+        if not fragment or fragment.lower() == "top" or not found.endswith(".html"):
+            return True
+        return fragment in self._ids(found)
+
+    def preload(self, links: Iterable[str]) -> None:
+        """Read at once the ids of the pages the fragment links among ``links`` lead to."""
+        wanted = set()
+        for link in links:
+            path, _, fragment = link.partition("#")
+            if fragment:
+                key = path.lstrip("/")
+                wanted.update([key + "index.html"] if not key or key.endswith("/") else [key])
+                wanted.add(key.rstrip("/") + "/index.html")
+        wanted = {key for key in wanted if key in self.files and key not in self.known}
+        if wanted:
+            self.known.update(self.store.pages(wanted))
+
+    def _ids(self, key: str) -> frozenset[str]:
+        if key not in self.known:
+            self.known.update(self.store.pages([key]))
+        page = self.known.get(key)
+        return page.ids if page else frozenset()
+
+
+def _served_by_function(path: str) -> bool:
+    return any(path == f or path.startswith(f + "/") for f in FUNCTION_PATHS)
+
+
+# -- reading files, on every core when there are many --------------------------
+
+_JOB: tuple[Path, list[str], str] | None = None  # set before forking, read by workers
+
+
+def _read(site_dir: Path, keys: list[str], origin: str, jobs: int) -> dict[str, PageLinks]:
+    """Extract the links of the HTML files ``keys`` under ``site_dir``."""
+    global _JOB
+    chunks = [(start, min(start + 200, len(keys))) for start in range(0, len(keys), 200)]
+    _JOB = (site_dir, keys, origin)
+    try:
+        can_fork = "fork" in multiprocessing.get_all_start_methods()
+        if jobs <= 1 or len(keys) < PARALLEL_THRESHOLD or not can_fork:
+            results: Iterable[list[PageLinks]] = map(_read_chunk, chunks)
+        else:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                results = pool.map(_read_chunk, chunks)
+        return dict(zip(keys, (page for chunk in results for page in chunk), strict=True))
+    finally:
+        _JOB = None
+
+
+def _read_chunk(bounds: tuple[int, int]) -> list[PageLinks]:
+    assert _JOB is not None
+    site_dir, keys, origin = _JOB
+    found = []
+    for key in keys[bounds[0] : bounds[1]]:
+        text = (site_dir / key).read_bytes().decode("utf-8", errors="replace")
+        found.append(extract(text, page_url(key), origin))
+    return found
