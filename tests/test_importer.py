@@ -7,6 +7,7 @@ conversion is also specified block by block without a database.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from pathlib import Path
 
@@ -327,23 +328,46 @@ def test_a_page_bundle_puts_its_images_in_the_library_once(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_missing_bundle_image_fails_that_file_only_and_the_command_exits_non_zero(tmp_path):
+def test_a_missing_image_is_a_warning_and_the_post_keeps_its_alt_text(tmp_path):
     root = write_tree(
         tmp_path / "site",
         {
             "_index.md": '+++\ntitle = "Site"\n+++\n',
-            "broken/index.md": "+++\ntitle = 'Broken'\ndate = 2024-01-01\n+++\n![x](gone.png)\n",
+            "broken/index.md": (
+                "+++\ntitle = 'Broken'\ndate = 2024-01-01\n+++\n![A red square](gone.png)\n\n"
+                'Inline <img src="/img/lost.png" alt="a lost chart"> here.\n'
+            ),
             "bad.md": "+++\ntitle = \n+++\n",
             "fine.md": "+++\ntitle = 'Fine'\ndate = 2024-01-01\n+++\nOk.\n",
         },
     )
     out, err, error = run_command(str(root))
-    assert error is not None and "2 file(s) failed" in str(error)
-    assert "broken/index.md: image not found: gone.png" in err
+    assert error is not None and "1 file(s) failed" in str(error)
+    assert "warning: broken/index.md: image not found: gone.png (its alt text kept)" in err
     assert "bad.md: invalid TOML front matter" in err
-    assert "created 2" in out and "failed 2" in out
-    assert page_for("site/fine.md").live
-    assert not ImportSource.objects.filter(key="site/broken/index.md").exists()
+    assert "created 3" in out and "failed 1" in out
+    broken = page_for("site/broken/index.md")
+    assert broken.live
+    html = "".join(str(block.value) for block in broken.body)
+    assert "A red square" in html and "a lost chart" in html
+    assert "gone.png" not in html and "lost.png" not in html
+
+
+@pytest.mark.django_db
+def test_static_folders_resolve_site_absolute_images(tmp_path):
+    root = write_tree(
+        tmp_path / "site" / "content",
+        {
+            "_index.md": "",
+            "post.md": "---\ntitle: P\ndate: 2024-01-01\n---\n![chart](/img/c.png)\n",
+        },
+    )
+    make_png(tmp_path / "site" / "static" / "img" / "c.png")
+    _out, err, error = run_command(str(root), "--static", str(tmp_path / "site" / "static"))
+    assert error is None, err
+    assert "warning" not in err
+    image_blocks = [b for b in page_for("content/post.md").body if b.block_type == "image"]
+    assert len(image_blocks) == 1 and image_blocks[0].value["alt"] == "c"
 
 
 @pytest.mark.django_db
@@ -439,11 +463,68 @@ def test_sort_by_date_lists_newest_first():
 
 
 @pytest.mark.django_db
-def test_an_article_without_a_section_fails_where_the_parent_does_not_accept_it(tmp_path):
+def test_a_folder_without_an_index_gets_an_implicit_section_for_its_articles(tmp_path):
     root = write_tree(tmp_path / "loose", {"dated.md": "+++\ndate = 2020-01-01\n+++\n"})
     report = import_directory(root)
-    assert [e.path for e in report.failed] == ["dated.md"]
-    assert "not allowed under HomePage" in report.failed[0].reason
+    assert report.failed == [] and report.ok()
+    dated = page_for("loose/dated.md")
+    section = dated.get_parent().specific
+    assert isinstance(section, SectionPage)
+    assert (section.slug, section.title) == ("loose", "Loose")
+    assert section.get_parent().specific_class.__name__ == "HomePage"
+
+
+@pytest.mark.django_db
+def test_a_root_index_md_is_the_home_section_not_a_bundle_swallowing_the_tree(tmp_path):
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "index.md": "---\ntitle: Welcome\n---\nHome text.\n",
+            "posts/one.md": "---\ntitle: One\ndate: 2021-01-01\n---\nOne.\n",
+            "posts/two.md": "---\ntitle: Two\ndate: 2021-01-02\n---\nTwo.\n",
+            "docs/index.md": "---\ntitle: Docs\n---\nDocs home.\n",
+            "docs/guide.md": "---\ntitle: Guide\n---\nGuide.\n",
+            "photo/index.md": "---\ntitle: Photo\n---\n![p](p.png)\n",
+        },
+    )
+    make_png(root / "photo" / "p.png")
+    report = import_directory(root, slug="blog")
+    assert report.ok(), report.failed
+    assert report.created == 6
+    home = page_for("site/index.md")
+    assert isinstance(home, SectionPage) and (home.slug, home.title) == ("blog", "Welcome")
+    assert page_for("site/posts/one.md").get_parent().pk == home.pk
+    docs = page_for("site/docs/index.md")
+    assert isinstance(docs, SectionPage), "an index.md with pages beside it is a section"
+    assert page_for("site/docs/guide.md").get_parent().pk == docs.pk
+    assert isinstance(page_for("site/photo/index.md"), StandardPage), "a leaf bundle"
+    outcomes = {f.path: (f.outcome, f.target) for f in report.files}
+    assert outcomes["photo/p.png"] == ("resource", "photo/index.md")
+    assert outcomes["posts/one.md"] == ("page", "/blog/one/")
+
+
+@pytest.mark.django_db
+def test_a_jekyll_blog_accounts_for_every_file_in_its_report(tmp_path):
+    root = copy_fixture("jekyll", tmp_path)
+    report_file = tmp_path / "report.json"
+    _out, err, error = run_command(str(root), "--slug", "news", "--report", str(report_file))
+    assert error is None, err
+    data = json.loads(report_file.read_text())
+    files = {f["path"]: f for f in data["files"]}
+    every_file = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    in_skipped_folders = {p for p in every_file if p.startswith(("_layouts/", "_includes/"))}
+    assert set(files) == (every_file - in_skipped_folders) | {"_layouts/", "_includes/"}
+    content = [p for p in every_file if p.endswith((".md", ".markdown", ".mdx"))]
+    assert all(files[p]["outcome"] == "page" for p in content), "every content file is a page"
+    assert data["counts"]["pages"] == len(content) == 7
+    assert files["_config.yml"]["outcome"] == "skipped"
+    assert files["_layouts/"]["reason"].startswith("Jekyll layouts")
+    assert files["assets/img/logo.png"]["outcome"] == "resource"
+    assert isinstance(page_for("jekyll/release/_posts/2020-01-02-v1.md"), ArticlePage)
+    assert "skipped: _config.yml: site configuration" in err
+
+    _out, _err, strict_error = run_command(str(root), "--slug", "news", "--strict")
+    assert strict_error is not None and "--strict" in str(strict_error)
 
 
 @pytest.mark.django_db

@@ -24,7 +24,6 @@ import logging
 import posixpath
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -45,6 +44,7 @@ from cms.content.models import (
 
 from .errors import SourceError, TargetError
 from .markdown import (
+    MISSING_IMAGE,
     ImageTarget,
     LinkTarget,
     is_local_url,
@@ -54,14 +54,17 @@ from .markdown import (
 from .media import LibraryFiles
 from .plan import (
     ARTICLE,
+    CONTENT_EXTENSIONS,
     IMAGE_EXTENSIONS,
     SECTION,
     ImportPlan,
     PlannedPage,
+    failed_outcome,
     locate_local,
     plan_import,
     url_key,
 )
+from .report import PAGE, FileOutcome, ImportReport
 from .slugs import dedupe, make_slug
 
 logger = logging.getLogger(__name__)
@@ -73,42 +76,31 @@ PAGE_MODELS: dict[str, type[Page]] = {
 }
 
 
-@dataclass
-class ImportReport:
-    """Counts of one import; ``failed`` and ``warnings`` are ``"path: reason"`` lines."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    drafts: int = 0
-    redirects: int = 0
-    images: int = 0
-    documents: int = 0
-    failed: list[SourceError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    dry_run: bool = False
-
-    def summary(self) -> str:
-        prefix = "dry run, nothing written: " if self.dry_run else ""
-        return (
-            f"{prefix}created {self.created}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, drafts {self.drafts}, redirects {self.redirects}, "
-            f"images {self.images}, failed {len(self.failed)} ({self.seconds:.1f}s)"
-        )
-
-
 def import_directory(
-    root: Path | str, parent_path: str = "/", slug: str | None = None, dry_run: bool = False
+    root: Path | str,
+    parent_path: str = "/",
+    slug: str | None = None,
+    dry_run: bool = False,
+    static_dirs: list[Path] | None = None,
 ) -> ImportReport:
-    """Import the content folder ``root`` below the page at URL path ``parent_path``."""
+    """Import the content folder ``root`` below the page at URL path ``parent_path``.
+
+    ``static_dirs`` are folders where site-absolute asset paths are also looked
+    up (``--static``). Returns the report; raises :class:`TargetError` when the
+    folder or the parent page is unusable.
+    """
     started = time.monotonic()
     root = Path(root)
     if not root.is_dir():
         raise TargetError(f"{root} is not a folder")
-    plan = plan_import(root, make_slug(slug) if slug else None)
+    for static in static_dirs or []:
+        if not Path(static).is_dir():
+            raise TargetError(f"--static {static} is not a folder")
+    plan = plan_import(
+        root, make_slug(slug) if slug else None, [Path(d) for d in static_dirs or []]
+    )
     logger.info("planned %d pages in %.1fs", len(plan.pages), time.monotonic() - started)
-    report = ImportReport(failed=list(plan.failures), dry_run=dry_run)
+    report = ImportReport(failed=list(plan.failures), dry_run=dry_run, files=list(plan.files))
     outer = transaction.atomic() if dry_run else contextlib.nullcontext()
     with outer:
         site, parent = find_parent(parent_path)
@@ -120,6 +112,8 @@ def import_directory(
         if dry_run:
             transaction.set_rollback(True)
     report.failed.sort(key=lambda e: e.path)
+    report.files += [failed_outcome(e) for e in report.failed]
+    report.files.sort(key=lambda f: f.path)
     report.seconds = time.monotonic() - started
     return report
 
@@ -158,6 +152,8 @@ class _Import:
         self.existing = {p.pk: p for p in existing.specific()}
         self.pages: dict[str, Page] = {}
         self.new_keys: set[str] = set()
+        self.adopted: set[str] = set()
+        """Keys of implicit sections merged into the import's parent page."""
         self.child_slugs: dict[int, set[str]] = {}
         self.authors = {a.slug: a for a in Author.objects.all()}
         self.redirects = {r.old_path: r for r in Redirect.objects.filter(site=site)}
@@ -194,6 +190,9 @@ class _Import:
                 )
             return page
         parent = self.parent if planned.parent_key is None else self.pages.get(planned.parent_key)
+        if planned.implicit and parent is self.parent and _accepts_articles(parent):
+            self.adopted.add(planned.key)
+            return parent
         if parent is None:
             raise SourceError(planned.rel_path, f"its section {planned.parent_key} failed")
         parent_model = parent.specific_class
@@ -229,11 +228,12 @@ class _Import:
     def write_pages(self) -> None:
         for planned in self.plan.pages:
             page = self.pages.get(planned.key)
-            if page is None:
+            if page is None or planned.key in self.adopted:
                 continue
             source = self.sources.get(planned.key)
             if planned.key not in self.new_keys and source and source.digest == planned.digest:
                 self.report.unchanged += 1
+                self.account(planned, page)
                 continue
             try:
                 with transaction.atomic():
@@ -241,12 +241,26 @@ class _Import:
             except Exception as exc:
                 self.fail(planned, exc)
                 continue
+            self.account(planned, page)
             if planned.key in self.new_keys:
                 self.report.created += 1
             else:
                 self.report.updated += 1
             if planned.doc.draft:
                 self.report.drafts += 1
+
+    def account(self, planned: PlannedPage, page: Page) -> None:
+        """Record in the report that ``planned``'s file became ``page``."""
+        for src in planned.missing_images:
+            self.report.warnings.append(
+                f"{planned.rel_path}: image not found: {unquote(src)} (its alt text kept)"
+            )
+        if planned.implicit:
+            return
+        url = page.url_path[self.site_prefix_len :]
+        self.report.files.append(
+            FileOutcome(planned.rel_path, PAGE, "draft" if planned.doc.draft else "", url, True)
+        )
 
     def fail(self, planned: PlannedPage, exc: Exception) -> None:
         if isinstance(exc, SourceError):
@@ -345,14 +359,19 @@ class _Resolver:
             return self.page_link(f"{self.run.plan.root_name}/{urlsplit(href[2:]).path}")
         if not is_local_url(href) or not urlsplit(href).path:
             return None
-        target = locate_local(self.planned, self.root, self.run.plan.folders, href)
+        target = self.locate(href)
         if target is None:
             path = unquote(urlsplit(href).path)
-            if path.endswith(".md"):
+            if path.endswith(CONTENT_EXTENSIONS):
                 target = (self.planned.base_dir / path).resolve()
         if target is not None and target.is_relative_to(self.root):
-            if target.is_dir() or target.suffix == ".md":
-                for candidate in (target / "_index.md", target / "index.md", target):
+            if target.is_dir() or target.name.endswith(CONTENT_EXTENSIONS):
+                names = [
+                    f"{stem}{ext}" for stem in ("_index", "index") for ext in CONTENT_EXTENSIONS
+                ]
+                for candidate in [*(target / name for name in names), target]:
+                    if candidate != target and not candidate.is_file():
+                        continue
                     rel = candidate.relative_to(self.root).as_posix()
                     found = self.page_link(f"{self.run.plan.root_name}/{rel}")
                     if found:
@@ -384,23 +403,31 @@ class _Resolver:
     def image(self, src: str, alt: str) -> ImageTarget | None:
         if not is_local_url(src):
             return None
-        target = locate_local(self.planned, self.root, self.run.plan.folders, src)
-        if target is None:
-            raise SourceError(self.planned.rel_path, f"image not found: {unquote(src)}")
+        target = self.locate(src)
+        if target is None or target.suffix.lower() not in IMAGE_EXTENSIONS:
+            return MISSING_IMAGE
         return self.run.files.image(target, alt)
+
+    def locate(self, url: str) -> Path | None:
+        plan = self.run.plan
+        return locate_local(self.planned, self.root, plan.folders, url, plan.static_dirs)
 
     def file_url(self, href: str) -> str | None:
         if not is_local_url(href) or not urlsplit(href).path:
             return None
-        target = locate_local(self.planned, self.root, self.run.plan.folders, href)
+        target = self.locate(href)
         if target is None:
             self.unresolved(href)
             return None
-        if target.suffix == ".md":
+        if target.name.endswith(CONTENT_EXTENSIONS):
             return None
         if target.suffix.lower() in IMAGE_EXTENSIONS:
             return self.run.files.image(target, "").url
         return self.run.files.document_url(target)
+
+
+def _accepts_articles(page: Page) -> bool:
+    return ArticlePage in page.specific_class.allowed_subpage_models()
 
 
 def _with_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

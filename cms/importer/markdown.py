@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from typing import Any, Protocol
 
 from markdown_it import MarkdownIt
@@ -44,6 +44,8 @@ from mdit_py_plugins.footnote import footnote_plugin
 _ANCHOR = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")
 _ATTRIBUTION = re.compile(r"^\s*(?:\u2014|\u2015|\u2013|--)\s*(\S.*)$")
 _IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IMG_ALT = re.compile(r"""(\balt\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _A_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _OTHER_SRC = re.compile(
     r"""(<(?:script|source|video|audio|iframe)\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""",
@@ -76,6 +78,10 @@ class ImageTarget:
     url: str
 
 
+MISSING_IMAGE = ImageTarget(-1, "")
+"""What a resolver answers for a local image that does not exist: its alt text takes its place."""
+
+
 class Resolver(Protocol):
     """Answers for the links and images of one source file."""
 
@@ -85,7 +91,7 @@ class Resolver(Protocol):
     def image(self, src: str, alt: str) -> ImageTarget | None:
         """The library image for a local ``src``; ``None`` for an external one.
 
-        Raises ``SourceError`` when a local image is missing.
+        ``MISSING_IMAGE`` when a local image is missing (the alt text is kept).
         """
 
     def file_url(self, href: str) -> str | None:
@@ -196,6 +202,8 @@ class _RichText(RendererHTML):
         target = self.resolver.image(src, alt)
         if target is None:
             return f'<a href="{escape(src)}">{escape(alt or src)}</a>'
+        if target is MISSING_IMAGE:
+            return escape(alt)
         return f'<embed embedtype="image" id="{target.id}" format="fullwidth" alt="{escape(alt)}"/>'
 
     def html_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -214,10 +222,17 @@ def _rewrite_local_refs(html: str, resolver: Resolver) -> str:
     """
 
     def image(match: re.Match[str]) -> str:
-        target = resolver.image(match.group(3), "")
+        tag = match.group(0)
+        src = _IMG_SRC.search(tag)
+        if src is None:
+            return tag
+        alt = _IMG_ALT.search(tag)
+        target = resolver.image(src.group(3), alt.group(3) if alt else "")
         if target is None:
-            return match.group(0)
-        return f"{match.group(1)}{match.group(2)}{target.url}{match.group(2)}"
+            return tag
+        if target is MISSING_IMAGE:
+            return escape(unescape(alt.group(3))) if alt else ""
+        return tag[: src.start(3)] + escape(target.url) + tag[src.end(3) :]
 
     def link(match: re.Match[str]) -> str:
         url = resolver.file_url(match.group(3))
@@ -225,7 +240,7 @@ def _rewrite_local_refs(html: str, resolver: Resolver) -> str:
             return match.group(0)
         return f"{match.group(1)}{match.group(2)}{url}{match.group(2)}"
 
-    html = _IMG_SRC.sub(image, html)
+    html = _IMG_TAG.sub(image, html)
     return _OTHER_SRC.sub(link, _A_HREF.sub(link, html))
 
 
@@ -307,6 +322,10 @@ class _BlockWriter:
             target = self.resolver.image(str(token.attrGet("src") or ""), alt)
             if target is None:
                 return False
+            if target is MISSING_IMAGE:
+                if alt:
+                    self.pending.append(f"<p>{escape(alt)}</p>")
+                continue
             caption = str(token.attrGet("title") or "")
             self.emit("image", {"image": target.id, "alt": alt[:500], "caption": caption[:1000]})
         return True
