@@ -367,7 +367,7 @@ def test_static_folders_resolve_site_absolute_images(tmp_path):
     assert error is None, err
     assert "warning" not in err
     image_blocks = [b for b in page_for("content/post.md").body if b.block_type == "image"]
-    assert len(image_blocks) == 1 and image_blocks[0].value["alt"] == "c"
+    assert len(image_blocks) == 1 and image_blocks[0].value["alt"] == "chart"
 
 
 @pytest.mark.django_db
