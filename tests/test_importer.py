@@ -582,3 +582,41 @@ def test_the_whole_rust_blog_imports(rust_blog: Path):
     for page in ArticlePage.objects.filter(pk__in=[p.pk for p in pages.values()])[:200]:
         assert page.date is not None
     assert page_for("content/releases/latest.md").title == "Latest"
+
+
+@pytest.mark.django_db
+def test_jekyll_front_matter_rules_and_drafts(tmp_path):
+    root = copy_fixture("jekyll", tmp_path)
+    report = import_directory(root, slug="news")
+    assert report.family == "jekyll"
+    hello = page_for("jekyll/_posts/2019-03-18-hello-world.markdown")
+    assert (hello.slug, hello.date) == ("hello-world", dt.date(2019, 3, 18))
+    assert [a.author.name for a in hello.article_authors.all()] == ["Ada Lovelace", "Grace Hopper"]
+    assert sorted(t.name for t in hello.tags.all()) == ["announcements", "intro", "meta"]
+    release = page_for("jekyll/release/_posts/2020-01-02-v1.md")
+    assert [t.name for t in release.tags.all()] == ["release"], "the folder above _posts"
+    for key in ("jekyll/_posts/2019-04-01-unpublished.md", "jekyll/_drafts/idea.md"):
+        draft = page_for(key)
+        assert not draft.live and draft.revisions.count() == 1, key
+    assert report.drafts == 2
+
+
+@pytest.mark.django_db
+def test_every_old_jekyll_url_redirects_and_links_to_old_urls_become_page_links(tmp_path):
+    root = copy_fixture("jekyll", tmp_path)
+    import_directory(root, slug="news")
+    hello = page_for("jekyll/_posts/2019-03-18-hello-world.markdown")
+    about = page_for("jekyll/about.markdown")
+    release = page_for("jekyll/release/_posts/2020-01-02-v1.md")
+    expected = {
+        "/announcements/2019/03/18/hello-world": hello,
+        "/release/2020/01/02/v1": release,
+        "/about-us": about,
+        "/about.html": about,
+        "/team": about,
+    }
+    for old, page in expected.items():
+        redirect = Redirect.objects.get(old_path=old)
+        assert (redirect.redirect_page_id, redirect.is_permanent) == (page.pk, True), old
+    release_html = "".join(str(b.value.source) for b in release.body if b.block_type == "paragraph")
+    assert f'<a linktype="page" id="{hello.pk}">hello</a>' in release_html

@@ -43,6 +43,7 @@ from cms.content.models import (
 )
 
 from .errors import SourceError, TargetError
+from .families import SiteConfig, detect_family, load_config
 from .markdown import (
     MISSING_IMAGE,
     ImageTarget,
@@ -82,12 +83,16 @@ def import_directory(
     slug: str | None = None,
     dry_run: bool = False,
     static_dirs: list[Path] | None = None,
+    family: str | None = None,
+    config_path: Path | None = None,
 ) -> ImportReport:
     """Import the content folder ``root`` below the page at URL path ``parent_path``.
 
     ``static_dirs`` are folders where site-absolute asset paths are also looked
-    up (``--static``). Returns the report; raises :class:`TargetError` when the
-    folder or the parent page is unusable.
+    up (``--static``); ``family`` is one of :data:`families.FAMILIES` (default:
+    detected), ``config_path`` the site's configuration file (default: found
+    beside ``root``). Returns the report; raises :class:`TargetError` when the
+    folder, the configuration or the parent page is unusable.
     """
     started = time.monotonic()
     root = Path(root)
@@ -96,15 +101,21 @@ def import_directory(
     for static in static_dirs or []:
         if not Path(static).is_dir():
             raise TargetError(f"--static {static} is not a folder")
-    plan = plan_import(
-        root, make_slug(slug) if slug else None, [Path(d) for d in static_dirs or []]
-    )
+    statics = [Path(d) for d in static_dirs or []]
+    if config_path is not None and not Path(config_path).is_file():
+        raise TargetError(f"--config {config_path} is not a file")
+    config = load_config(family or detect_family(root.resolve()), root.resolve(), config_path)
+    if config.family == "hugo" and not statics and (root.resolve().parent / "static").is_dir():
+        statics.append(root.resolve().parent / "static")
+    plan = plan_import(root, make_slug(slug) if slug else None, statics, config)
     logger.info("planned %d pages in %.1fs", len(plan.pages), time.monotonic() - started)
-    report = ImportReport(failed=list(plan.failures), dry_run=dry_run, files=list(plan.files))
+    report = ImportReport(
+        failed=list(plan.failures), dry_run=dry_run, files=list(plan.files), family=config.family
+    )
     outer = transaction.atomic() if dry_run else contextlib.nullcontext()
     with outer:
         site, parent = find_parent(parent_path)
-        run = _Import(plan, site, parent, report, dry_run)
+        run = _Import(plan, site, parent, report, dry_run, config)
         run.place_pages()
         run.write_pages()
         report.images = run.files.created_images
@@ -137,9 +148,16 @@ class _Import:
     """The place and write stages over one plan; holds the lookups they share."""
 
     def __init__(
-        self, plan: ImportPlan, site: Site, parent: Page, report: ImportReport, dry_run: bool
+        self,
+        plan: ImportPlan,
+        site: Site,
+        parent: Page,
+        report: ImportReport,
+        dry_run: bool,
+        config: SiteConfig,
     ) -> None:
         self.plan = plan
+        self.config = config
         self.site = site
         self.parent = parent
         self.report = report
@@ -325,7 +343,7 @@ class _Import:
         own = Redirect.normalise_path(page.url_path[self.site_prefix_len :])
         for url in planned.old_urls():
             old = Redirect.normalise_path("/" + url.lstrip("/"))
-            if old == own:
+            if old == own or old == "/":
                 continue
             claimant = self.claimed_paths.setdefault(old, planned.key)
             if claimant != planned.key:
@@ -355,6 +373,9 @@ class _Resolver:
         self.root = run.plan.root
 
     def link(self, href: str) -> LinkTarget | None:
+        if self.run.config.is_own_url(href):
+            parts = urlsplit(href)
+            href = parts.path or "/"
         if href.startswith("@/"):
             return self.page_link(f"{self.run.plan.root_name}/{urlsplit(href[2:]).path}")
         if not is_local_url(href) or not urlsplit(href).path:
@@ -379,8 +400,11 @@ class _Resolver:
             elif target in self.planned.files:
                 return LinkTarget("document", self.run.files.document(target))
         path = unquote(urlsplit(href).path)
-        if not path.startswith("/") and self.planned.doc.path:
-            path = posixpath.join("/" + url_key(self.planned.doc.path), path)
+        base = self.planned.source_url
+        if base is None and self.planned.doc.path:
+            base = "/" + url_key(self.planned.doc.path) + "/"
+        if not path.startswith("/") and base:
+            path = posixpath.join(base if base.endswith("/") else posixpath.dirname(base), path)
         key = self.run.plan.permalinks.get(url_key(posixpath.normpath(path)))
         found = self.page_link(key) if key else None
         if found is None and path.startswith("/"):

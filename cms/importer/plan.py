@@ -40,6 +40,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from .errors import SourceError
+from .families import PageFacts, SiteConfig, source_url
 from .frontmatter import _NAME_DATE, Document, parse_document
 from .markdown import is_local_url, parse_markdown, referenced_urls
 from .report import FAILED, RESOURCE, SKIPPED, FileOutcome
@@ -110,13 +111,16 @@ class PlannedPage:
     missing_images: list[str] = field(default_factory=list)
     digest: str = ""
     implicit: bool = False
+    source_url: str | None = None
+    """Where the page lived on the old site, by its family's permalink rules."""
 
     def old_urls(self) -> list[str]:
-        """Where the page lived on the old site: its ``path`` (a section's folder), aliases."""
+        """Every URL the page answered on the old site: its own, ``path``, aliases."""
         permalink = self.doc.path
         if permalink is None and self.kind == SECTION:
             permalink = posixpath.dirname(self.rel_path).strip("/")
-        return [url for url in [permalink or "", *self.doc.aliases] if url_key(url)]
+        urls = [self.source_url or "", permalink or "", *self.doc.aliases]
+        return list(dict.fromkeys(url for url in urls if url_key(url)))
 
 
 @dataclass
@@ -176,10 +180,18 @@ def _stem(path: Path) -> str:
 
 
 def plan_import(
-    root: Path, slug: str | None = None, static_dirs: list[Path] | None = None
+    root: Path,
+    slug: str | None = None,
+    static_dirs: list[Path] | None = None,
+    config: SiteConfig | None = None,
 ) -> ImportPlan:
-    """Walk ``root`` and lay out every content file (see the module docstring)."""
+    """Walk ``root`` and lay out every content file (see the module docstring).
+
+    ``config`` names the site family and its permalink rules (default: plain
+    Markdown); each page's ``source_url`` follows them.
+    """
     root = root.resolve()
+    config = config or SiteConfig()
     root_name = root.name
     tree = walk_source(root)
     below: Counter[Path] = Counter()
@@ -214,7 +226,7 @@ def plan_import(
             failures.append(SourceError(rel, f"{path.parent.name}/ has another index file"))
             continue
         try:
-            pages.append(_plan_page(path, rel, layout, slug))
+            pages.append(_plan_page(path, rel, layout, slug, config))
         except SourceError as exc:
             failures.append(exc)
             failed_keys.add(f"{root_name}/{rel}")
@@ -381,12 +393,21 @@ def locate_local(
     return None
 
 
-def _plan_page(path: Path, rel: str, layout: _Layout, root_slug: str | None) -> PlannedPage:
+def _plan_page(
+    path: Path, rel: str, layout: _Layout, root_slug: str | None, config: SiteConfig
+) -> PlannedPage:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(rel, f"cannot read the file: {exc}") from exc
     doc = parse_document(text, rel)
+    folders = PurePosixPath(rel).parent.parts
+    if "_drafts" in folders:
+        doc.draft = True
+    if "_posts" in folders:  # Jekyll: the folders above _posts are the post's categories
+        above = list(folders[: folders.index("_posts")])
+        doc.categories = list(dict.fromkeys([*above, *doc.categories]))
+        doc.tags = list(dict.fromkeys([*doc.tags, *above]))
     folder = path.parent
     if layout.is_section_index(path):
         kind = SECTION
@@ -399,6 +420,9 @@ def _plan_page(path: Path, rel: str, layout: _Layout, root_slug: str | None) -> 
         permalink_name = PurePosixPath(doc.path.strip("/")).name if doc.path else ""
         slug_source = doc.slug or permalink_name.removesuffix(".html") or name
     tokens = parse_markdown(doc.body)
+    facts = PageFacts(
+        rel, doc, kind == SECTION, layout.is_bundle_index(path), make_slug(slug_source)
+    )
     return PlannedPage(
         key=layout.key(path),
         rel_path=rel,
@@ -409,6 +433,7 @@ def _plan_page(path: Path, rel: str, layout: _Layout, root_slug: str | None) -> 
         doc=doc,
         tokens=tokens,
         base_dir=folder,
+        source_url=source_url(config, facts),
     )
 
 

@@ -1,5 +1,5 @@
 """``manage.py import_markdown DIR [--parent PATH] [--slug SLUG] [--static DIR]... [--dry-run]
-[--report FILE] [--strict]``.
+[--format FAMILY] [--config FILE] [--report FILE] [--strict]``.
 
 A thin wrapper over :func:`cms.importer.import_directory`: warnings, skipped
 files and failures go to stderr as ``path: reason`` lines, the counts to
@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cms.importer import ImporterError, import_directory
+from cms.importer.families import FAMILIES
 from cms.importer.report import SKIPPED
 
 
@@ -42,6 +43,17 @@ class Command(BaseCommand):
             help="A folder site-absolute asset paths (/img/x.png) resolve in; repeatable.",
         )
         parser.add_argument(
+            "--format",
+            choices=FAMILIES,
+            help="The site family (default: detected from the folder and its config files).",
+        )
+        parser.add_argument(
+            "--config",
+            type=Path,
+            metavar="FILE",
+            help="The site's config (hugo.toml, _config.yml, ...) for permalinks and site.*.",
+        )
+        parser.add_argument(
             "--report", type=Path, metavar="FILE", help="Write the import report as JSON."
         )
         parser.add_argument(
@@ -58,6 +70,8 @@ class Command(BaseCommand):
                 slug=options["slug"],
                 dry_run=options["dry_run"],
                 static_dirs=options["static"],
+                family=options["format"],
+                config_path=options["config"],
             )
         except ImporterError as exc:
             raise CommandError(str(exc)) from exc
