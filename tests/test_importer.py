@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from pathlib import Path
 
@@ -620,3 +621,166 @@ def test_every_old_jekyll_url_redirects_and_links_to_old_urls_become_page_links(
         assert (redirect.redirect_page_id, redirect.is_permanent) == (page.pk, True), old
     release_html = "".join(str(b.value.source) for b in release.body if b.block_type == "paragraph")
     assert f'<a linktype="page" id="{hello.pk}">hello</a>' in release_html
+
+
+LEAK = re.compile(r"\{%-?\s*\w+|\{\{-?\s*site\.|\{\{[<%]")
+
+
+def leaked_tags(page: Page) -> list[str]:
+    """Template tags in a page's stored text outside code blocks and inline code."""
+    found = []
+    for block in getattr(page, "body", []):
+        if block.block_type == "code":
+            continue
+        text = str(getattr(block.value, "source", block.value))
+        text = re.sub(r"<code>.*?</code>", "", text, flags=re.DOTALL)
+        found += LEAK.findall(text)
+    return found
+
+
+@pytest.mark.django_db
+def test_liquid_tags_become_code_links_and_includes_and_unknown_ones_are_kept_as_code(tmp_path):
+    root = copy_fixture("jekyll", tmp_path)
+    report = import_directory(root, slug="news")
+    hello = page_for("jekyll/_posts/2019-03-18-hello-world.markdown")
+    about, release = (
+        page_for("jekyll/about.markdown"),
+        page_for("jekyll/release/_posts/2020-01-02-v1.md"),
+    )
+    code = [b.value for b in hello.body if b.block_type == "code"]
+    assert [c["language"] for c in code] == ["ruby", "liquid"]
+    assert 'puts "hello"' in code[0]["code"]
+    text = "".join(str(b.value) for b in hello.body if b.block_type != "code")
+    assert f'<a linktype="page" id="{about.pk}">about</a>' in "".join(
+        b.value.source for b in hello.body if b.block_type == "paragraph"
+    )
+    assert f'id="{release.pk}"' in "".join(
+        b.value.source for b in hello.body if b.block_type == "paragraph"
+    ), "a {{ site.url }} link to the old site is internal"
+    assert "Mind the gap" in text, "include file rendered with its parameter"
+    assert "<code>{% tweet 12345 %}</code>" in text
+    assert any(
+        w.startswith("_posts/2019-03-18-hello-world.markdown:23: ") and "tweet" in w
+        for w in report.warnings
+    ), report.warnings
+    home = page_for("jekyll/index.md")
+    assert "https://github.com/example/fixture-blog" in home.intro, "{{ site.repository }}"
+    mdx = page_for("jekyll/notes.mdx")
+    assert [b.value["language"] for b in mdx.body if b.block_type == "code"] == ["jsx", "jsx"]
+    assert "More text after the component" in str(mdx.body[-1].value)
+    assert any("notes.mdx:4: MDX import" in w for w in report.warnings), report.warnings
+    for source in ImportSource.objects.filter(key__startswith="jekyll/"):
+        assert leaked_tags(source.page.specific) == [], source.key
+
+
+@pytest.mark.django_db
+def test_a_hugo_site_with_bundles_shortcodes_refs_headless_includes_and_permalinks(tmp_path):
+    site = tmp_path / "hugosite"
+    write_tree(
+        site,
+        {
+            "hugo.toml": 'baseURL = "https://hugo.example/"\n[permalinks]\nposts = "/:year/:month/:slug/"\n[params]\nproduct = "Widget"\n',  # noqa: E501
+            "content/_index.md": "---\ntitle: Home\n---\nWelcome to {{< param product >}}.\n",
+            "content/docs/_index.md": "---\ntitle: Docs\n---\n",
+            "content/docs/guide.md": """\
+                ---
+                title: Guide
+                weight: 2
+                aliases: [/old-guide/]
+                ---
+                See [setup]({{< relref "setup" >}}), [the post]({{< ref "/posts/launch.md#why" >}})
+                and [setup again](../setup/) and [the photo](/docs/photo/).
+
+                {{< figure src="/images/chart.png" alt="A chart" caption="Growth" >}}
+
+                {{< youtube dQw4w9WgXcQ >}}
+
+                {{% include "/_common/snippet.md" %}}
+
+                {{< highlight go >}}
+                fmt.Println("{{< not-a-shortcode >}}")
+                {{< /highlight >}}
+
+                {{< details summary="More" >}}
+                Hidden text.
+                {{< /details >}}
+
+                ```text
+                {{</* myshortcode */>}}
+                ```
+
+                {{< mystery arg >}}
+                """,
+            "content/docs/setup.md": "---\ntitle: Setup\nweight: 1\nlinkTitle: Set up\n---\nSet up.\n",  # noqa: E501
+            "content/docs/photo/index.md": "---\ntitle: Photo\n---\n![p](p.png)\n",
+            "content/posts/_index.md": "---\ntitle: Posts\n---\n",
+            "content/posts/launch.md": "---\ntitle: Launch\ndate: 2024-05-06\nslug: we-launch\ndraft: true\n---\n## Why\n",  # noqa: E501
+            "content/_common/_index.md": "---\ncascade:\n  build:\n    render: never\n---\n",
+            "content/_common/snippet.md": "---\n---\nShared **snippet** text.\n",
+        },
+    )
+    make_png(site / "content" / "docs" / "photo" / "p.png")
+    make_png(site / "static" / "images" / "chart.png")
+    report = import_directory(site / "content", slug="hugo")
+    assert report.family == "hugo"
+    assert report.ok(), (report.failed, [f for f in report.files if f.content])
+    assert {f.path: f.outcome for f in report.files}["_common/snippet.md"] == "resource"
+    assert not ImportSource.objects.filter(key__startswith="content/_common").exists()
+    guide, setup = page_for("content/docs/guide.md"), page_for("content/docs/setup.md")
+    launch, photo = page_for("content/posts/launch.md"), page_for("content/docs/photo/index.md")
+    assert not launch.live, "draft: true"
+    paragraphs = "".join(b.value.source for b in guide.body if b.block_type == "paragraph")
+    for target in (setup, launch, photo):
+        assert f'linktype="page" id="{target.pk}"' in paragraphs, target.title
+    assert paragraphs.count(f'id="{setup.pk}"') == 2, "relref and a section-relative link"
+    assert "Shared <b>snippet</b> text." in paragraphs
+    assert "<details><summary>More</summary>" in "".join(
+        str(b.value) for b in guide.body if b.block_type == "raw_html"
+    )
+    assert [b.value["alt"] for b in guide.body if b.block_type == "image"] == ["A chart"]
+    code = {b.value["language"]: b.value["code"] for b in guide.body if b.block_type == "code"}
+    assert code["go"] == 'fmt.Println("{{< not-a-shortcode >}}")'
+    assert code["text"] == "{{< myshortcode >}}"
+    assert code["template"] == "{{< mystery arg >}}"
+    assert any(w.startswith("docs/guide.md:27: ") for w in report.warnings), report.warnings
+    assert "Widget" in page_for("content/_index.md").intro
+    redirects = {r.old_path: r.redirect_page_id for r in Redirect.objects.all()}
+    assert redirects["/docs/guide"] == guide.pk and redirects["/old-guide"] == guide.pk
+    assert redirects["/2024/05/we-launch"] == launch.pk, "the [permalinks] pattern"
+    for source in ImportSource.objects.filter(key__startswith="content/"):
+        assert leaked_tags(source.page.specific) == [], source.key
+
+
+@pytest.mark.django_db
+def test_zola_and_eleventy_sites(tmp_path):
+    zola = write_tree(
+        tmp_path / "zola",
+        {
+            "config.toml": 'base_url = "https://zola.example"\n',
+            "content/_index.md": "+++\ntitle = 'Zola'\n+++\n",
+            "content/post.md": "+++\ntitle = 'Z post'\ndate = 2023-01-02\n[taxonomies]\ntags = ['z']\n+++\n{{ youtube(id='abc123') }}\n\n{% note(kind='x') %}\nBody\n{% end %}\n",  # noqa: E501
+        },
+    )
+    report = import_directory(zola / "content", slug="zola")
+    assert report.family == "zola" and report.ok()
+    post = page_for("content/post.md")
+    assert "youtube.com/watch?v=abc123" in str(post.body[0].value)
+    assert Redirect.objects.get(old_path="/post").redirect_page_id == post.pk
+    assert leaked_tags(post) == []
+
+    eleventy = write_tree(
+        tmp_path / "eleventy",
+        {
+            ".eleventy.js": "module.exports = () => ({});\n",
+            "_data/site.json": '{"url": "https://11ty.example"}',
+            "index.md": "---\ntitle: Eleventy home\n---\nHi.\n",
+            "blog/first.md": "---\ntitle: First\ndate: 2022-02-02\ntags: [post, notes]\npermalink: /articles/first/\n---\nFirst.\n",  # noqa: E501
+            "blog/second.md": "---\ntitle: Second\ndate: 2022-03-03\n---\n[first](/articles/first/)\n",  # noqa: E501
+        },
+    )
+    report = import_directory(eleventy, slug="eleventy")
+    assert report.family == "eleventy" and report.ok()
+    first, second = page_for("eleventy/blog/first.md"), page_for("eleventy/blog/second.md")
+    assert Redirect.objects.get(old_path="/articles/first").redirect_page_id == first.pk
+    assert Redirect.objects.get(old_path="/blog/second").redirect_page_id == second.pk
+    assert f'id="{first.pk}"' in second.body[0].value.source

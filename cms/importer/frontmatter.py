@@ -66,6 +66,12 @@ class Document:
     categories: list[str] = field(default_factory=list)
     link_title: str | None = None
     weight: int | None = None
+    headless: bool = False
+    """Hugo: ``headless: true``, or ``build.render: never`` here or cascaded from here."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The whole front matter, for ``{{ page.* }}`` and Hugo's ``param``."""
+    body_line: int = 1
+    """Line of the source file where ``body`` starts."""
     per_page: int | None = None
     sort_by: str | None = None
 
@@ -74,6 +80,10 @@ def parse_document(text: str, rel_path: str) -> Document:
     """Parse the source ``text`` of the file at ``rel_path`` (POSIX, relative to the root)."""
     meta, body = split_front_matter(text, rel_path)
     doc = Document(rel_path=rel_path, body=body)
+    doc.body_line = text.count("\n") - body.count("\n") + 1
+    params = meta.get("params")
+    doc.params = {**meta, **params} if isinstance(params, dict) else meta
+    doc.headless = _headless(meta)
     doc.title = _optional_str(meta, "title", rel_path)
     doc.slug = _optional_str(meta, "slug", rel_path)
     doc.path = _optional_str(meta, "path", rel_path)
@@ -201,6 +211,19 @@ def _str_list(meta: dict[str, Any], key: str, rel_path: str, split: bool = True)
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return [str(v).strip() for v in value if str(v).strip()]
     raise SourceError(rel_path, f"front matter '{key}' must be a list of strings")
+
+
+def _headless(meta: dict[str, Any]) -> bool:
+    def never(value: Any) -> bool:
+        return isinstance(value, dict) and value.get("render") in ("never", False)
+
+    cascades = meta.get("cascade") or []
+    cascades = cascades if isinstance(cascades, list) else [cascades]
+    return (
+        meta.get("headless") is True
+        or never(meta.get("build") or meta.get("_build"))
+        or any(isinstance(c, dict) and never(c.get("build") or c.get("_build")) for c in cascades)
+    )
 
 
 def _names(meta: dict[str, Any], key: str, rel_path: str) -> list[str]:

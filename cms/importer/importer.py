@@ -269,6 +269,7 @@ class _Import:
 
     def account(self, planned: PlannedPage, page: Page) -> None:
         """Record in the report that ``planned``'s file became ``page``."""
+        self.report.warnings += planned.warnings
         for src in planned.missing_images:
             self.report.warnings.append(
                 f"{planned.rel_path}: image not found: {unquote(src)} (its alt text kept)"

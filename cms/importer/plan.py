@@ -33,6 +33,7 @@ import hashlib
 import os
 import posixpath
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -45,6 +46,7 @@ from .frontmatter import _NAME_DATE, Document, parse_document
 from .markdown import is_local_url, parse_markdown, referenced_urls
 from .report import FAILED, RESOURCE, SKIPPED, FileOutcome
 from .slugs import dedupe, make_slug, title_from_name
+from .templates import TemplateContext, convert_templates
 
 SECTION, ARTICLE, STANDARD = "section", "article", "standard"
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif"}
@@ -113,6 +115,8 @@ class PlannedPage:
     implicit: bool = False
     source_url: str | None = None
     """Where the page lived on the old site, by its family's permalink rules."""
+    warnings: list[str] = field(default_factory=list)
+    """``path:line: message`` from converting the file's template tags."""
 
     def old_urls(self) -> list[str]:
         """Every URL the page answered on the old site: its own, ``path``, aliases."""
@@ -213,6 +217,8 @@ def plan_import(
             else:
                 bundles.add(folder)
     layout = _Layout(root, root_name, section_index, bundles)
+    finder = content_finder([p.relative_to(root).as_posix() for p in tree.content])
+    includes = [d for d in (root / "_includes", root.parent / "_includes") if d.is_dir()]
     failures: list[SourceError] = []
     pages: list[PlannedPage] = []
     failed_keys: set[str] = set()
@@ -226,10 +232,13 @@ def plan_import(
             failures.append(SourceError(rel, f"{path.parent.name}/ has another index file"))
             continue
         try:
-            pages.append(_plan_page(path, rel, layout, slug, config))
+            context = TemplateContext(rel, root, includes, config.site, find_content=finder)
+            pages.append(_plan_page(path, rel, layout, slug, config, context))
         except SourceError as exc:
             failures.append(exc)
             failed_keys.add(f"{root_name}/{rel}")
+    pages, headless = _without_headless(pages)
+    files += headless
     if root not in section_index:
         pages.insert(0, _implicit_root(root, root_name, slug))
     folders = {url_key(p.doc.path): p.base_dir for p in pages if p.doc.path}
@@ -287,6 +296,70 @@ class _Layout:
         rel = path.relative_to(self.root)
         is_section = self.is_section_index(path)
         return (len(rel.parts) - (1 if is_section else 0), 0 if is_section else 1, rel.as_posix())
+
+
+def content_finder(rel_paths: list[str]) -> Callable[[str, str], str | None]:
+    """A lookup for the content file a ``ref``/``link``/``include`` names.
+
+    ``find(name, from_rel)`` tries ``name`` from the root (a leading ``/``),
+    then relative to ``from_rel``'s folder, each as given, with a content
+    extension, or as a folder's ``_index``/``index``; then the one file whose
+    path ends with ``name`` (Hugo's lookup by logical name). ``None`` if none
+    or several match.
+    """
+    known = set(rel_paths)
+    by_name: dict[str, list[str]] = {}
+    for rel in rel_paths:
+        stem = rel.rsplit(".", 1)[0]
+        by_name.setdefault(stem.rsplit("/", 1)[-1], []).append(rel)
+        if stem.endswith(("/_index", "/index")):
+            folder = stem.rsplit("/", 1)[0]
+            by_name.setdefault(folder.rsplit("/", 1)[-1], []).append(rel)
+
+    def candidates(path: str) -> list[str]:
+        path = path.strip("/")
+        found = [path] + [path + ext for ext in CONTENT_EXTENSIONS]
+        for index in ("_index", "index"):
+            found += [f"{path}/{index}{ext}".lstrip("/") for ext in CONTENT_EXTENSIONS]
+        return found
+
+    def find(name: str, from_rel: str) -> str | None:
+        name = unquote(name.strip()).split("#", 1)[0].split("?", 1)[0]
+        if not name:
+            return None
+        bases = [""] if name.startswith("/") else [posixpath.dirname(from_rel), ""]
+        for base in bases:
+            path = posixpath.normpath(posixpath.join(base, name.lstrip("/")))
+            for candidate in candidates(path):
+                if candidate in known:
+                    return candidate
+        stem = name.strip("/")
+        for ext in CONTENT_EXTENSIONS:
+            stem = stem.removesuffix(ext)
+        last = stem.rsplit("/", 1)[-1]
+        matches = {
+            rel
+            for rel in by_name.get(last, [])
+            if ("/" + rel.rsplit(".", 1)[0]).endswith("/" + stem)
+            or posixpath.dirname("/" + rel).endswith("/" + stem)
+        }
+        return matches.pop() if len(matches) == 1 else None
+
+    return find
+
+
+def _without_headless(pages: list[PlannedPage]) -> tuple[list[PlannedPage], list[FileOutcome]]:
+    """Drop headless content (Hugo ``build.render: never``): snippets other pages include."""
+    folders = [p.base_dir for p in pages if p.doc.headless and p.kind == SECTION]
+    leaves = {p.key for p in pages if p.doc.headless}
+    kept, dropped = [], []
+    for page in pages:
+        if page.key in leaves or any(page.base_dir.is_relative_to(f) for f in folders):
+            reason = "headless content (not rendered by the old site; included by other pages)"
+            dropped.append(FileOutcome(page.rel_path, RESOURCE, reason))
+        else:
+            kept.append(page)
+    return kept, dropped
 
 
 def _implicit_root(root: Path, root_name: str, slug: str | None) -> PlannedPage:
@@ -394,7 +467,12 @@ def locate_local(
 
 
 def _plan_page(
-    path: Path, rel: str, layout: _Layout, root_slug: str | None, config: SiteConfig
+    path: Path,
+    rel: str,
+    layout: _Layout,
+    root_slug: str | None,
+    config: SiteConfig,
+    context: TemplateContext,
 ) -> PlannedPage:
     try:
         text = path.read_text(encoding="utf-8")
@@ -419,7 +497,10 @@ def _plan_page(
         name = _NAME_DATE.sub("", name) or name
         permalink_name = PurePosixPath(doc.path.strip("/")).name if doc.path else ""
         slug_source = doc.slug or permalink_name.removesuffix(".html") or name
-    tokens = parse_markdown(doc.body)
+    context.page = doc.params
+    context.first_line = doc.body_line
+    converted = convert_templates(doc.body, context)
+    tokens = parse_markdown(converted.body)
     facts = PageFacts(
         rel, doc, kind == SECTION, layout.is_bundle_index(path), make_slug(slug_source)
     )
@@ -434,6 +515,7 @@ def _plan_page(
         tokens=tokens,
         base_dir=folder,
         source_url=source_url(config, facts),
+        warnings=converted.warnings,
     )
 
 
