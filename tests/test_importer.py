@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.images import get_image_model
 from wagtail.models import Page
@@ -784,3 +786,92 @@ def test_zola_and_eleventy_sites(tmp_path):
     assert Redirect.objects.get(old_path="/articles/first").redirect_page_id == first.pk
     assert Redirect.objects.get(old_path="/blog/second").redirect_page_id == second.pk
     assert f'id="{first.pk}"' in second.body[0].value.source
+
+
+# --- Markdown fidelity and safety -------------------------------------------------------
+
+XSS = """\
+Text <img src="x.png" onerror="alert(1)"> and <svg onload="alert(2)"></svg>
+and <a href="javascript:alert(3)">a link</a> end.
+
+<iframe src="https://evil.example/"></iframe>
+
+<style>body { display: none }</style>
+
+<script>alert(4)</script>
+
+<div onclick="alert(5)">Kept words</div>
+"""
+
+
+def stored_html(blocks: list[dict]) -> str:
+    return json.dumps([b["value"] for b in blocks])
+
+
+def test_inline_html_is_sanitised_by_default_and_kept_as_written_when_trusted():
+    safe = stored_html(markdown_to_blocks(parse_markdown(XSS), FakeResolver()))
+    for vector in ("onerror", "onload", "javascript:", "<iframe", "<style", "<script", "onclick"):
+        assert vector not in safe, vector
+    assert "Kept words" in safe and "a link" in safe
+    trusted = stored_html(markdown_to_blocks(parse_markdown(XSS), FakeResolver(), trust_html=True))
+    assert "onerror" in trusted and "<script>" in trusted
+
+
+@pytest.mark.django_db
+def test_the_import_report_counts_pages_with_raw_html(tmp_path):
+    root = write_tree(tmp_path / "site", {"_index.md": "", "x.md": XSS, "plain.md": "Plain."})
+    report = import_directory(root)
+    assert (report.sanitised_pages, report.raw_html_pages) == (1, 0)
+    assert "onerror" not in stored_html(page_for("site/x.md").body.raw_data)
+    _out, err, error = run_command(str(root), "--trust-html")
+    assert error is None, err
+    assert "raw HTML pages 1" in _out
+    assert "<script>" in stored_html(page_for("site/x.md").body.raw_data)
+
+
+def test_bare_urls_are_links_and_fence_languages_pygments_lacks_are_mapped():
+    blocks = markdown_to_blocks(
+        parse_markdown(
+            "See https://example.org/docs now.\n\n```mjs\nexport {}\n```\n\n"
+            "```jsonc\n{}\n```\n\n```console\n$ ls\n```\n"
+        ),
+        FakeResolver(),
+    )
+    assert '<a href="https://example.org/docs">https://example.org/docs</a>' in blocks[0]["value"]
+    assert [b["value"]["language"] for b in blocks[1:]] == ["javascript", "json", "console"]
+
+
+WORD = st.from_regex(r"[a-z]{3,8}", fullmatch=True)
+
+
+@st.composite
+def nested_markdown(draw):
+    """Lists and block quotes nested to depth 1..60, each level with its own words."""
+    depth = draw(st.integers(1, 60))
+    kinds = draw(st.lists(st.sampled_from(["- ", "1. ", "> "]), min_size=depth, max_size=depth))
+    words, lines, indent = [], [], ""
+    for kind in kinds:
+        text = " ".join(draw(st.lists(WORD, min_size=1, max_size=3)))
+        words += text.split()
+        lines.append(f"{indent}{kind}{text}")
+        indent += " " * len(kind) if kind != "> " else "> "
+    return "\n".join(lines) + "\n", words
+
+
+@settings(max_examples=40, deadline=None)
+@given(nested_markdown())
+def test_no_word_is_lost_however_deep_lists_and_quotes_nest(sample):
+    markdown, words = sample
+    stored = stored_html(markdown_to_blocks(parse_markdown(markdown), FakeResolver()))
+    missing = [w for w in words if w not in stored]
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_a_25_level_list_keeps_every_level_in_the_stored_page(tmp_path):
+    levels = "\n".join("  " * i + f"- level{i}word" for i in range(25))
+    root = write_tree(tmp_path / "site", {"_index.md": "", "deep.md": levels + "\n"})
+    report = import_directory(root)
+    assert report.ok()
+    stored = stored_html(page_for("site/deep.md").body.raw_data)
+    assert all(f"level{i}word" in stored for i in range(25))

@@ -48,6 +48,7 @@ from .markdown import (
     MISSING_IMAGE,
     ImageTarget,
     LinkTarget,
+    has_inline_html,
     is_local_url,
     markdown_to_blocks,
     markdown_to_rich_text,
@@ -85,13 +86,15 @@ def import_directory(
     static_dirs: list[Path] | None = None,
     family: str | None = None,
     config_path: Path | None = None,
+    trust_html: bool = False,
 ) -> ImportReport:
     """Import the content folder ``root`` below the page at URL path ``parent_path``.
 
     ``static_dirs`` are folders where site-absolute asset paths are also looked
     up (``--static``); ``family`` is one of :data:`families.FAMILIES` (default:
     detected), ``config_path`` the site's configuration file (default: found
-    beside ``root``). Returns the report; raises :class:`TargetError` when the
+    beside ``root``). Inline HTML is sanitised with nh3 unless ``trust_html``.
+    Returns the report; raises :class:`TargetError` when the
     folder, the configuration or the parent page is unusable.
     """
     started = time.monotonic()
@@ -116,6 +119,7 @@ def import_directory(
     with outer:
         site, parent = find_parent(parent_path)
         run = _Import(plan, site, parent, report, dry_run, config)
+        run.trust_html = trust_html
         run.place_pages()
         run.write_pages()
         report.images = run.files.created_images
@@ -158,6 +162,7 @@ class _Import:
     ) -> None:
         self.plan = plan
         self.config = config
+        self.trust_html = False
         self.site = site
         self.parent = parent
         self.report = report
@@ -249,7 +254,11 @@ class _Import:
             if page is None or planned.key in self.adopted:
                 continue
             source = self.sources.get(planned.key)
-            if planned.key not in self.new_keys and source and source.digest == planned.digest:
+            if (
+                planned.key not in self.new_keys
+                and source
+                and source.digest == self.digest(planned)
+            ):
                 self.report.unchanged += 1
                 self.account(planned, page)
                 continue
@@ -267,9 +276,18 @@ class _Import:
             if planned.doc.draft:
                 self.report.drafts += 1
 
+    def digest(self, planned: PlannedPage) -> str:
+        """The source digest, and how inline HTML was treated (trusting it changes pages)."""
+        return planned.digest + ("+trusted-html" if self.trust_html else "")
+
     def account(self, planned: PlannedPage, page: Page) -> None:
         """Record in the report that ``planned``'s file became ``page``."""
         self.report.warnings += planned.warnings
+        if has_inline_html(planned.tokens):
+            if self.trust_html:
+                self.report.raw_html_pages += 1
+            else:
+                self.report.sanitised_pages += 1
         for src in planned.missing_images:
             self.report.warnings.append(
                 f"{planned.rel_path}: image not found: {unquote(src)} (its alt text kept)"
@@ -300,9 +318,10 @@ class _Import:
         page.title = planned.title
         self.set_fields(page, planned)
         if isinstance(page, SectionPage):
-            page.intro = markdown_to_rich_text(planned.tokens, resolver)
+            page.intro = markdown_to_rich_text(planned.tokens, resolver, self.trust_html)
         else:
-            page.body = _with_ids(markdown_to_blocks(planned.tokens, resolver))
+            blocks = markdown_to_blocks(planned.tokens, resolver, self.trust_html)
+            page.body = _with_ids(blocks)
         if isinstance(page, ArticlePage):
             page.tags.set(planned.doc.tags)
             page.article_authors = [
@@ -318,7 +337,7 @@ class _Import:
             page.save_revision().publish()
         self.add_redirects(planned, page)
         ImportSource.objects.update_or_create(
-            key=planned.key, defaults={"page": page, "digest": planned.digest}
+            key=planned.key, defaults={"page": page, "digest": self.digest(planned)}
         )
 
     def set_fields(self, page: Page, planned: PlannedPage) -> None:

@@ -41,6 +41,8 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .sanitise import sanitise_html
+
 _ANCHOR = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")
 _ATTRIBUTION = re.compile(r"^\s*(?:\u2014|\u2015|\u2013|--)\s*(\S.*)$")
 _IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
@@ -98,8 +100,34 @@ class Resolver(Protocol):
         """The library URL (image or document file) of a local file, for raw HTML links."""
 
 
+MAX_NESTING = 1000
+"""markdown-it drops text nested deeper than this (its default, 20, lost lists past 9 levels)."""
+
+LANGUAGE_ALIASES = {
+    "mjs": "javascript",
+    "cjs": "javascript",
+    "jsonc": "json",
+    "json-with-comments": "json",
+    "plaintext": "text",
+    "txt": "text",
+    "plain": "text",
+    "sh-session": "console",
+    "shellsession": "console",
+    "terminal": "console",
+    "go-html-template": "html+django",
+    "go-text-template": "django",
+    "gotmpl": "django",
+    "svelte": "html",
+    "mdx": "markdown",
+    "nushell": "shell",
+}
+"""Fence languages Pygments has no lexer for -> the nearest one it has (lower case)."""
+
+
 def _make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"linkify": False}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"linkify": True, "maxNesting": MAX_NESTING})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})  # only http(s)://, www.
     return md.use(footnote_plugin)
 
 
@@ -126,15 +154,38 @@ def referenced_urls(tokens: Sequence[Token]) -> tuple[list[str], list[str]]:
     return images, links
 
 
-def markdown_to_blocks(tokens: Sequence[Token], resolver: Resolver) -> list[dict[str, Any]]:
-    """Convert parsed Markdown to raw ``BodyBlock`` data (see the module docstring)."""
-    return _BlockWriter(resolver).write(list(tokens))
+def markdown_to_blocks(
+    tokens: Sequence[Token], resolver: Resolver, trust_html: bool = False
+) -> list[dict[str, Any]]:
+    """Convert parsed Markdown to raw ``BodyBlock`` data (see the module docstring).
+
+    Unless ``trust_html``, a body with inline HTML has its HTML-bearing blocks
+    (paragraphs, quotes, table cells, footnotes, ``raw_html``) passed through
+    :func:`sanitise.sanitise_html`.
+    """
+    tokens = list(tokens)
+    sanitise = not trust_html and has_inline_html(tokens)
+    return _BlockWriter(resolver, sanitise).write(tokens)
 
 
-def markdown_to_rich_text(tokens: Sequence[Token], resolver: Resolver) -> str:
+def markdown_to_rich_text(
+    tokens: Sequence[Token], resolver: Resolver, trust_html: bool = False
+) -> str:
     """Convert parsed Markdown to one piece of Wagtail rich text (e.g. a section intro)."""
     body = [t for t in tokens if not t.type.startswith("footnote_")]
-    return _RichText(resolver).render(body)
+    html = _RichText(resolver).render(body)
+    return sanitise_html(html) if not trust_html and has_inline_html(body) else html
+
+
+def has_inline_html(tokens: Sequence[Token]) -> bool:
+    """True when the Markdown holds HTML of its own (blocks or inline tags)."""
+    return any(t.type in ("html_block", "html_inline") for t in _walk(tokens))
+
+
+def code_language(info: str) -> str:
+    """The Pygments language of a fence info string: ``"mjs {1,3}"`` -> ``"javascript"``."""
+    word = re.split(r"[\s,{]", info.strip(), maxsplit=1)[0] if info else ""
+    return LANGUAGE_ALIASES.get(word.lower(), word)[:50]
 
 
 def _walk(tokens: Sequence[Token]) -> Any:
@@ -247,8 +298,9 @@ def _rewrite_local_refs(html: str, resolver: Resolver) -> str:
 class _BlockWriter:
     """Walks top-level tokens, emitting blocks; rich text accumulates in ``pending``."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, sanitise: bool = False) -> None:
         self.resolver = resolver
+        self.clean = sanitise_html if sanitise else (lambda html: html)
         self.html = _RichText(resolver)
         self.blocks: list[dict[str, Any]] = []
         self.pending: list[str] = []
@@ -270,7 +322,7 @@ class _BlockWriter:
         self.blocks.append({"type": type_, "value": value})
 
     def flush(self) -> None:
-        html = "".join(self.pending).strip()
+        html = self.clean("".join(self.pending).strip())
         if html:
             self.blocks.append({"type": "paragraph", "value": html})
         self.pending = []
@@ -280,10 +332,12 @@ class _BlockWriter:
         if first.type == "heading_open":
             self.heading(first, group[1])
         elif first.type in ("fence", "code_block"):
-            info = re.split(r"[\s,{]", first.info.strip(), maxsplit=1)[0] if first.info else ""
-            self.emit("code", {"language": info[:50], "code": first.content.rstrip("\n")})
+            language = code_language(first.info)
+            self.emit("code", {"language": language, "code": first.content.rstrip("\n")})
         elif first.type == "html_block":
-            self.emit("raw_html", _rewrite_local_refs(first.content, self.resolver).rstrip("\n"))
+            html = self.clean(_rewrite_local_refs(first.content, self.resolver).rstrip("\n"))
+            if html.strip():
+                self.emit("raw_html", html)
         elif first.type == "blockquote_open":
             self.quote(group[1:-1])
         elif first.type == "table_open":
@@ -347,7 +401,8 @@ class _BlockWriter:
                     last_inline.children = children[:cut]
                 else:
                     inner = _drop_last_paragraph(inner)
-        self.emit("quote", {"text": self.html.render(inner).strip(), "attribution": attribution})
+        text = self.clean(self.html.render(inner).strip())
+        self.emit("quote", {"text": text, "attribution": attribution})
 
     def table(self, group: list[Token]) -> dict[str, Any]:
         headings: list[str] = []
@@ -364,7 +419,7 @@ class _BlockWriter:
                 if in_head:
                     headings.append(_plain(token))
                 else:
-                    cell = self.html.inline(token.children or [])
+                    cell = self.clean(self.html.inline(token.children or []))
                     rows[-1].append(f"<p>{cell}</p>" if cell.strip() else "")
         width = len(headings)
         return {
@@ -379,7 +434,7 @@ class _BlockWriter:
             if token.type == "footnote_open":
                 start = i
             elif token.type == "footnote_close":
-                text = self.html.render(group[start + 1 : i]).strip()
+                text = self.clean(self.html.render(group[start + 1 : i]).strip())
                 self.footnotes.append({"anchor": _footnote_anchor(group[start].meta), "text": text})
 
 

@@ -58,9 +58,9 @@ class ImportReport:
     images: int = 0
     documents: int = 0
     raw_html_pages: int = 0
-    """Pages that keep inline HTML unsanitised (``--trust-html``) or as a raw block."""
+    """Pages whose inline HTML was kept as written (``--trust-html``)."""
     sanitised_pages: int = 0
-    """Pages whose inline HTML lost something to the sanitiser (nh3)."""
+    """Pages whose inline HTML went through the sanitiser (nh3), the default."""
     failed: list[SourceError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files: list[FileOutcome] = field(default_factory=list)
@@ -79,7 +79,8 @@ class ImportReport:
         return (
             f"{prefix}created {self.created}, updated {self.updated}, "
             f"unchanged {self.unchanged}, drafts {self.drafts}, redirects {self.redirects}, "
-            f"images {self.images}, skipped {skipped}, warnings {len(self.warnings)}, "
+            f"images {self.images}, raw HTML pages {self.raw_html_pages}, "
+            f"skipped {skipped}, warnings {len(self.warnings)}, "
             f"failed {len(self.failed)} ({self.seconds:.1f}s{rate})"
         )
 

@@ -1,5 +1,5 @@
 """``manage.py import_markdown DIR [--parent PATH] [--slug SLUG] [--static DIR]... [--dry-run]
-[--format FAMILY] [--config FILE] [--report FILE] [--strict]``.
+[--format FAMILY] [--config FILE] [--trust-html] [--report FILE] [--strict]``.
 
 A thin wrapper over :func:`cms.importer.import_directory`: warnings, skipped
 files and failures go to stderr as ``path: reason`` lines, the counts to
@@ -57,6 +57,11 @@ class Command(BaseCommand):
             "--report", type=Path, metavar="FILE", help="Write the import report as JSON."
         )
         parser.add_argument(
+            "--trust-html",
+            action="store_true",
+            help="Keep inline HTML as written (default: sanitised with nh3; see docs/security.md).",
+        )
+        parser.add_argument(
             "--strict",
             action="store_true",
             help="Fail when any file is skipped or any warning is reported.",
@@ -72,6 +77,7 @@ class Command(BaseCommand):
                 static_dirs=options["static"],
                 family=options["format"],
                 config_path=options["config"],
+                trust_html=options["trust_html"],
             )
         except ImporterError as exc:
             raise CommandError(str(exc)) from exc
