@@ -439,6 +439,7 @@ class _Resolver:
         self.run.report.warnings.append(
             f"{self.planned.rel_path}: local link {href} matches no page or file"
         )
+        self.run.report.source_broken_links.append(f"{self.planned.rel_path}: {href}")
 
     def page_link(self, key: str) -> LinkTarget | None:
         page = self.run.pages.get(key)

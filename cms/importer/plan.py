@@ -349,12 +349,16 @@ def content_finder(rel_paths: list[str]) -> Callable[[str, str], str | None]:
 
 
 def _without_headless(pages: list[PlannedPage]) -> tuple[list[PlannedPage], list[FileOutcome]]:
-    """Drop headless content (Hugo ``build.render: never``): snippets other pages include."""
+    """Drop untitled headless content (Hugo ``build.render: never``): snippets pages include.
+
+    Headless files with a title (a glossary's terms...) are content a reader
+    should find, so they stay pages; the section that made them headless too.
+    """
     folders = [p.base_dir for p in pages if p.doc.headless and p.kind == SECTION]
-    leaves = {p.key for p in pages if p.doc.headless}
     kept, dropped = [], []
     for page in pages:
-        if page.key in leaves or any(page.base_dir.is_relative_to(f) for f in folders):
+        headless = page.doc.headless or any(page.base_dir.is_relative_to(f) for f in folders)
+        if headless and not page.doc.title:
             reason = "headless content (not rendered by the old site; included by other pages)"
             dropped.append(FileOutcome(page.rel_path, RESOURCE, reason))
         else:

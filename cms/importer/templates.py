@@ -50,7 +50,7 @@ from urllib.parse import quote
 
 from .frontmatter import split_front_matter
 
-_FENCE_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+_FENCE_OPEN = re.compile(r"^([ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+|>[ \t]?)*)(`{3,}|~{3,})([^`]*)$")
 _INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
 _MARK = "\ue000{}\ue001"
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
@@ -71,6 +71,7 @@ _LIQUID_TAG = re.compile(r"\{%-?\s*(\w+)\s*(.*?)\s*-?%\}", re.DOTALL)
 _LIQUID_OUTPUT = re.compile(r"\{\{-?\s*([\w.\-\[\]\"']+)\s*(\|[^}]*)?-?\}\}")
 _ANY_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 _MAX_INCLUDE_DEPTH = 5
+_LINK_TO_MARK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*\ue000(\d+)\ue001\s*\)")
 _MDX_ESM = re.compile(r"^(?:import|export)\s.*$", re.M)
 _JSX_BLOCK = re.compile(r"^[ \t]*<([A-Z][\w.]*)\b(?:[^>]*?/>|.*?</\1>)[ \t]*$", re.M | re.DOTALL)
 
@@ -116,6 +117,7 @@ class _Converter:
         self.context = context
         self.depth = depth
         self.saved: list[str] = []
+        self.kept_marks: set[int] = set()
         self.result = Converted("")
 
     def run(self) -> Converted:
@@ -140,6 +142,7 @@ class _Converter:
         text = _LIQUID_TAG.sub(self.liquid_tag, text)
         text = _LIQUID_OUTPUT.sub(self.liquid_output, text)
         text = _ANY_TAG.sub(lambda m: self.keep(m.group(0), inline="\n" not in m.group(0)), text)
+        text = _LINK_TO_MARK.sub(self.unwrap_kept_link, text)
         self.result.body = self.restore(text)
         return self.result
 
@@ -170,7 +173,7 @@ class _Converter:
             fence = match.group(2)
             j = i + 1
             while j < len(lines) and not re.match(
-                rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[j]
+                rf"^[ \t>]*{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[j]
             ):
                 j += 1
             block = "\n".join(lines[i : j + 1])
@@ -197,7 +200,9 @@ class _Converter:
         self.warn(tag, reason or f"template tag kept as code (no conversion): {short}")
         if inline:
             ticks = "``" if "`" in tag else "`"
-            return self.save(f"{ticks}{' '.join(tag.split())}{ticks}")
+            mark = self.save(f"{ticks}{' '.join(tag.split())}{ticks}")
+            self.kept_marks.add(len(self.saved) - 1)
+            return mark
         return self.save(f"\n\n```template\n{tag.strip()}\n```\n\n")
 
     def keep_jsx(self, source: str) -> str:
@@ -205,6 +210,12 @@ class _Converter:
         self.result.kept += 1
         self.warn(source, f"MDX {source.strip().split()[0]} kept as a jsx code block")
         return self.save(f"\n\n```jsx\n{source.strip()}\n```\n\n")
+
+    def unwrap_kept_link(self, match: re.Match[str]) -> str:
+        """``[text](<kept tag>)``: a link to nowhere; keep its text (the tag was reported)."""
+        if int(match.group(2)) in self.kept_marks:
+            return match.group(1)
+        return match.group(0)
 
     def code(self, language: str, code: str) -> str:
         fence = "````" if "```" in code else "```"
@@ -256,7 +267,7 @@ class _Converter:
         )
         inner = convert_templates(text, self.context, self.depth + 1)
         self.result.warnings += inner.warnings
-        return inner.body
+        return self.save(inner.body)
 
     def liquid_output(self, match: re.Match[str]) -> str:
         name = match.group(1)
@@ -338,7 +349,7 @@ class _Converter:
         body = re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL)
         inner = convert_templates(body, self.context, self.depth + 1)
         self.result.warnings += inner.warnings
-        return f"\n\n{inner.body.strip()}\n\n"
+        return self.save(f"\n\n{inner.body.strip()}\n\n")
 
     @staticmethod
     def version_note(name: str, positional: list[str]) -> str:
