@@ -24,6 +24,7 @@ import logging
 import posixpath
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -87,6 +88,7 @@ def import_directory(
     family: str | None = None,
     config_path: Path | None = None,
     trust_html: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import the content folder ``root`` below the page at URL path ``parent_path``.
 
@@ -120,6 +122,7 @@ def import_directory(
         site, parent = find_parent(parent_path)
         run = _Import(plan, site, parent, report, dry_run, config)
         run.trust_html = trust_html
+        run.progress = progress
         run.place_pages()
         run.write_pages()
         report.images = run.files.created_images
@@ -163,6 +166,7 @@ class _Import:
         self.plan = plan
         self.config = config
         self.trust_html = False
+        self.progress: Callable[[int, int], None] | None = None
         self.site = site
         self.parent = parent
         self.report = report
@@ -249,7 +253,10 @@ class _Import:
     # --- stage 3: write -------------------------------------------------------------
 
     def write_pages(self) -> None:
-        for planned in self.plan.pages:
+        total = len(self.plan.pages)
+        for done, planned in enumerate(self.plan.pages, 1):
+            if self.progress is not None:
+                self.progress(done, total)
             page = self.pages.get(planned.key)
             if page is None or planned.key in self.adopted:
                 continue
@@ -365,6 +372,9 @@ class _Import:
             old = Redirect.normalise_path("/" + url.lstrip("/"))
             if old == own or old == "/":
                 continue
+            existing = self.page_at(old)
+            if existing is not None and existing.pk != page.pk:
+                continue  # a live address of another page: a redirect would shadow it
             claimant = self.claimed_paths.setdefault(old, planned.key)
             if claimant != planned.key:
                 self.report.warnings.append(

@@ -129,8 +129,8 @@ class _Converter:
         if self.context.rel_path.endswith(".mdx"):
             text = _MDX_ESM.sub(lambda m: self.keep_jsx(m.group(0)), text)
             text = _JSX_BLOCK.sub(lambda m: self.keep_jsx(m.group(0)), text)
-        text = _LIQUID_BLOCKS.sub(self.liquid_block, text)
         text = self.hide_inline_code(text)
+        text = _LIQUID_BLOCKS.sub(self.liquid_block, text)
         for _ in range(4):  # paired shortcodes may nest; inner ones go first
             changed = _HUGO_PAIRED.sub(self.hugo_paired, text)
             if changed == text:

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from cms.importer import ImporterError, import_directory
 from cms.importer.families import FAMILIES
 from cms.importer.report import SKIPPED
+from jamtail.progress import ProgressBar
 
 
 class Command(BaseCommand):
@@ -68,6 +69,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        bar = ProgressBar("Importing")
         try:
             report = import_directory(
                 options["directory"],
@@ -78,9 +80,12 @@ class Command(BaseCommand):
                 family=options["format"],
                 config_path=options["config"],
                 trust_html=options["trust_html"],
+                progress=bar,
             )
         except ImporterError as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            bar.close()
         if options["report"]:
             options["report"].write_text(report.to_json(), encoding="utf-8")
         for warning in report.warnings:
