@@ -888,3 +888,10 @@ def test_a_25_level_list_keeps_every_level_in_the_stored_page(tmp_path):
     assert report.ok()
     stored = stored_html(page_for("site/deep.md").body.raw_data)
     assert all(f"level{i}word" in stored for i in range(25))
+
+
+def test_fenced_code_inside_a_list_item_is_highlighted():
+    markdown = "1. Run this:\n\n   ```mjs\n   const x = 1;\n   ```\n2. Done.\n"
+    html = markdown_to_blocks(parse_markdown(markdown), NothingLocal())[0]["value"]
+    assert '<div class="highlight"><pre><code class="language-javascript">' in html
+    assert '<span class="kd">const</span>' in html

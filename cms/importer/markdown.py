@@ -41,6 +41,8 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from jamtail.highlight import highlight_code
+
 from .sanitise import sanitise_html
 
 _ANCHOR = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")
@@ -256,6 +258,11 @@ class _RichText(RendererHTML):
         if target is MISSING_IMAGE:
             return escape(alt)
         return f'<embed embedtype="image" id="{target.id}" format="fullwidth" alt="{escape(alt)}"/>'
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        """Code inside rich text (a list item, a quote): highlighted here, as code blocks are."""
+        token = tokens[idx]
+        return highlight_code(token.content.rstrip("\n"), code_language(token.info))
 
     def html_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return _rewrite_local_refs(tokens[idx].content, self.resolver)
