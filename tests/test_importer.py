@@ -681,7 +681,7 @@ def test_a_hugo_site_with_bundles_shortcodes_refs_headless_includes_and_permalin
     write_tree(
         site,
         {
-            "hugo.toml": 'baseURL = "https://hugo.example/"\n[permalinks]\nposts = "/:year/:month/:slug/"\n[params]\nproduct = "Widget"\n',  # noqa: E501
+            "hugo.toml": 'baseURL = "https://hugo.example/"\n[permalinks]\nposts = "/:year/:month/:slug/"\n[params]\nproduct = "Widget"\n[taxonomies]\ntag = "tags"\nseries = "series"\n',  # noqa: E501
             "content/_index.md": "---\ntitle: Home\n---\nWelcome to {{< param product >}}.\n",
             "content/docs/_index.md": "---\ntitle: Docs\n---\n",
             "content/docs/guide.md": """\
@@ -716,7 +716,7 @@ def test_a_hugo_site_with_bundles_shortcodes_refs_headless_includes_and_permalin
             "content/docs/setup.md": "---\ntitle: Setup\nweight: 1\nlinkTitle: Set up\n---\nSet up.\n",  # noqa: E501
             "content/docs/photo/index.md": "---\ntitle: Photo\n---\n![p](p.png)\n",
             "content/posts/_index.md": "---\ntitle: Posts\n---\n",
-            "content/posts/launch.md": "---\ntitle: Launch\ndate: 2024-05-06\nslug: we-launch\ndraft: true\n---\n## Why\n",  # noqa: E501
+            "content/posts/launch.md": "---\ntitle: Launch\ndate: 2024-05-06\nslug: we-launch\ndraft: true\nseries: [Basics]\ntags: [news]\n---\n## Why\n",  # noqa: E501
             "content/_common/_index.md": "---\ncascade:\n  build:\n    render: never\n---\n",
             "content/_common/snippet.md": "---\n---\nShared **snippet** text.\n",
         },
@@ -731,6 +731,7 @@ def test_a_hugo_site_with_bundles_shortcodes_refs_headless_includes_and_permalin
     guide, setup = page_for("content/docs/guide.md"), page_for("content/docs/setup.md")
     launch, photo = page_for("content/posts/launch.md"), page_for("content/docs/photo/index.md")
     assert not launch.live, "draft: true"
+    assert sorted(t.name for t in launch.tags.all()) == ["Basics", "news"], "a Hugo taxonomy"
     paragraphs = "".join(b.value.source for b in guide.body if b.block_type == "paragraph")
     for target in (setup, launch, photo):
         assert f'linktype="page" id="{target.pk}"' in paragraphs, target.title

@@ -66,6 +66,8 @@ class SiteConfig:
     site: dict[str, Any] = field(default_factory=dict)
     """Site variables for ``{{ site.* }}`` (Jekyll's whole config, Hugo's ``params`` too)."""
     source: Path | None = None
+    taxonomies: list[str] = field(default_factory=list)
+    """Front matter keys (Hugo's ``[taxonomies]`` plurals) whose lists become tags too."""
 
     def is_own_url(self, url: str) -> bool:
         """True when ``url`` is absolute and points at the old site itself."""
@@ -142,6 +144,9 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
             else:
                 config.permalinks[key] = str(value)
         config.base_url = str(data.get("baseURL") or data.get("baseurl") or "")
+        taxonomies = data.get("taxonomies") or {}
+        if isinstance(taxonomies, dict):
+            config.taxonomies = [str(v) for v in taxonomies.values() if isinstance(v, str)]
         config.site = {**data, **(data.get("params") or {}), "params": data.get("params") or {}}
     elif family == "jekyll":
         style = str(data.get("permalink") or "date")

@@ -486,6 +486,10 @@ def _plan_page(
     folders = PurePosixPath(rel).parent.parts
     if "_drafts" in folders:
         doc.draft = True
+    for taxonomy in config.taxonomies:  # Hugo's own taxonomies, beyond tags and categories
+        terms = doc.params.get(taxonomy)
+        if taxonomy not in ("authors", "tags", "categories") and isinstance(terms, list):
+            doc.tags = list(dict.fromkeys([*doc.tags, *(str(t) for t in terms if t)]))
     if "_posts" in folders:  # Jekyll: the folders above _posts are the post's categories
         above = list(folders[: folders.index("_posts")])
         doc.categories = list(dict.fromkeys([*above, *doc.categories]))
