@@ -896,3 +896,19 @@ def test_fenced_code_inside_a_list_item_is_highlighted():
     html = markdown_to_blocks(parse_markdown(markdown), NothingLocal())[0]["value"]
     assert '<div class="highlight"><pre><code class="language-javascript">' in html
     assert '<span class="kd">const</span>' in html
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "authors"),
+    [
+        (
+            "author: Ada Lovelace, Grace Hopper, and Alan Kay",
+            ["Ada Lovelace", "Grace Hopper", "Alan Kay"],
+        ),  # noqa: E501
+        ("author: Grace Hopper", ["Grace Hopper"]),
+        ('authors: ["Amanieu d\'Antras, Jack Huey"]', ["Amanieu d'Antras, Jack Huey"]),
+        ("authors:\n  - name: Ada\n  - name: Grace", ["Ada", "Grace"]),
+    ],
+)
+def test_authors_from_a_comma_string_a_name_a_list_or_tables(front_matter, authors):
+    assert parse_document(f"---\n{front_matter}\n---\n", "a.md").authors == authors

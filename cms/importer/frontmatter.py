@@ -227,15 +227,20 @@ def _headless(meta: dict[str, Any]) -> bool:
 
 
 def _names(meta: dict[str, Any], key: str, rel_path: str) -> list[str]:
-    """People: a list, ``"A, B"``, ``"A"`` or tables with a ``name`` (``[{name: A}]``)."""
+    """People: a list (one name per item), ``"A, B"``, ``"A"``, or ``[{name: A}]`` tables.
+
+    Only a bare string is split on commas (``"A, B, and C"``): in a list, the
+    author chose the items, so ``["Ada, Countess of Lovelace"]`` is one name.
+    """
     value = meta.get(key)
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r",\s*(?:and\s+)?", value) if part.strip()]
     if isinstance(value, dict):
         value = [value]
     if isinstance(value, list):
         value = [v.get("name", "") if isinstance(v, dict) else v for v in value]
         meta = {key: [v for v in value if v]}
-    names = _str_list(meta, key, rel_path, split=False)
-    return [part.strip() for name in names for part in name.split(",") if part.strip()]
+    return _str_list(meta, key, rel_path, split=False)
 
 
 def _unique(items: list[str]) -> list[str]:
