@@ -904,7 +904,7 @@ def test_fenced_code_inside_a_list_item_is_highlighted():
         (
             "author: Ada Lovelace, Grace Hopper, and Alan Kay",
             ["Ada Lovelace", "Grace Hopper", "Alan Kay"],
-        ),  # noqa: E501
+        ),
         ("author: Grace Hopper", ["Grace Hopper"]),
         ('authors: ["Amanieu d\'Antras, Jack Huey"]', ["Amanieu d'Antras, Jack Huey"]),
         ("authors:\n  - name: Ada\n  - name: Grace", ["Ada", "Grace"]),
