@@ -20,6 +20,7 @@ Raises :class:`TargetError` when the parent page does not exist.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import posixpath
 import time
@@ -285,7 +286,9 @@ class _Import:
 
     def digest(self, planned: PlannedPage) -> str:
         """The source digest, and how inline HTML was treated (trusting it changes pages)."""
-        return planned.digest + ("+trusted-html" if self.trust_html else "")
+        if not self.trust_html:
+            return planned.digest
+        return hashlib.sha256(f"{planned.digest}\0trusted-html".encode()).hexdigest()
 
     def account(self, planned: PlannedPage, page: Page) -> None:
         """Record in the report that ``planned``'s file became ``page``."""
