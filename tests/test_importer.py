@@ -7,10 +7,14 @@ conversion is also specified block by block without a database.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.images import get_image_model
 from wagtail.models import Page
@@ -327,23 +331,46 @@ def test_a_page_bundle_puts_its_images_in_the_library_once(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_missing_bundle_image_fails_that_file_only_and_the_command_exits_non_zero(tmp_path):
+def test_a_missing_image_is_a_warning_and_the_post_keeps_its_alt_text(tmp_path):
     root = write_tree(
         tmp_path / "site",
         {
             "_index.md": '+++\ntitle = "Site"\n+++\n',
-            "broken/index.md": "+++\ntitle = 'Broken'\ndate = 2024-01-01\n+++\n![x](gone.png)\n",
+            "broken/index.md": (
+                "+++\ntitle = 'Broken'\ndate = 2024-01-01\n+++\n![A red square](gone.png)\n\n"
+                'Inline <img src="/img/lost.png" alt="a lost chart"> here.\n'
+            ),
             "bad.md": "+++\ntitle = \n+++\n",
             "fine.md": "+++\ntitle = 'Fine'\ndate = 2024-01-01\n+++\nOk.\n",
         },
     )
     out, err, error = run_command(str(root))
-    assert error is not None and "2 file(s) failed" in str(error)
-    assert "broken/index.md: image not found: gone.png" in err
+    assert error is not None and "1 file(s) failed" in str(error)
+    assert "warning: broken/index.md: image not found: gone.png (its alt text kept)" in err
     assert "bad.md: invalid TOML front matter" in err
-    assert "created 2" in out and "failed 2" in out
-    assert page_for("site/fine.md").live
-    assert not ImportSource.objects.filter(key="site/broken/index.md").exists()
+    assert "created 3" in out and "failed 1" in out
+    broken = page_for("site/broken/index.md")
+    assert broken.live
+    html = "".join(str(block.value) for block in broken.body)
+    assert "A red square" in html and "a lost chart" in html
+    assert "gone.png" not in html and "lost.png" not in html
+
+
+@pytest.mark.django_db
+def test_static_folders_resolve_site_absolute_images(tmp_path):
+    root = write_tree(
+        tmp_path / "site" / "content",
+        {
+            "_index.md": "",
+            "post.md": "---\ntitle: P\ndate: 2024-01-01\n---\n![chart](/img/c.png)\n",
+        },
+    )
+    make_png(tmp_path / "site" / "static" / "img" / "c.png")
+    _out, err, error = run_command(str(root), "--static", str(tmp_path / "site" / "static"))
+    assert error is None, err
+    assert "warning" not in err
+    image_blocks = [b for b in page_for("content/post.md").body if b.block_type == "image"]
+    assert len(image_blocks) == 1 and image_blocks[0].value["alt"] == "chart"
 
 
 @pytest.mark.django_db
@@ -439,11 +466,68 @@ def test_sort_by_date_lists_newest_first():
 
 
 @pytest.mark.django_db
-def test_an_article_without_a_section_fails_where_the_parent_does_not_accept_it(tmp_path):
+def test_a_folder_without_an_index_gets_an_implicit_section_for_its_articles(tmp_path):
     root = write_tree(tmp_path / "loose", {"dated.md": "+++\ndate = 2020-01-01\n+++\n"})
     report = import_directory(root)
-    assert [e.path for e in report.failed] == ["dated.md"]
-    assert "not allowed under HomePage" in report.failed[0].reason
+    assert report.failed == [] and report.ok()
+    dated = page_for("loose/dated.md")
+    section = dated.get_parent().specific
+    assert isinstance(section, SectionPage)
+    assert (section.slug, section.title) == ("loose", "Loose")
+    assert section.get_parent().specific_class.__name__ == "HomePage"
+
+
+@pytest.mark.django_db
+def test_a_root_index_md_is_the_home_section_not_a_bundle_swallowing_the_tree(tmp_path):
+    root = write_tree(
+        tmp_path / "site",
+        {
+            "index.md": "---\ntitle: Welcome\n---\nHome text.\n",
+            "posts/one.md": "---\ntitle: One\ndate: 2021-01-01\n---\nOne.\n",
+            "posts/two.md": "---\ntitle: Two\ndate: 2021-01-02\n---\nTwo.\n",
+            "docs/index.md": "---\ntitle: Docs\n---\nDocs home.\n",
+            "docs/guide.md": "---\ntitle: Guide\n---\nGuide.\n",
+            "photo/index.md": "---\ntitle: Photo\n---\n![p](p.png)\n",
+        },
+    )
+    make_png(root / "photo" / "p.png")
+    report = import_directory(root, slug="blog")
+    assert report.ok(), report.failed
+    assert report.created == 6
+    home = page_for("site/index.md")
+    assert isinstance(home, SectionPage) and (home.slug, home.title) == ("blog", "Welcome")
+    assert page_for("site/posts/one.md").get_parent().pk == home.pk
+    docs = page_for("site/docs/index.md")
+    assert isinstance(docs, SectionPage), "an index.md with pages beside it is a section"
+    assert page_for("site/docs/guide.md").get_parent().pk == docs.pk
+    assert isinstance(page_for("site/photo/index.md"), StandardPage), "a leaf bundle"
+    outcomes = {f.path: (f.outcome, f.target) for f in report.files}
+    assert outcomes["photo/p.png"] == ("resource", "photo/index.md")
+    assert outcomes["posts/one.md"] == ("page", "/blog/one/")
+
+
+@pytest.mark.django_db
+def test_a_jekyll_blog_accounts_for_every_file_in_its_report(tmp_path):
+    root = copy_fixture("jekyll", tmp_path)
+    report_file = tmp_path / "report.json"
+    _out, err, error = run_command(str(root), "--slug", "news", "--report", str(report_file))
+    assert error is None, err
+    data = json.loads(report_file.read_text())
+    files = {f["path"]: f for f in data["files"]}
+    every_file = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    in_skipped_folders = {p for p in every_file if p.startswith(("_layouts/", "_includes/"))}
+    assert set(files) == (every_file - in_skipped_folders) | {"_layouts/", "_includes/"}
+    content = [p for p in every_file if p.endswith((".md", ".markdown", ".mdx"))]
+    assert all(files[p]["outcome"] == "page" for p in content), "every content file is a page"
+    assert data["counts"]["pages"] == len(content) == 7
+    assert files["_config.yml"]["outcome"] == "skipped"
+    assert files["_layouts/"]["reason"].startswith("Jekyll layouts")
+    assert files["assets/img/logo.png"]["outcome"] == "resource"
+    assert isinstance(page_for("jekyll/release/_posts/2020-01-02-v1.md"), ArticlePage)
+    assert "skipped: _config.yml: site configuration" in err
+
+    _out, _err, strict_error = run_command(str(root), "--slug", "news", "--strict")
+    assert strict_error is not None and "--strict" in str(strict_error)
 
 
 @pytest.mark.django_db
@@ -501,3 +585,330 @@ def test_the_whole_rust_blog_imports(rust_blog: Path):
     for page in ArticlePage.objects.filter(pk__in=[p.pk for p in pages.values()])[:200]:
         assert page.date is not None
     assert page_for("content/releases/latest.md").title == "Latest"
+
+
+@pytest.mark.django_db
+def test_jekyll_front_matter_rules_and_drafts(tmp_path):
+    root = copy_fixture("jekyll", tmp_path)
+    report = import_directory(root, slug="news")
+    assert report.family == "jekyll"
+    hello = page_for("jekyll/_posts/2019-03-18-hello-world.markdown")
+    assert (hello.slug, hello.date) == ("hello-world", dt.date(2019, 3, 18))
+    assert [a.author.name for a in hello.article_authors.all()] == ["Ada Lovelace", "Grace Hopper"]
+    assert sorted(t.name for t in hello.tags.all()) == ["announcements", "intro", "meta"]
+    release = page_for("jekyll/release/_posts/2020-01-02-v1.md")
+    assert [t.name for t in release.tags.all()] == ["release"], "the folder above _posts"
+    for key in ("jekyll/_posts/2019-04-01-unpublished.md", "jekyll/_drafts/idea.md"):
+        draft = page_for(key)
+        assert not draft.live and draft.revisions.count() == 1, key
+    assert report.drafts == 2
+
+
+@pytest.mark.django_db
+def test_every_old_jekyll_url_redirects_and_links_to_old_urls_become_page_links(tmp_path):
+    root = copy_fixture("jekyll", tmp_path)
+    import_directory(root, slug="news")
+    hello = page_for("jekyll/_posts/2019-03-18-hello-world.markdown")
+    about = page_for("jekyll/about.markdown")
+    release = page_for("jekyll/release/_posts/2020-01-02-v1.md")
+    expected = {
+        "/announcements/2019/03/18/hello-world": hello,
+        "/release/2020/01/02/v1": release,
+        "/about-us": about,
+        "/about.html": about,
+        "/team": about,
+    }
+    for old, page in expected.items():
+        redirect = Redirect.objects.get(old_path=old)
+        assert (redirect.redirect_page_id, redirect.is_permanent) == (page.pk, True), old
+    release_html = "".join(str(b.value.source) for b in release.body if b.block_type == "paragraph")
+    assert f'<a linktype="page" id="{hello.pk}">hello</a>' in release_html
+
+
+LEAK = re.compile(r"\{%-?\s*\w+|\{\{-?\s*site\.|\{\{[<%]")
+
+
+def leaked_tags(page: Page) -> list[str]:
+    """Template tags in a page's stored text outside code blocks and inline code."""
+    found = []
+    for block in getattr(page, "body", []):
+        if block.block_type == "code":
+            continue
+        text = str(getattr(block.value, "source", block.value))
+        text = re.sub(r"<code>.*?</code>", "", text, flags=re.DOTALL)
+        found += LEAK.findall(text)
+    return found
+
+
+@pytest.mark.django_db
+def test_liquid_tags_become_code_links_and_includes_and_unknown_ones_are_kept_as_code(tmp_path):
+    root = copy_fixture("jekyll", tmp_path)
+    report = import_directory(root, slug="news")
+    hello = page_for("jekyll/_posts/2019-03-18-hello-world.markdown")
+    about, release = (
+        page_for("jekyll/about.markdown"),
+        page_for("jekyll/release/_posts/2020-01-02-v1.md"),
+    )
+    code = [b.value for b in hello.body if b.block_type == "code"]
+    assert [c["language"] for c in code] == ["ruby", "liquid"]
+    assert 'puts "hello"' in code[0]["code"]
+    text = "".join(str(b.value) for b in hello.body if b.block_type != "code")
+    assert f'<a linktype="page" id="{about.pk}">about</a>' in "".join(
+        b.value.source for b in hello.body if b.block_type == "paragraph"
+    )
+    assert f'id="{release.pk}"' in "".join(
+        b.value.source for b in hello.body if b.block_type == "paragraph"
+    ), "a {{ site.url }} link to the old site is internal"
+    assert "Mind the gap" in text, "include file rendered with its parameter"
+    assert "<code>{% tweet 12345 %}</code>" in text
+    assert any(
+        w.startswith("_posts/2019-03-18-hello-world.markdown:23: ") and "tweet" in w
+        for w in report.warnings
+    ), report.warnings
+    home = page_for("jekyll/index.md")
+    assert "https://github.com/example/fixture-blog" in home.intro, "{{ site.repository }}"
+    mdx = page_for("jekyll/notes.mdx")
+    assert [b.value["language"] for b in mdx.body if b.block_type == "code"] == ["jsx", "jsx"]
+    assert "More text after the component" in str(mdx.body[-1].value)
+    assert any("notes.mdx:4: MDX import" in w for w in report.warnings), report.warnings
+    for source in ImportSource.objects.filter(key__startswith="jekyll/"):
+        assert leaked_tags(source.page.specific) == [], source.key
+
+
+@pytest.mark.django_db
+def test_a_hugo_site_with_bundles_shortcodes_refs_headless_includes_and_permalinks(tmp_path):
+    site = tmp_path / "hugosite"
+    write_tree(
+        site,
+        {
+            "hugo.toml": 'baseURL = "https://hugo.example/"\n[permalinks]\nposts = "/:year/:month/:slug/"\n[params]\nproduct = "Widget"\n[taxonomies]\ntag = "tags"\nseries = "series"\n',  # noqa: E501
+            "content/_index.md": "---\ntitle: Home\n---\nWelcome to {{< param product >}}.\n",
+            "content/docs/_index.md": "---\ntitle: Docs\n---\n",
+            "content/docs/guide.md": """\
+                ---
+                title: Guide
+                weight: 2
+                aliases: [/old-guide/]
+                ---
+                See [setup]({{< relref "setup" >}}), [the post]({{< ref "/posts/launch.md#why" >}})
+                and [setup again](../setup/) and [the photo](/docs/photo/).
+
+                {{< figure src="/images/chart.png" alt="A chart" caption="Growth" >}}
+
+                {{< youtube dQw4w9WgXcQ >}}
+
+                {{% include "/_common/snippet.md" %}}
+
+                {{< highlight go >}}
+                fmt.Println("{{< not-a-shortcode >}}")
+                {{< /highlight >}}
+
+                {{< details summary="More" >}}
+                Hidden text.
+                {{< /details >}}
+
+                ```text
+                {{</* myshortcode */>}}
+                ```
+
+                {{< mystery arg >}}
+                """,
+            "content/docs/setup.md": "---\ntitle: Setup\nweight: 1\nlinkTitle: Set up\n---\nSet up.\n",  # noqa: E501
+            "content/docs/photo/index.md": "---\ntitle: Photo\n---\n![p](p.png)\n",
+            "content/posts/_index.md": "---\ntitle: Posts\n---\n",
+            "content/posts/launch.md": "---\ntitle: Launch\ndate: 2024-05-06\nslug: we-launch\ndraft: true\nseries: [Basics]\ntags: [news]\n---\n## Why\n",  # noqa: E501
+            "content/_common/_index.md": "---\ncascade:\n  build:\n    render: never\n---\n",
+            "content/_common/snippet.md": "---\n---\nShared **snippet** text.\n",
+        },
+    )
+    make_png(site / "content" / "docs" / "photo" / "p.png")
+    make_png(site / "static" / "images" / "chart.png")
+    report = import_directory(site / "content", slug="hugo")
+    assert report.family == "hugo"
+    assert report.ok(), (report.failed, [f for f in report.files if f.content])
+    assert {f.path: f.outcome for f in report.files}["_common/snippet.md"] == "resource"
+    assert not ImportSource.objects.filter(key__startswith="content/_common").exists()
+    guide, setup = page_for("content/docs/guide.md"), page_for("content/docs/setup.md")
+    launch, photo = page_for("content/posts/launch.md"), page_for("content/docs/photo/index.md")
+    assert not launch.live, "draft: true"
+    assert sorted(t.name for t in launch.tags.all()) == ["Basics", "news"], "a Hugo taxonomy"
+    paragraphs = "".join(b.value.source for b in guide.body if b.block_type == "paragraph")
+    for target in (setup, launch, photo):
+        assert f'linktype="page" id="{target.pk}"' in paragraphs, target.title
+    assert paragraphs.count(f'id="{setup.pk}"') == 2, "relref and a section-relative link"
+    assert "Shared <b>snippet</b> text." in paragraphs
+    assert "<details><summary>More</summary>" in "".join(
+        str(b.value) for b in guide.body if b.block_type == "raw_html"
+    )
+    assert [b.value["alt"] for b in guide.body if b.block_type == "image"] == ["A chart"]
+    code = {b.value["language"]: b.value["code"] for b in guide.body if b.block_type == "code"}
+    assert code["go"] == 'fmt.Println("{{< not-a-shortcode >}}")'
+    assert code["text"] == "{{< myshortcode >}}"
+    assert code["template"] == "{{< mystery arg >}}"
+    assert any(w.startswith("docs/guide.md:27: ") for w in report.warnings), report.warnings
+    assert "Widget" in page_for("content/_index.md").intro
+    redirects = {r.old_path: r.redirect_page_id for r in Redirect.objects.all()}
+    assert redirects["/docs/guide"] == guide.pk and redirects["/old-guide"] == guide.pk
+    assert redirects["/2024/05/we-launch"] == launch.pk, "the [permalinks] pattern"
+    for source in ImportSource.objects.filter(key__startswith="content/"):
+        assert leaked_tags(source.page.specific) == [], source.key
+
+
+@pytest.mark.django_db
+def test_zola_and_eleventy_sites(tmp_path):
+    zola = write_tree(
+        tmp_path / "zola",
+        {
+            "config.toml": 'base_url = "https://zola.example"\n',
+            "content/_index.md": "+++\ntitle = 'Zola'\n+++\n",
+            "content/post.md": "+++\ntitle = 'Z post'\ndate = 2023-01-02\n[taxonomies]\ntags = ['z']\n+++\n{{ youtube(id='abc123') }}\n\n{% note(kind='x') %}\nBody\n{% end %}\n",  # noqa: E501
+        },
+    )
+    report = import_directory(zola / "content", slug="zola")
+    assert report.family == "zola" and report.ok()
+    post = page_for("content/post.md")
+    assert "youtube.com/watch?v=abc123" in str(post.body[0].value)
+    assert Redirect.objects.get(old_path="/post").redirect_page_id == post.pk
+    assert leaked_tags(post) == []
+
+    eleventy = write_tree(
+        tmp_path / "eleventy",
+        {
+            ".eleventy.js": "module.exports = () => ({});\n",
+            "_data/site.json": '{"url": "https://11ty.example"}',
+            "index.md": "---\ntitle: Eleventy home\n---\nHi.\n",
+            "blog/first.md": "---\ntitle: First\ndate: 2022-02-02\ntags: [post, notes]\npermalink: /articles/first/\n---\nFirst.\n",  # noqa: E501
+            "blog/second.md": "---\ntitle: Second\ndate: 2022-03-03\n---\n[first](/articles/first/)\n",  # noqa: E501
+        },
+    )
+    report = import_directory(eleventy, slug="eleventy")
+    assert report.family == "eleventy" and report.ok()
+    first, second = page_for("eleventy/blog/first.md"), page_for("eleventy/blog/second.md")
+    assert Redirect.objects.get(old_path="/articles/first").redirect_page_id == first.pk
+    assert Redirect.objects.get(old_path="/blog/second").redirect_page_id == second.pk
+    assert f'id="{first.pk}"' in second.body[0].value.source
+
+
+# --- Markdown fidelity and safety -------------------------------------------------------
+
+XSS = """\
+Text <img src="x.png" onerror="alert(1)"> and <svg onload="alert(2)"></svg>
+and <a href="javascript:alert(3)">a link</a> end.
+
+<iframe src="https://evil.example/"></iframe>
+
+<style>body { display: none }</style>
+
+<script>alert(4)</script>
+
+<div onclick="alert(5)">Kept words</div>
+"""
+
+
+def stored_html(blocks: list[dict]) -> str:
+    return json.dumps([b["value"] for b in blocks])
+
+
+class NothingLocal:
+    """A resolver for Markdown with no local pages, images or files."""
+
+    def link(self, href):
+        return None
+
+    def image(self, src, alt):
+        return None
+
+    def file_url(self, href):
+        return None
+
+
+def test_inline_html_is_sanitised_by_default_and_kept_as_written_when_trusted():
+    safe = stored_html(markdown_to_blocks(parse_markdown(XSS), NothingLocal()))
+    for vector in ("onerror", "onload", "javascript:", "<iframe", "<style", "<script", "onclick"):
+        assert vector not in safe, vector
+    assert "Kept words" in safe and "a link" in safe
+    trusted = stored_html(markdown_to_blocks(parse_markdown(XSS), NothingLocal(), trust_html=True))
+    assert "onerror" in trusted and "<script>" in trusted
+
+
+@pytest.mark.django_db
+def test_the_import_report_counts_pages_with_raw_html(tmp_path):
+    root = write_tree(tmp_path / "site", {"_index.md": "", "x.md": XSS, "plain.md": "Plain."})
+    report = import_directory(root)
+    assert (report.sanitised_pages, report.raw_html_pages) == (1, 0)
+    assert "onerror" not in stored_html(page_for("site/x.md").body.raw_data)
+    _out, err, error = run_command(str(root), "--trust-html")
+    assert error is None, err
+    assert "raw HTML pages 1" in _out
+    assert "<script>" in stored_html(page_for("site/x.md").body.raw_data)
+
+
+def test_bare_urls_are_links_and_fence_languages_pygments_lacks_are_mapped():
+    blocks = markdown_to_blocks(
+        parse_markdown(
+            "See https://example.org/docs now.\n\n```mjs\nexport {}\n```\n\n"
+            "```jsonc\n{}\n```\n\n```console\n$ ls\n```\n"
+        ),
+        FakeResolver(),
+    )
+    assert '<a href="https://example.org/docs">https://example.org/docs</a>' in blocks[0]["value"]
+    assert [b["value"]["language"] for b in blocks[1:]] == ["javascript", "json", "console"]
+
+
+WORD = st.from_regex(r"[a-z]{3,8}", fullmatch=True)
+
+
+@st.composite
+def nested_markdown(draw):
+    """Lists and block quotes nested to depth 1..60, each level with its own words."""
+    depth = draw(st.integers(1, 60))
+    kinds = draw(st.lists(st.sampled_from(["- ", "1. ", "> "]), min_size=depth, max_size=depth))
+    words, lines, indent = [], [], ""
+    for kind in kinds:
+        text = " ".join(draw(st.lists(WORD, min_size=1, max_size=3)))
+        words += text.split()
+        lines.append(f"{indent}{kind}{text}")
+        indent += " " * len(kind) if kind != "> " else "> "
+    return "\n".join(lines) + "\n", words
+
+
+@settings(max_examples=40, deadline=None)
+@given(nested_markdown())
+def test_no_word_is_lost_however_deep_lists_and_quotes_nest(sample):
+    markdown, words = sample
+    stored = stored_html(markdown_to_blocks(parse_markdown(markdown), FakeResolver()))
+    missing = [w for w in words if w not in stored]
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_a_25_level_list_keeps_every_level_in_the_stored_page(tmp_path):
+    levels = "\n".join("  " * i + f"- level{i}word" for i in range(25))
+    root = write_tree(tmp_path / "site", {"_index.md": "", "deep.md": levels + "\n"})
+    report = import_directory(root)
+    assert report.ok()
+    stored = stored_html(page_for("site/deep.md").body.raw_data)
+    assert all(f"level{i}word" in stored for i in range(25))
+
+
+def test_fenced_code_inside_a_list_item_is_highlighted():
+    markdown = "1. Run this:\n\n   ```mjs\n   const x = 1;\n   ```\n2. Done.\n"
+    html = markdown_to_blocks(parse_markdown(markdown), NothingLocal())[0]["value"]
+    assert '<div class="highlight"><pre><code class="language-javascript">' in html
+    assert '<span class="kd">const</span>' in html
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "authors"),
+    [
+        (
+            "author: Ada Lovelace, Grace Hopper, and Alan Kay",
+            ["Ada Lovelace", "Grace Hopper", "Alan Kay"],
+        ),
+        ("author: Grace Hopper", ["Grace Hopper"]),
+        ('authors: ["Amanieu d\'Antras, Jack Huey"]', ["Amanieu d'Antras, Jack Huey"]),
+        ("authors:\n  - name: Ada\n  - name: Grace", ["Ada", "Grace"]),
+    ],
+)
+def test_authors_from_a_comma_string_a_name_a_list_or_tables(front_matter, authors):
+    assert parse_document(f"---\n{front_matter}\n---\n", "a.md").authors == authors

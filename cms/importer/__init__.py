@@ -13,6 +13,14 @@ The pipeline, one module per stage::
 """
 
 from .errors import ImporterError, SourceError, TargetError
-from .importer import ImportReport, import_directory
+from .importer import import_directory
+from .report import FileOutcome, ImportReport
 
-__all__ = ["ImportReport", "ImporterError", "SourceError", "TargetError", "import_directory"]
+__all__ = [
+    "FileOutcome",
+    "ImportReport",
+    "ImporterError",
+    "SourceError",
+    "TargetError",
+    "import_directory",
+]

@@ -8,11 +8,16 @@ Where each ``Document`` field comes from:
 - ``title``: ``title``; else ``None`` (the planner derives one from the name).
 - ``date``: ``date``; else a ``YYYY/MM/DD`` in the ``path`` key; else one in
   the file's relative path; else a Jekyll ``YYYY-MM-DD-`` file-name prefix.
-- ``authors``: ``authors`` (list) or ``author`` (string), plus
-  ``taxonomies.authors``.
-- ``tags``: ``tags``, ``categories`` and every other ``[taxonomies]`` list.
+- ``authors``: ``authors`` or ``author``: a list, a comma-separated list
+  (``"A, B"``), a name, or ``{name: ...}`` tables; plus ``taxonomies.authors``.
+- ``tags``: ``tags``, ``categories``, ``category`` (Jekyll's singular) and
+  every other ``[taxonomies]`` list; ``categories`` are also kept apart
+  (``categories``) for Jekyll's ``:categories`` permalinks.
 - ``summary``: ``description``, else ``summary``.
-- ``draft``, ``aliases``, ``slug``, ``path`` (Zola's permalink) as given.
+- ``draft``: ``draft: true`` (Hugo, Zola) or ``published: false`` (Jekyll).
+- ``aliases``: ``aliases`` (Hugo, Zola) and ``redirect_from`` (jekyll-redirect-from).
+- ``slug``, ``path`` (Zola's permalink), ``url`` (Hugo's), ``permalink``
+  (Jekyll's, Eleventy's) and ``link_title`` (Hugo's ``linkTitle``) as given.
 - ``weight``: order among siblings (lower first; pages without one come after).
 - ``per_page``: ``paginate_by`` (Zola) or ``paginate`` (Hugo), for sections.
 - ``sort_by``: Zola's section ordering; ``date``/``update_date`` list newest
@@ -56,7 +61,17 @@ class Document:
     aliases: list[str] = field(default_factory=list)
     slug: str | None = None
     path: str | None = None
+    url: str | None = None
+    permalink: str | None = None
+    categories: list[str] = field(default_factory=list)
+    link_title: str | None = None
     weight: int | None = None
+    headless: bool = False
+    """Hugo: ``headless: true``, or ``build.render: never`` here or cascaded from here."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The whole front matter, for ``{{ page.* }}`` and Hugo's ``param``."""
+    body_line: int = 1
+    """Line of the source file where ``body`` starts."""
     per_page: int | None = None
     sort_by: str | None = None
 
@@ -65,28 +80,42 @@ def parse_document(text: str, rel_path: str) -> Document:
     """Parse the source ``text`` of the file at ``rel_path`` (POSIX, relative to the root)."""
     meta, body = split_front_matter(text, rel_path)
     doc = Document(rel_path=rel_path, body=body)
+    doc.body_line = text.count("\n") - body.count("\n") + 1
+    params = meta.get("params")
+    doc.params = {**meta, **params} if isinstance(params, dict) else meta
+    doc.headless = _headless(meta)
     doc.title = _optional_str(meta, "title", rel_path)
     doc.slug = _optional_str(meta, "slug", rel_path)
     doc.path = _optional_str(meta, "path", rel_path)
     doc.summary = (
         _optional_str(meta, "description", rel_path) or _optional_str(meta, "summary", rel_path)
     ) or ""
-    doc.draft = bool(meta.get("draft", False))
+    doc.url = _optional_str(meta, "url", rel_path)
+    permalink = meta.get("permalink")
+    doc.permalink = permalink.strip() or None if isinstance(permalink, str) else None
+    doc.link_title = _optional_str(meta, "linkTitle", rel_path)
+    doc.draft = bool(meta.get("draft", False)) or meta.get("published", True) is False
     doc.weight = _optional_int(meta, "weight", rel_path)
     doc.per_page = _optional_int(meta, "paginate_by", rel_path) or _optional_int(
         meta, "paginate", rel_path
     )
     doc.sort_by = _optional_str(meta, "sort_by", rel_path)
-    doc.aliases = _str_list(meta, "aliases", rel_path, split=False)
+    doc.aliases = _unique(
+        _str_list(meta, "aliases", rel_path, split=False)
+        + _str_list(meta, "redirect_from", rel_path, split=False)
+    )
     taxonomies = meta.get("taxonomies") or {}
     if not isinstance(taxonomies, dict):
         raise SourceError(rel_path, "front matter 'taxonomies' must be a table of lists")
     doc.authors = _unique(
-        _str_list(meta, "authors", rel_path, split=False)
-        + _str_list(meta, "author", rel_path, split=False)
+        _names(meta, "authors", rel_path)
+        + _names(meta, "author", rel_path)
         + _str_list(taxonomies, "authors", rel_path, split=False)
     )
-    tags = _str_list(meta, "tags", rel_path) + _str_list(meta, "categories", rel_path)
+    doc.categories = _unique(
+        _str_list(meta, "categories", rel_path) + _str_list(meta, "category", rel_path)
+    )
+    tags = _str_list(meta, "tags", rel_path) + doc.categories
     for name in sorted(taxonomies):
         if name != "authors":
             tags += _str_list(taxonomies, name, rel_path, split=False)
@@ -182,6 +211,36 @@ def _str_list(meta: dict[str, Any], key: str, rel_path: str, split: bool = True)
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return [str(v).strip() for v in value if str(v).strip()]
     raise SourceError(rel_path, f"front matter '{key}' must be a list of strings")
+
+
+def _headless(meta: dict[str, Any]) -> bool:
+    def never(value: Any) -> bool:
+        return isinstance(value, dict) and value.get("render") in ("never", False)
+
+    cascades = meta.get("cascade") or []
+    cascades = cascades if isinstance(cascades, list) else [cascades]
+    return (
+        meta.get("headless") is True
+        or never(meta.get("build") or meta.get("_build"))
+        or any(isinstance(c, dict) and never(c.get("build") or c.get("_build")) for c in cascades)
+    )
+
+
+def _names(meta: dict[str, Any], key: str, rel_path: str) -> list[str]:
+    """People: a list (one name per item), ``"A, B"``, ``"A"``, or ``[{name: A}]`` tables.
+
+    Only a bare string is split on commas (``"A, B, and C"``): in a list, the
+    author chose the items, so ``["Ada, Countess of Lovelace"]`` is one name.
+    """
+    value = meta.get(key)
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r",\s*(?:and\s+)?", value) if part.strip()]
+    if isinstance(value, dict):
+        value = [value]
+    if isinstance(value, list):
+        value = [v.get("name", "") if isinstance(v, dict) else v for v in value]
+        meta = {key: [v for v in value if v]}
+    return _str_list(meta, key, rel_path, split=False)
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -20,11 +20,12 @@ Raises :class:`TargetError` when the parent page does not exist.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import posixpath
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -44,9 +45,12 @@ from cms.content.models import (
 )
 
 from .errors import SourceError, TargetError
+from .families import SiteConfig, detect_family, load_config
 from .markdown import (
+    MISSING_IMAGE,
     ImageTarget,
     LinkTarget,
+    has_inline_html,
     is_local_url,
     markdown_to_blocks,
     markdown_to_rich_text,
@@ -54,14 +58,17 @@ from .markdown import (
 from .media import LibraryFiles
 from .plan import (
     ARTICLE,
+    CONTENT_EXTENSIONS,
     IMAGE_EXTENSIONS,
     SECTION,
     ImportPlan,
     PlannedPage,
+    failed_outcome,
     locate_local,
     plan_import,
     url_key,
 )
+from .report import PAGE, FileOutcome, ImportReport
 from .slugs import dedupe, make_slug
 
 logger = logging.getLogger(__name__)
@@ -73,46 +80,50 @@ PAGE_MODELS: dict[str, type[Page]] = {
 }
 
 
-@dataclass
-class ImportReport:
-    """Counts of one import; ``failed`` and ``warnings`` are ``"path: reason"`` lines."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    drafts: int = 0
-    redirects: int = 0
-    images: int = 0
-    documents: int = 0
-    failed: list[SourceError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    dry_run: bool = False
-
-    def summary(self) -> str:
-        prefix = "dry run, nothing written: " if self.dry_run else ""
-        return (
-            f"{prefix}created {self.created}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, drafts {self.drafts}, redirects {self.redirects}, "
-            f"images {self.images}, failed {len(self.failed)} ({self.seconds:.1f}s)"
-        )
-
-
 def import_directory(
-    root: Path | str, parent_path: str = "/", slug: str | None = None, dry_run: bool = False
+    root: Path | str,
+    parent_path: str = "/",
+    slug: str | None = None,
+    dry_run: bool = False,
+    static_dirs: list[Path] | None = None,
+    family: str | None = None,
+    config_path: Path | None = None,
+    trust_html: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import the content folder ``root`` below the page at URL path ``parent_path``."""
+    """Import the content folder ``root`` below the page at URL path ``parent_path``.
+
+    ``static_dirs`` are folders where site-absolute asset paths are also looked
+    up (``--static``); ``family`` is one of :data:`families.FAMILIES` (default:
+    detected), ``config_path`` the site's configuration file (default: found
+    beside ``root``). Inline HTML is sanitised with nh3 unless ``trust_html``.
+    Returns the report; raises :class:`TargetError` when the
+    folder, the configuration or the parent page is unusable.
+    """
     started = time.monotonic()
     root = Path(root)
     if not root.is_dir():
         raise TargetError(f"{root} is not a folder")
-    plan = plan_import(root, make_slug(slug) if slug else None)
+    for static in static_dirs or []:
+        if not Path(static).is_dir():
+            raise TargetError(f"--static {static} is not a folder")
+    statics = [Path(d) for d in static_dirs or []]
+    if config_path is not None and not Path(config_path).is_file():
+        raise TargetError(f"--config {config_path} is not a file")
+    config = load_config(family or detect_family(root.resolve()), root.resolve(), config_path)
+    if config.family == "hugo" and not statics and (root.resolve().parent / "static").is_dir():
+        statics.append(root.resolve().parent / "static")
+    plan = plan_import(root, make_slug(slug) if slug else None, statics, config)
     logger.info("planned %d pages in %.1fs", len(plan.pages), time.monotonic() - started)
-    report = ImportReport(failed=list(plan.failures), dry_run=dry_run)
+    report = ImportReport(
+        failed=list(plan.failures), dry_run=dry_run, files=list(plan.files), family=config.family
+    )
     outer = transaction.atomic() if dry_run else contextlib.nullcontext()
     with outer:
         site, parent = find_parent(parent_path)
-        run = _Import(plan, site, parent, report, dry_run)
+        run = _Import(plan, site, parent, report, dry_run, config)
+        run.trust_html = trust_html
+        run.progress = progress
         run.place_pages()
         run.write_pages()
         report.images = run.files.created_images
@@ -120,6 +131,8 @@ def import_directory(
         if dry_run:
             transaction.set_rollback(True)
     report.failed.sort(key=lambda e: e.path)
+    report.files += [failed_outcome(e) for e in report.failed]
+    report.files.sort(key=lambda f: f.path)
     report.seconds = time.monotonic() - started
     return report
 
@@ -143,9 +156,18 @@ class _Import:
     """The place and write stages over one plan; holds the lookups they share."""
 
     def __init__(
-        self, plan: ImportPlan, site: Site, parent: Page, report: ImportReport, dry_run: bool
+        self,
+        plan: ImportPlan,
+        site: Site,
+        parent: Page,
+        report: ImportReport,
+        dry_run: bool,
+        config: SiteConfig,
     ) -> None:
         self.plan = plan
+        self.config = config
+        self.trust_html = False
+        self.progress: Callable[[int, int], None] | None = None
         self.site = site
         self.parent = parent
         self.report = report
@@ -158,6 +180,8 @@ class _Import:
         self.existing = {p.pk: p for p in existing.specific()}
         self.pages: dict[str, Page] = {}
         self.new_keys: set[str] = set()
+        self.adopted: set[str] = set()
+        """Keys of implicit sections merged into the import's parent page."""
         self.child_slugs: dict[int, set[str]] = {}
         self.authors = {a.slug: a for a in Author.objects.all()}
         self.redirects = {r.old_path: r for r in Redirect.objects.filter(site=site)}
@@ -194,6 +218,9 @@ class _Import:
                 )
             return page
         parent = self.parent if planned.parent_key is None else self.pages.get(planned.parent_key)
+        if planned.implicit and parent is self.parent and _accepts_articles(parent):
+            self.adopted.add(planned.key)
+            return parent
         if parent is None:
             raise SourceError(planned.rel_path, f"its section {planned.parent_key} failed")
         parent_model = parent.specific_class
@@ -227,13 +254,21 @@ class _Import:
     # --- stage 3: write -------------------------------------------------------------
 
     def write_pages(self) -> None:
-        for planned in self.plan.pages:
+        total = len(self.plan.pages)
+        for done, planned in enumerate(self.plan.pages, 1):
+            if self.progress is not None:
+                self.progress(done, total)
             page = self.pages.get(planned.key)
-            if page is None:
+            if page is None or planned.key in self.adopted:
                 continue
             source = self.sources.get(planned.key)
-            if planned.key not in self.new_keys and source and source.digest == planned.digest:
+            if (
+                planned.key not in self.new_keys
+                and source
+                and source.digest == self.digest(planned)
+            ):
                 self.report.unchanged += 1
+                self.account(planned, page)
                 continue
             try:
                 with transaction.atomic():
@@ -241,12 +276,38 @@ class _Import:
             except Exception as exc:
                 self.fail(planned, exc)
                 continue
+            self.account(planned, page)
             if planned.key in self.new_keys:
                 self.report.created += 1
             else:
                 self.report.updated += 1
             if planned.doc.draft:
                 self.report.drafts += 1
+
+    def digest(self, planned: PlannedPage) -> str:
+        """The source digest, and how inline HTML was treated (trusting it changes pages)."""
+        if not self.trust_html:
+            return planned.digest
+        return hashlib.sha256(f"{planned.digest}\0trusted-html".encode()).hexdigest()
+
+    def account(self, planned: PlannedPage, page: Page) -> None:
+        """Record in the report that ``planned``'s file became ``page``."""
+        self.report.warnings += planned.warnings
+        if has_inline_html(planned.tokens):
+            if self.trust_html:
+                self.report.raw_html_pages += 1
+            else:
+                self.report.sanitised_pages += 1
+        for src in planned.missing_images:
+            self.report.warnings.append(
+                f"{planned.rel_path}: image not found: {unquote(src)} (its alt text kept)"
+            )
+        if planned.implicit:
+            return
+        url = page.url_path[self.site_prefix_len :]
+        self.report.files.append(
+            FileOutcome(planned.rel_path, PAGE, "draft" if planned.doc.draft else "", url, True)
+        )
 
     def fail(self, planned: PlannedPage, exc: Exception) -> None:
         if isinstance(exc, SourceError):
@@ -267,9 +328,10 @@ class _Import:
         page.title = planned.title
         self.set_fields(page, planned)
         if isinstance(page, SectionPage):
-            page.intro = markdown_to_rich_text(planned.tokens, resolver)
+            page.intro = markdown_to_rich_text(planned.tokens, resolver, self.trust_html)
         else:
-            page.body = _with_ids(markdown_to_blocks(planned.tokens, resolver))
+            blocks = markdown_to_blocks(planned.tokens, resolver, self.trust_html)
+            page.body = _with_ids(blocks)
         if isinstance(page, ArticlePage):
             page.tags.set(planned.doc.tags)
             page.article_authors = [
@@ -285,7 +347,7 @@ class _Import:
             page.save_revision().publish()
         self.add_redirects(planned, page)
         ImportSource.objects.update_or_create(
-            key=planned.key, defaults={"page": page, "digest": planned.digest}
+            key=planned.key, defaults={"page": page, "digest": self.digest(planned)}
         )
 
     def set_fields(self, page: Page, planned: PlannedPage) -> None:
@@ -311,8 +373,11 @@ class _Import:
         own = Redirect.normalise_path(page.url_path[self.site_prefix_len :])
         for url in planned.old_urls():
             old = Redirect.normalise_path("/" + url.lstrip("/"))
-            if old == own:
+            if old == own or old == "/":
                 continue
+            existing = self.page_at(old)
+            if existing is not None and existing.pk != page.pk:
+                continue  # a live address of another page: a redirect would shadow it
             claimant = self.claimed_paths.setdefault(old, planned.key)
             if claimant != planned.key:
                 self.report.warnings.append(
@@ -341,18 +406,26 @@ class _Resolver:
         self.root = run.plan.root
 
     def link(self, href: str) -> LinkTarget | None:
+        if self.run.config.is_own_url(href):
+            parts = urlsplit(href)
+            href = parts.path or "/"
         if href.startswith("@/"):
             return self.page_link(f"{self.run.plan.root_name}/{urlsplit(href[2:]).path}")
         if not is_local_url(href) or not urlsplit(href).path:
             return None
-        target = locate_local(self.planned, self.root, self.run.plan.folders, href)
+        target = self.locate(href)
         if target is None:
             path = unquote(urlsplit(href).path)
-            if path.endswith(".md"):
+            if path.endswith(CONTENT_EXTENSIONS):
                 target = (self.planned.base_dir / path).resolve()
         if target is not None and target.is_relative_to(self.root):
-            if target.is_dir() or target.suffix == ".md":
-                for candidate in (target / "_index.md", target / "index.md", target):
+            if target.is_dir() or target.name.endswith(CONTENT_EXTENSIONS):
+                names = [
+                    f"{stem}{ext}" for stem in ("_index", "index") for ext in CONTENT_EXTENSIONS
+                ]
+                for candidate in [*(target / name for name in names), target]:
+                    if candidate != target and not candidate.is_file():
+                        continue
                     rel = candidate.relative_to(self.root).as_posix()
                     found = self.page_link(f"{self.run.plan.root_name}/{rel}")
                     if found:
@@ -360,8 +433,11 @@ class _Resolver:
             elif target in self.planned.files:
                 return LinkTarget("document", self.run.files.document(target))
         path = unquote(urlsplit(href).path)
-        if not path.startswith("/") and self.planned.doc.path:
-            path = posixpath.join("/" + url_key(self.planned.doc.path), path)
+        base = self.planned.source_url
+        if base is None and self.planned.doc.path:
+            base = "/" + url_key(self.planned.doc.path) + "/"
+        if not path.startswith("/") and base:
+            path = posixpath.join(base if base.endswith("/") else posixpath.dirname(base), path)
         key = self.run.plan.permalinks.get(url_key(posixpath.normpath(path)))
         found = self.page_link(key) if key else None
         if found is None and path.startswith("/"):
@@ -376,6 +452,7 @@ class _Resolver:
         self.run.report.warnings.append(
             f"{self.planned.rel_path}: local link {href} matches no page or file"
         )
+        self.run.report.source_broken_links.append(f"{self.planned.rel_path}: {href}")
 
     def page_link(self, key: str) -> LinkTarget | None:
         page = self.run.pages.get(key)
@@ -384,23 +461,31 @@ class _Resolver:
     def image(self, src: str, alt: str) -> ImageTarget | None:
         if not is_local_url(src):
             return None
-        target = locate_local(self.planned, self.root, self.run.plan.folders, src)
-        if target is None:
-            raise SourceError(self.planned.rel_path, f"image not found: {unquote(src)}")
+        target = self.locate(src)
+        if target is None or target.suffix.lower() not in IMAGE_EXTENSIONS:
+            return MISSING_IMAGE
         return self.run.files.image(target, alt)
+
+    def locate(self, url: str) -> Path | None:
+        plan = self.run.plan
+        return locate_local(self.planned, self.root, plan.folders, url, plan.static_dirs)
 
     def file_url(self, href: str) -> str | None:
         if not is_local_url(href) or not urlsplit(href).path:
             return None
-        target = locate_local(self.planned, self.root, self.run.plan.folders, href)
+        target = self.locate(href)
         if target is None:
             self.unresolved(href)
             return None
-        if target.suffix == ".md":
+        if target.name.endswith(CONTENT_EXTENSIONS):
             return None
         if target.suffix.lower() in IMAGE_EXTENSIONS:
             return self.run.files.image(target, "").url
         return self.run.files.document_url(target)
+
+
+def _accepts_articles(page: Page) -> bool:
+    return ArticlePage in page.specific_class.allowed_subpage_models()
 
 
 def _with_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

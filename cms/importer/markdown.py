@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from typing import Any, Protocol
 
 from markdown_it import MarkdownIt
@@ -41,9 +41,15 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from jamtail.highlight import highlight_code
+
+from .sanitise import sanitise_html
+
 _ANCHOR = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")
 _ATTRIBUTION = re.compile(r"^\s*(?:\u2014|\u2015|\u2013|--)\s*(\S.*)$")
 _IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IMG_ALT = re.compile(r"""(\balt\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _A_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _OTHER_SRC = re.compile(
     r"""(<(?:script|source|video|audio|iframe)\b[^>]*?\bsrc\s*=\s*)(["'])(.*?)\2""",
@@ -76,6 +82,10 @@ class ImageTarget:
     url: str
 
 
+MISSING_IMAGE = ImageTarget(-1, "")
+"""What a resolver answers for a local image that does not exist: its alt text takes its place."""
+
+
 class Resolver(Protocol):
     """Answers for the links and images of one source file."""
 
@@ -85,15 +95,41 @@ class Resolver(Protocol):
     def image(self, src: str, alt: str) -> ImageTarget | None:
         """The library image for a local ``src``; ``None`` for an external one.
 
-        Raises ``SourceError`` when a local image is missing.
+        ``MISSING_IMAGE`` when a local image is missing (the alt text is kept).
         """
 
     def file_url(self, href: str) -> str | None:
         """The library URL (image or document file) of a local file, for raw HTML links."""
 
 
+MAX_NESTING = 1000
+"""markdown-it drops text nested deeper than this (its default, 20, lost lists past 9 levels)."""
+
+LANGUAGE_ALIASES = {
+    "mjs": "javascript",
+    "cjs": "javascript",
+    "jsonc": "json",
+    "json-with-comments": "json",
+    "plaintext": "text",
+    "txt": "text",
+    "plain": "text",
+    "sh-session": "console",
+    "shellsession": "console",
+    "terminal": "console",
+    "go-html-template": "html+django",
+    "go-text-template": "django",
+    "gotmpl": "django",
+    "svelte": "html",
+    "mdx": "markdown",
+    "nushell": "shell",
+}
+"""Fence languages Pygments has no lexer for -> the nearest one it has (lower case)."""
+
+
 def _make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"linkify": False}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"linkify": True, "maxNesting": MAX_NESTING})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})  # only http(s)://, www.
     return md.use(footnote_plugin)
 
 
@@ -120,15 +156,38 @@ def referenced_urls(tokens: Sequence[Token]) -> tuple[list[str], list[str]]:
     return images, links
 
 
-def markdown_to_blocks(tokens: Sequence[Token], resolver: Resolver) -> list[dict[str, Any]]:
-    """Convert parsed Markdown to raw ``BodyBlock`` data (see the module docstring)."""
-    return _BlockWriter(resolver).write(list(tokens))
+def markdown_to_blocks(
+    tokens: Sequence[Token], resolver: Resolver, trust_html: bool = False
+) -> list[dict[str, Any]]:
+    """Convert parsed Markdown to raw ``BodyBlock`` data (see the module docstring).
+
+    Unless ``trust_html``, a body with inline HTML has its HTML-bearing blocks
+    (paragraphs, quotes, table cells, footnotes, ``raw_html``) passed through
+    :func:`sanitise.sanitise_html`.
+    """
+    tokens = list(tokens)
+    sanitise = not trust_html and has_inline_html(tokens)
+    return _BlockWriter(resolver, sanitise).write(tokens)
 
 
-def markdown_to_rich_text(tokens: Sequence[Token], resolver: Resolver) -> str:
+def markdown_to_rich_text(
+    tokens: Sequence[Token], resolver: Resolver, trust_html: bool = False
+) -> str:
     """Convert parsed Markdown to one piece of Wagtail rich text (e.g. a section intro)."""
     body = [t for t in tokens if not t.type.startswith("footnote_")]
-    return _RichText(resolver).render(body)
+    html = _RichText(resolver).render(body)
+    return sanitise_html(html) if not trust_html and has_inline_html(body) else html
+
+
+def has_inline_html(tokens: Sequence[Token]) -> bool:
+    """True when the Markdown holds HTML of its own (blocks or inline tags)."""
+    return any(t.type in ("html_block", "html_inline") for t in _walk(tokens))
+
+
+def code_language(info: str) -> str:
+    """The Pygments language of a fence info string: ``"mjs {1,3}"`` -> ``"javascript"``."""
+    word = re.split(r"[\s,{]", info.strip(), maxsplit=1)[0] if info else ""
+    return LANGUAGE_ALIASES.get(word.lower(), word)[:50]
 
 
 def _walk(tokens: Sequence[Token]) -> Any:
@@ -196,7 +255,14 @@ class _RichText(RendererHTML):
         target = self.resolver.image(src, alt)
         if target is None:
             return f'<a href="{escape(src)}">{escape(alt or src)}</a>'
+        if target is MISSING_IMAGE:
+            return escape(alt)
         return f'<embed embedtype="image" id="{target.id}" format="fullwidth" alt="{escape(alt)}"/>'
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        """Code inside rich text (a list item, a quote): highlighted here, as code blocks are."""
+        token = tokens[idx]
+        return highlight_code(token.content.rstrip("\n"), code_language(token.info))
 
     def html_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return _rewrite_local_refs(tokens[idx].content, self.resolver)
@@ -214,10 +280,17 @@ def _rewrite_local_refs(html: str, resolver: Resolver) -> str:
     """
 
     def image(match: re.Match[str]) -> str:
-        target = resolver.image(match.group(3), "")
+        tag = match.group(0)
+        src = _IMG_SRC.search(tag)
+        if src is None:
+            return tag
+        alt = _IMG_ALT.search(tag)
+        target = resolver.image(src.group(3), alt.group(3) if alt else "")
         if target is None:
-            return match.group(0)
-        return f"{match.group(1)}{match.group(2)}{target.url}{match.group(2)}"
+            return tag
+        if target is MISSING_IMAGE:
+            return escape(unescape(alt.group(3))) if alt else ""
+        return tag[: src.start(3)] + escape(target.url) + tag[src.end(3) :]
 
     def link(match: re.Match[str]) -> str:
         url = resolver.file_url(match.group(3))
@@ -225,15 +298,16 @@ def _rewrite_local_refs(html: str, resolver: Resolver) -> str:
             return match.group(0)
         return f"{match.group(1)}{match.group(2)}{url}{match.group(2)}"
 
-    html = _IMG_SRC.sub(image, html)
+    html = _IMG_TAG.sub(image, html)
     return _OTHER_SRC.sub(link, _A_HREF.sub(link, html))
 
 
 class _BlockWriter:
     """Walks top-level tokens, emitting blocks; rich text accumulates in ``pending``."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, sanitise: bool = False) -> None:
         self.resolver = resolver
+        self.clean = sanitise_html if sanitise else (lambda html: html)
         self.html = _RichText(resolver)
         self.blocks: list[dict[str, Any]] = []
         self.pending: list[str] = []
@@ -255,7 +329,7 @@ class _BlockWriter:
         self.blocks.append({"type": type_, "value": value})
 
     def flush(self) -> None:
-        html = "".join(self.pending).strip()
+        html = self.clean("".join(self.pending).strip())
         if html:
             self.blocks.append({"type": "paragraph", "value": html})
         self.pending = []
@@ -265,10 +339,12 @@ class _BlockWriter:
         if first.type == "heading_open":
             self.heading(first, group[1])
         elif first.type in ("fence", "code_block"):
-            info = re.split(r"[\s,{]", first.info.strip(), maxsplit=1)[0] if first.info else ""
-            self.emit("code", {"language": info[:50], "code": first.content.rstrip("\n")})
+            language = code_language(first.info)
+            self.emit("code", {"language": language, "code": first.content.rstrip("\n")})
         elif first.type == "html_block":
-            self.emit("raw_html", _rewrite_local_refs(first.content, self.resolver).rstrip("\n"))
+            html = self.clean(_rewrite_local_refs(first.content, self.resolver).rstrip("\n"))
+            if html.strip():
+                self.emit("raw_html", html)
         elif first.type == "blockquote_open":
             self.quote(group[1:-1])
         elif first.type == "table_open":
@@ -307,6 +383,10 @@ class _BlockWriter:
             target = self.resolver.image(str(token.attrGet("src") or ""), alt)
             if target is None:
                 return False
+            if target is MISSING_IMAGE:
+                if alt:
+                    self.pending.append(f"<p>{escape(alt)}</p>")
+                continue
             caption = str(token.attrGet("title") or "")
             self.emit("image", {"image": target.id, "alt": alt[:500], "caption": caption[:1000]})
         return True
@@ -328,7 +408,8 @@ class _BlockWriter:
                     last_inline.children = children[:cut]
                 else:
                     inner = _drop_last_paragraph(inner)
-        self.emit("quote", {"text": self.html.render(inner).strip(), "attribution": attribution})
+        text = self.clean(self.html.render(inner).strip())
+        self.emit("quote", {"text": text, "attribution": attribution})
 
     def table(self, group: list[Token]) -> dict[str, Any]:
         headings: list[str] = []
@@ -345,7 +426,7 @@ class _BlockWriter:
                 if in_head:
                     headings.append(_plain(token))
                 else:
-                    cell = self.html.inline(token.children or [])
+                    cell = self.clean(self.html.inline(token.children or []))
                     rows[-1].append(f"<p>{cell}</p>" if cell.strip() else "")
         width = len(headings)
         return {
@@ -360,7 +441,7 @@ class _BlockWriter:
             if token.type == "footnote_open":
                 start = i
             elif token.type == "footnote_close":
-                text = self.html.render(group[start + 1 : i]).strip()
+                text = self.clean(self.html.render(group[start + 1 : i]).strip())
                 self.footnotes.append({"anchor": _footnote_anchor(group[start].meta), "text": text})
 
 
