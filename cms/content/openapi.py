@@ -39,7 +39,13 @@ from wagtail.models import Page, get_page_models
 
 from cms.comments.serializers import CommentsField
 
-from .api import AuthorsAPIViewSet, BulkPagesAPIViewSet, JamtailRedirectsAPIViewSet, api_router
+from .api import (
+    AuthorsAPIViewSet,
+    BulkPagesAPIViewSet,
+    JamtailRedirectsAPIViewSet,
+    SiteLocationField,
+    api_router,
+)
 from .blocks import HeadingBlock, ImageBlock, RichEmbedBlock
 from .images import ImageRenditionsField
 from .models import Author, AuthorsField, TagsField
@@ -131,6 +137,7 @@ FIELD_SHAPES: dict[type, Schema] = {
     AuthorsField: {"type": "array", "items": ref("AuthorRef")},
     TagsField: {"type": "array", "items": ref("Tag")},
     CommentsField: {"type": "array", "items": ref("Comment")},
+    SiteLocationField: nullable(STRING),
     wagtail_serializers.RichTextFieldSerializer: HTML,
     wagtail_serializers.PageTypeField: STRING,
     wagtail_serializers.TypeField: STRING,
