@@ -6,6 +6,10 @@ BIN    := $(VENV)/bin
 CMS_PORT  ?= 8000
 SITE_PORT ?= 8080
 RUNNER_PORT ?= 8090
+# Test processes: most tests wait on real servers and Chromium, so two workers
+# (pytest-xdist, whole files per worker) keep both cores busy. 0 runs in one process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # The front end the demo builds and serves: jinja (site/) or next (next/, needs Node.js and npm).
 FRONTEND ?= jinja
 
@@ -49,13 +53,13 @@ typecheck: install
 
 ## test: everything: lint, types, the whole suite on SQLite (and PostgreSQL when it runs)
 test: install system-deps lint typecheck next-install
-	$(BIN)/python -m pytest --browser chromium
+	$(BIN)/python -m pytest --browser chromium $(XDIST) --durations=25
 	@$(MAKE) --no-print-directory test-postgres
 
 test-postgres:
 	@if [ -n "$$DATABASE_URL" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
-	  echo "PostgreSQL found: running the CMS tests on it"; \
-	  DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -m "not corpus and not browser" -q; \
+	  echo "PostgreSQL found: running the CMS tests on it (the slow end-to-end ones run on SQLite only)"; \
+	  DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -m "not corpus and not browser and not slow" -q $(XDIST); \
 	else echo "PostgreSQL not running at 127.0.0.1:5432 and DATABASE_URL unset: PostgreSQL run skipped"; fi
 
 bench: install

@@ -70,10 +70,15 @@ def rust_blog() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_cms(tmp_path_factory):
-    """A real CMS process with the demo content (tests/demo_stack.py), shared by the session."""
+    """A real CMS process with the demo content (tests/demo_stack.py), shared by the session.
+
+    The Rust blog corpus joins it when ``JAMTAIL_NEXT_CORPUS=1``: importing it
+    takes minutes, and this CMS serves the API schema and incremental tests too.
+    """
     from tests.demo_stack import start_demo_cms
 
-    cms = start_demo_cms(tmp_path_factory.mktemp("demo-cms"), with_corpus=True)
+    with_corpus = os.environ.get("JAMTAIL_NEXT_CORPUS") == "1"
+    cms = start_demo_cms(tmp_path_factory.mktemp("demo-cms"), with_corpus=with_corpus)
     yield cms
     cms.stop()
 
