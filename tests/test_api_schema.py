@@ -1,4 +1,7 @@
-"""Schemathesis against the OpenAPI schemas of the functions and the CMS comments API.
+"""Schemathesis against the OpenAPI schemas of the functions and the CMS APIs.
+
+The CMS's read API (pages, authors, redirects, settings, sync, preview) is
+checked against ``docs/openapi.json``, the contract front ends are built on.
 
 Bounded (a few dozen generated requests per operation, about a minute in
 all) against real parts: a CMS under gunicorn on SQLite with the demo blog,
@@ -25,6 +28,9 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS = schemathesis.openapi.from_path(REPO / "functions" / "openapi.yaml")
 CMS_API = schemathesis.openapi.from_path(REPO / "cms" / "comments" / "openapi.yaml")
+READ_API = schemathesis.openapi.from_path(REPO / "docs" / "openapi.json").include(
+    path_regex="^/api/v2/"
+)
 BOUNDED = settings(
     max_examples=25,
     deadline=None,
@@ -71,5 +77,12 @@ def test_no_request_to_the_functions_gets_a_server_error(case, functions_url):
 def test_no_request_to_the_cms_comments_api_gets_a_server_error(case, cms):
     if case.method == "POST":
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {SERVICE_TOKEN}"}
+    response = case.call(base_url=cms.base_url, timeout=30)
+    assert response.status_code < 500, (case.method, case.path, response.text[:300])
+
+
+@READ_API.parametrize()
+@BOUNDED
+def test_no_request_to_the_cms_read_api_gets_a_server_error(case, cms):
     response = case.call(base_url=cms.base_url, timeout=30)
     assert response.status_code < 500, (case.method, case.path, response.text[:300])
