@@ -69,7 +69,7 @@ from .plan import (
     url_key,
 )
 from .report import PAGE, FileOutcome, ImportReport
-from .slugs import dedupe, make_slug
+from .slugs import SiblingSlugs, dedupe, make_slug
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class _Import:
         self.new_keys: set[str] = set()
         self.adopted: set[str] = set()
         """Keys of implicit sections merged into the import's parent page."""
-        self.child_slugs: dict[int, set[str]] = {}
+        self.sibling_slugs = SiblingSlugs()
         self.authors = {a.slug: a for a in Author.objects.all()}
         self.redirects = {r.old_path: r for r in Redirect.objects.filter(site=site)}
         self.claimed_paths: dict[str, str] = {}
@@ -232,7 +232,7 @@ class _Import:
                 f"a {model.__name__} is not allowed under {parent_model.__name__} "
                 f"{parent.title!r}; import into a section (--parent) or add an _index.md",
             )
-        slugs = self.slugs_under(parent)
+        slugs = self.sibling_slugs.taken(parent)
         page = model(
             title=planned.title,
             slug=dedupe(planned.slug, slugs),
@@ -244,12 +244,6 @@ class _Import:
         slugs.add(page.slug)
         self.new_keys.add(planned.key)
         return page
-
-    def slugs_under(self, parent: Page) -> set[str]:
-        if parent.pk not in self.child_slugs:
-            children = Page.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
-            self.child_slugs[parent.pk] = set(children.values_list("slug", flat=True))
-        return self.child_slugs[parent.pk]
 
     # --- stage 3: write -------------------------------------------------------------
 

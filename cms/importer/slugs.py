@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 SLUG_MAX_LENGTH = 255
 _NON_WORD = re.compile(r"[^\w]+")
@@ -42,3 +43,22 @@ def dedupe(slug: str, taken: Iterable[str] | set[str]) -> str:
         if candidate not in taken:
             return candidate
         n += 1
+
+
+class SiblingSlugs:
+    """The slugs taken under each parent page, read from the database once per parent.
+
+    ``taken(parent)`` is a live set: add each new child's slug to it, so later
+    :func:`dedupe` calls under the same parent see it without another query.
+    """
+
+    def __init__(self) -> None:
+        self._by_parent: dict[int, set[str]] = {}
+
+    def taken(self, parent: Any) -> set[str]:
+        if parent.pk not in self._by_parent:
+            from wagtail.models import Page  # the importer's pure parts load without Django
+
+            children = Page.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
+            self._by_parent[parent.pk] = set(children.values_list("slug", flat=True))
+        return self._by_parent[parent.pk]

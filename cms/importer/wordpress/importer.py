@@ -59,7 +59,7 @@ from ..errors import TargetError
 from ..importer import find_parent
 from ..markdown import LinkTarget
 from ..media import LibraryFiles
-from ..slugs import dedupe, make_slug
+from ..slugs import SiblingSlugs, dedupe, make_slug
 from .content import Converter, wpautop
 from .report import ItemOutcome, WpReport
 from .wxr import WxrExport, WxrItem, read_wxr
@@ -183,7 +183,7 @@ class _WpImport:
         self.pages: dict[int, Page] = {}  # WordPress post id -> Wagtail page
         self.new_ids: set[int] = set()
         self.path_to_id: dict[str, int] = {}
-        self.child_slugs: dict[int, set[str]] = {}
+        self.sibling_slugs = SiblingSlugs()
         self.authors = {a.slug: a for a in Author.objects.all()}
         self.redirects = {r.old_path: r for r in Redirect.objects.filter(site=site)}
         self.site_prefix_len = len(site.root_page.url_path) - 1
@@ -353,12 +353,12 @@ class _WpImport:
         if page is None:
             page = SectionPage(
                 title=self.export.title or "Blog",
-                slug=dedupe(self.section_slug, self.slugs_under(self.parent)),
+                slug=dedupe(self.section_slug, self.sibling_slugs.taken(self.parent)),
             )
             self.parent.add_child(instance=page)
             page.save_revision().publish()
             ImportSource.objects.update_or_create(key=key, defaults={"page": page, "digest": ""})
-            self.slugs_under(self.parent).add(page.slug)
+            self.sibling_slugs.taken(self.parent).add(page.slug)
         self.section = page.specific
         return self.section
 
@@ -384,7 +384,7 @@ class _WpImport:
                     f"page #{item.post_id} {item.title!r}: parent #{item.parent_id} was not "
                     f"imported; placed under {self.parent.title!r}"
                 )
-        slugs = self.slugs_under(parent)
+        slugs = self.sibling_slugs.taken(parent)
         page = model(
             title=_title(item),
             slug=dedupe(
@@ -402,12 +402,6 @@ class _WpImport:
         slugs.add(page.slug)
         self.new_ids.add(item.post_id)
         return page
-
-    def slugs_under(self, parent: Page) -> set[str]:
-        if parent.pk not in self.child_slugs:
-            children = Page.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
-            self.child_slugs[parent.pk] = set(children.values_list("slug", flat=True))
-        return self.child_slugs[parent.pk]
 
     def key(self, item: WxrItem) -> str:
         return f"{self.key_prefix}{item.post_id}"
