@@ -33,6 +33,46 @@ def pytest_configure(config):
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(fixtures)
+    )
+
+
+_FLUSHED = pytest.StashKey[bool]()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if _is_transactional(item):
+        item.config.stash[_FLUSHED] = True
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Put back what the migrations made (root page, home page, site, locale) before
+    an ordinary test that follows a transactional one, which flushed the database.
+
+    Django restores it only at the start of the next serialized-rollback test, and
+    runs transactional tests last for that reason; pytest-xdist hands each worker
+    whole files, so an ordinary test can follow a transactional one in the same
+    process and would find no home page.
+    """
+    if not item.config.stash.get(_FLUSHED, False):
+        return
+    item.config.stash[_FLUSHED] = False
+    if _is_transactional(item):
+        return  # it starts from a flushed database and restores what it needs itself
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for connection in connections.all(initialized_only=True):
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents:
+                connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Each test rolls its database back; cached renditions must not outlive their rows."""
