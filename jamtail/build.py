@@ -1,19 +1,27 @@
 """``build()``: the whole static build as a straight line of named stages.
 
-    sync     bring the content cache up to date through the CMS sync API (jamtail/sync.py)
-    patch    if the change allows it, a patch build (jamtail/patch.py) and done
-    read     every page from the content cache (bodies stay there until rendered)
-    localise rewrite media URLs to site paths, list the files to copy
-    plan     decide every output and its context
-    highlight  syntax-highlight code blocks (cached between builds)
-    render   Jinja2 templates -> HTML, written to a staging directory
-    outputs  sitemap, feeds, robots.txt, _redirects
-    assets   fingerprinted static files
-    media    images and documents, through the download cache
-    links    check every internal link of the staged site (jamtail/links/)
-    commit   swap the staging directory into place (atomic)
+Each stage is a function taking the :class:`Run` (configuration, CMS client,
+result, timings) and the typed results of the stages before it:
 
-Any failure before ``commit`` discards the staging directory, so the previous
+    sync_stage     bring the content cache up to date through the CMS sync API
+                   (jamtail/sync.py)                                  -> Delta
+    patch_stage    if the change allows it, a patch build's plan (jamtail/patch.py);
+                   the patch build then renders, checks links and commits -> Patch
+    plan_stage     read the cache, localise media URLs, plan every output, fingerprint
+                   its inputs, decide what to render                  -> Planned
+    render_stage   link unchanged HTML from the live site, highlight code, render the
+                   rest with Jinja2 into a staging directory          -> Rendered
+    outputs_stage  sitemap, feeds, robots.txt, _redirects, _headers, search index
+                                                                      -> GeneratorRun by name
+    files_stage    fingerprinted static assets; media through the download cache
+    links_stage    check every internal link of the staged site (jamtail/links/)
+                                                                      -> LinkCheck
+    write_stage    swap the staging directory into place (atomic), record the graph
+
+Deploying is the CLI's (jamtail/cli.py). Each stage's time is in
+``BuildResult.timings`` under the names the stage documents.
+
+Any failure before the swap discards the staging directory, so the previous
 site in ``out_dir`` stays exactly as it was.
 
 Builds are incremental (see :mod:`jamtail.incremental`): after planning, each
@@ -33,17 +41,18 @@ import logging
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from . import plan as planner
 from .assets import AssetManifest
 from .client import CMSClient
 from .exceptions import OutputError
+from .gather import Content
 from .graph import BuildGraph, GraphStore, OutputRecord
 from .highlight import HighlightCache, code_blocks
 from .incremental import (
@@ -58,19 +67,21 @@ from .lazy import LazyPage
 from .links import BrokenLink, LinkReport, LinkStore, check_links, site_origin
 from .manifest import FileEntry, Manifest, digest_file, read_manifest
 from .media import MediaLocaliser, MediaStore, localise_pages
-from .outputs import OUTPUTS
+from .outputs import OUTPUTS, Generator
 from .parallel import default_jobs, render_to_paths
-from .patch import PATCHED, NotPatchable, prepare
+from .patch import PATCHED, NotPatchable, Patch, prepare
 from .patch import apply as apply_patch
 from .patch import finish as finish_patch
+from .plan import Output, SitePlan
 from .render import Renderer, bytecode_dir
 from .report import FULL, INCREMENTAL, PATCH, BuildReport
-from .sync import read_content, sync
+from .sync import Delta, read_content, sync
 from .writer import Writer
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 PRIME_THRESHOLD = 200  # outputs to render before the highlight cache is loaded up front
 
 
@@ -165,62 +176,138 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
     """Build the site from the CMS into ``config.out_dir``; raise ``JamtailError`` on failure.
 
     Syncs the content cache, then makes a patch build (:mod:`jamtail.patch`)
-    when the change allows one, else an incremental (or full) build.
+    when the change allows one, else an incremental (or full) build. The
+    stages, in order, are the functions named ``*_stage`` below; each takes
+    the :class:`Run` and the typed results of the stages before it.
     """
-    result = BuildResult()
-    with _warnings_into(result.warnings):
-        return _sync_and_build(config, result, progress)
+    run = Run(config, CMSClient(config.api_url), BuildResult(), progress, time.perf_counter())
+    with _warnings_into(run.result.warnings):
+        delta = run.timed("sync", lambda: sync_stage(run))
+        patch = patch_stage(run, delta)
+        if patch is not None:
+            return _patch_build(run, patch)
+        return _incremental_build(run, delta)
 
 
-def _sync_and_build(config: BuildConfig, result: BuildResult, progress: Progress | None):
-    started = time.perf_counter()
-    client = CMSClient(config.api_url)
-    clock = _Clock(result)
-    delta = clock("sync", lambda: sync(client, config.cache_dir, full=config.full))
-    if delta.gathered is None and not config.full:
+@dataclass
+class Run:
+    """What every stage of one build shares: the configuration, the CMS client,
+    the result being filled in, the progress callback and the start time
+    (``time.perf_counter()`` seconds)."""
+
+    config: BuildConfig
+    client: CMSClient
+    result: BuildResult
+    progress: Progress | None
+    started: float
+
+    def timed(self, stage: str, func: Callable[[], T]) -> T:
+        """Run ``func``; record its duration (seconds) as ``result.timings[stage]``."""
+        start = time.perf_counter()
         try:
-            patch = clock(
-                "patch",
-                lambda: prepare(client.api_url, config.out_dir, config.site_dir, config.cache_dir),
-            )
-        except NotPatchable as exc:
-            log.info("an incremental build, not a patch build: %s", exc)
-            result.why_not_patch = result.reason = str(exc)
-        else:
-            return _patch_build(patch, config, result, clock, progress, started)
-    if delta.gathered is not None:
-        content = delta.gathered
-    else:
-        content = clock("read", lambda: read_content(config.cache_dir))
-    return _build(config, client, content, delta, result, clock, progress, started)
+            return func()
+        finally:
+            self.result.timings[stage] = time.perf_counter() - start
+            log.debug("stage %s: %.3f s", stage, self.result.timings[stage])
 
 
-def _patch_build(patch, config: BuildConfig, result: BuildResult, clock, progress, started):
-    writer = clock(
+@dataclass
+class Previous:
+    """The build this one builds on: its dependency ``graph`` and ``manifest``,
+    both ``None`` with ``why_full`` saying why when there is none (a full build)."""
+
+    graph: BuildGraph | None
+    manifest: Manifest | None
+    why_full: str
+
+
+@dataclass
+class Planned:
+    """The plan stage's result: the localised content's :class:`~jamtail.plan.SitePlan`,
+    what renders it, the previous build, every output's inputs and the decision
+    of what to render and what to reuse."""
+
+    content: Content
+    site_plan: SitePlan
+    localiser: MediaLocaliser
+    assets: AssetManifest
+    renderer: Renderer
+    store: GraphStore
+    previous: Previous
+    inputs: Inputs
+    decision: Decision
+
+
+@dataclass
+class Rendered:
+    """The render stage's result: the HTML outputs rendered (``outputs``), the graph
+    records of every HTML output in the new site, and the highlight cache to save."""
+
+    outputs: list[Output]
+    records: list[OutputRecord]
+    highlights: HighlightCache
+
+
+@dataclass
+class GeneratorRun:
+    """What one non-HTML output (:mod:`jamtail.outputs`) did: its inputs' ``key``,
+    the site ``paths`` of its files and why it ran (``""``: reused unchanged)."""
+
+    key: str
+    paths: list[str]
+    reason: str
+
+
+@dataclass
+class LinkCheck:
+    """The links stage's result: the :class:`~jamtail.links.LinkReport` and the
+    function that records it under the new build's id once the site is committed."""
+
+    report: LinkReport
+    record: Callable[[str], None]
+
+
+def sync_stage(run: Run) -> Delta:
+    """Bring the content cache under ``cache_dir`` up to date (:func:`jamtail.sync.sync`)."""
+    return sync(run.client, run.config.cache_dir, full=run.config.full)
+
+
+def patch_stage(run: Run, delta: Delta) -> Patch | None:
+    """A patch build's plan when the change allows one (:func:`jamtail.patch.prepare`), else
+    ``None`` with ``result.why_not_patch`` and ``result.reason`` saying why (if not full)."""
+    config = run.config
+    if delta.gathered is not None or config.full:
+        return None
+    try:
+        return run.timed(
+            "patch",
+            lambda: prepare(run.client.api_url, config.out_dir, config.site_dir, config.cache_dir),
+        )
+    except NotPatchable as exc:
+        log.info("an incremental build, not a patch build: %s", exc)
+        run.result.why_not_patch = run.result.reason = str(exc)
+        return None
+
+
+def _patch_build(run: Run, patch: Patch) -> BuildResult:
+    """The patch build: re-render what shows the changed pages, check links, commit."""
+    config = run.config
+    writer = run.timed(
         "render",
         lambda: apply_patch(
-            patch, config.out_dir, config.site_dir, config.cache_dir, config.jobs, progress
+            patch, config.out_dir, config.site_dir, config.cache_dir, config.jobs, run.progress
         ),
     )
     try:
         origin = site_origin(patch.site.get("base_url", ""))
-        links, record_links = clock(
-            "links",
-            lambda: check_links(
-                writer.staging,
-                writer.entries,
-                origin,
-                patch.manifest,
-                LinkStore(config.cache_dir / "links.sqlite3"),
-                config.jobs,
-            ),
-        )
-        finish_patch(patch, writer, config.cache_dir, *_pairs(links))
+        links = links_stage(run, writer, origin, patch.manifest)
+        finish_patch(patch, writer, config.cache_dir, *_pairs(links.report))
     except BaseException:
         writer.abort()
         raise
-    record_links(writer.build_id)
-    _report_links(result, links)
+    links.record(writer.build_id)
+    _report_links(run.result, links.report)
+    result = run.result
     result.pages = patch.count
     result.rendered = len(patch.outputs)
     result.rebuilt = [(o.path, patch.reasons[o.path]) for o, _, _ in patch.outputs]
@@ -233,83 +320,179 @@ def _patch_build(patch, config: BuildConfig, result: BuildResult, clock, progres
     result.patched = True
     result.kind, result.reason = PATCH, "only what pages say changed"
     result.files, result.bytes = writer.files, writer.bytes
-    result.seconds = time.perf_counter() - started
+    result.seconds = time.perf_counter() - run.started
     return result
 
 
-def _build(config, client, content, delta, result, clock, progress, started) -> BuildResult:
+def _incremental_build(run: Run, delta: Delta) -> BuildResult:
     """The incremental (or full) build: plan the whole site, render what changed."""
+    if delta.gathered is not None:
+        content = delta.gathered
+    else:
+        content = run.timed("read", lambda: read_content(run.config.cache_dir))
+    planned = plan_stage(run, content)
+    writer = Writer(run.config.out_dir)
+    try:
+        rendered = render_stage(run, planned, writer)
+        generated = outputs_stage(run, planned, writer)
+        files_stage(run, planned, writer)
+        origin = site_origin(planned.site_plan.site.get("base_url", ""))
+        manifest = planned.previous.manifest or read_manifest(run.config.out_dir)
+        links = links_stage(run, writer, origin, manifest, full=run.config.full)
+    except BaseException:
+        writer.abort()
+        raise
+    write_stage(run, planned, rendered, generated, links, delta, writer)
+    return _incremental_result(run, planned, rendered, generated, writer)
+
+
+def plan_stage(run: Run, content: Content) -> Planned:
+    """Localise media URLs, plan every output, fingerprint its inputs and decide
+    what to render against the previous build (timed as ``localise``, ``plan``,
+    ``fingerprint`` and ``decide``)."""
+    config = run.config
     localiser = MediaLocaliser(
-        client.api_url, content.settings.get("media_url", "/media/"), content.site_origin
+        run.client.api_url, content.settings.get("media_url", "/media/"), content.site_origin
     )
-    content.pages, media_of = clock("localise", lambda: localise_pages(content.pages, localiser))
+    content.pages, media_of = run.timed(
+        "localise", lambda: localise_pages(content.pages, localiser)
+    )
     content.authors = localiser.localise(content.authors)
-    site_plan = clock("plan", lambda: planner.plan(content))
+    site_plan = run.timed("plan", lambda: planner.plan(content))
     assets = AssetManifest(config.site_dir / "static")
     templates_dir = config.site_dir / "templates"
     jinja = bytecode_dir(config.cache_dir, builder_fingerprint())
     renderer = Renderer(templates_dir, site_plan.site, assets.url, jinja)
 
     store = GraphStore(config.cache_dir / "graph.sqlite3")
-    previous, old_manifest, why_full = _previous(config, store)
-    inputs = clock(
+    previous = _previous(config, store)
+    inputs = run.timed(
         "fingerprint",
-        lambda: Inputs.of(site_plan, templates_dir, (n for n, _ in assets), previous, media_of),
+        lambda: Inputs.of(
+            site_plan, templates_dir, (n for n, _ in assets), previous.graph, media_of
+        ),
     )
     inputs.globals["media"] = localiser.key  # a patch build localises as this one did
-    decision = clock("decide", lambda: plan_rebuild(site_plan.outputs, inputs, previous, why_full))
+    decision = run.timed(
+        "decide",
+        lambda: plan_rebuild(site_plan.outputs, inputs, previous.graph, previous.why_full),
+    )
+    return Planned(
+        content, site_plan, localiser, assets, renderer, store, previous, inputs, decision
+    )
 
-    writer = Writer(config.out_dir)
+
+def render_stage(run: Run, planned: Planned, writer: Writer) -> Rendered:
+    """Link unchanged HTML outputs from the live site and render the rest into
+    the staging directory (timed as ``reuse``, ``highlight`` and ``render``)."""
+    site_plan, decision = planned.site_plan, planned.decision
+    records = run.timed(
+        "reuse", lambda: _reuse(site_plan, decision, planned.previous.manifest, writer)
+    )
+    to_render = [site_plan.outputs[i] for i in decision.render]
+    highlights = HighlightCache(run.config.cache_dir / "highlight.sqlite3")
+    run.timed("highlight", lambda: _prime(highlights, to_render))
+    rendered = Rendered(to_render, records, highlights)
+    run.timed("render", lambda: _render(run, planned, rendered, writer))
+    return rendered
+
+
+def outputs_stage(run: Run, planned: Planned, writer: Writer) -> dict[str, GeneratorRun]:
+    """Run or reuse each generator of :data:`jamtail.outputs.OUTPUTS`, by name.
+
+    A generator that declares an ``update`` form is given the files it wrote
+    last time and may answer a file unchanged by yielding its previous path,
+    which is linked instead of written. Generators may yield lazily: each
+    file is written as it comes. Timed as ``outputs``, and the generators
+    that run as ``outputs.<name>``.
+    """
+    return run.timed("outputs", lambda: _outputs(run, planned, writer))
+
+
+def _outputs(run: Run, planned: Planned, writer: Writer) -> dict[str, GeneratorRun]:
+    inputs, previous = planned.inputs, planned.previous
+    manifest = previous.manifest
+    done = {}
+    for generator in OUTPUTS:
+        name = generator.name
+        key = inputs.generator_key(name)
+        old = previous.graph.generators.get(name) if previous.graph else None
+        if old and old[0] == key and _link_all(old[1], manifest, writer, name):
+            done[name] = GeneratorRun(key, old[1], "")
+            continue
+        produced = _produce(generator, planned, writer, old[1] if old else None)
+        paths = run.timed(f"outputs.{name}", lambda: _place(produced, manifest, writer, name))  # noqa: B023
+        if previous.why_full:
+            reason = previous.why_full
+        elif old and previous.graph is not None:
+            reason = content_changes(inputs, previous.graph)
+        else:
+            reason = "new output"
+        done[name] = GeneratorRun(key, paths, reason)
+    return done
+
+
+def files_stage(run: Run, planned: Planned, writer: Writer) -> None:
+    """Write the fingerprinted static assets, then place the media files through
+    the download cache (timed as ``media``; the count downloaded in ``result``)."""
+    for path, data in planned.assets:
+        writer.write(path, data, "static assets")
+    media = {
+        writer.path_for(unquote(urlsplit(local).path), f"media file {local}"): source
+        for local, source in planned.localiser.files.items()
+    }
+    media_store = MediaStore(run.client, run.config.cache_dir / "media")
+    kept, to_place = _media_in_spare(writer, media_store, media)
+    run.result.downloaded = run.timed("media", lambda: media_store.place(to_place))
+    _record_media(writer, planned.store, list(to_place), kept)
+
+
+def links_stage(
+    run: Run, writer: Writer, origin: str, previous: Manifest | None, full: bool = False
+) -> LinkCheck:
+    """Check every internal link of the staged site (:mod:`jamtail.links`; timed as
+    ``links``). ``origin``: the site's ``scheme://host``; ``previous``: the manifest
+    of the site being replaced; ``full``: recheck every page, not only changed ones."""
+    store = LinkStore(run.config.cache_dir / "links.sqlite3")
+    report, record = run.timed(
+        "links",
+        lambda: check_links(
+            writer.staging, writer.entries, origin, previous, store, run.config.jobs, full=full
+        ),
+    )
+    return LinkCheck(report, record)
+
+
+def write_stage(
+    run: Run,
+    planned: Planned,
+    rendered: Rendered,
+    generated: dict[str, GeneratorRun],
+    links: LinkCheck,
+    delta: Delta,
+    writer: Writer,
+) -> None:
+    """Swap the staged site into place (atomic; on failure the staging directory is
+    discarded), then record its links, the highlight cache and the build's dependency
+    graph (timed as ``graph``), which the next build reads."""
     try:
-        records = clock("reuse", lambda: _reuse(site_plan, decision, old_manifest, writer))
-        to_render = [site_plan.outputs[i] for i in decision.render]
-        highlights = HighlightCache(config.cache_dir / "highlight.sqlite3")
-        clock("highlight", lambda: _prime(highlights, to_render))
-        render = (to_render, decision, inputs, renderer, writer, records)
-        clock("render", lambda: _render(*render, config.jobs, progress))
-        generators = clock(
-            "outputs",
-            lambda: _write_outputs(
-                site_plan, inputs, previous, old_manifest, why_full, writer, clock
-            ),
-        )
-        for path, data in assets:
-            writer.write(path, data, "static assets")
-        media = {
-            writer.path_for(unquote(urlsplit(local).path), f"media file {local}"): source
-            for local, source in localiser.files.items()
-        }
-        media_store = MediaStore(client, config.cache_dir / "media")
-        kept, to_place = _media_in_spare(writer, media_store, media)
-        result.downloaded = clock("media", lambda: media_store.place(to_place))
-        _record_media(writer, store, list(to_place), kept)
-        links, record_links = clock(
-            "links",
-            lambda: check_links(
-                writer.staging,
-                writer.entries,
-                site_origin(site_plan.site.get("base_url", "")),
-                old_manifest or read_manifest(config.out_dir),
-                LinkStore(config.cache_dir / "links.sqlite3"),
-                config.jobs,
-                full=config.full,
-            ),
-        )
-        writer.commit(*_pairs(links))
+        writer.commit(*_pairs(links.report))
     except BaseException:
         writer.abort()
         raise
-    record_links(writer.build_id)
-    _report_links(result, links)
-    highlights.save()
+    links.record(writer.build_id)
+    _report_links(run.result, links.report)
+    site_plan, inputs, decision = planned.site_plan, planned.inputs, planned.decision
+    previous = planned.previous.graph
+    rendered.highlights.save()
     graph = BuildGraph(
         writer.build_id,
-        str(config.out_dir.resolve()),
+        str(run.config.out_dir.resolve()),
         inputs.globals,
         inputs.templates,
-        {r.path: r for r in records},
+        {r.path: r for r in rendered.records},
         inputs.pages,
-        {name: (key, paths) for name, (key, paths, _) in generators.items()},
+        {name: (g.key, g.paths) for name, g in generated.items()},
         order=[page["id"] for page in site_plan.pages],
         cache=(delta.cache_id, delta.seq) if delta.gathered is None else ("", 0),
         skeletons=_skeletons(site_plan, inputs),
@@ -322,19 +505,31 @@ def _build(config, client, content, delta, result, clock, progress, started) -> 
             if pid not in previous.pages or previous.pages[pid].hash != rec.hash
         ]
         changed_outputs = [site_plan.outputs[i].path for i in decision.render]
-    save = (graph, changed_pages, changed_outputs, decision.removed)
-    clock("graph", lambda: store.save(*save))
+    run.timed(
+        "graph",
+        lambda: planned.store.save(graph, changed_pages, changed_outputs, decision.removed),
+    )
 
+
+def _incremental_result(
+    run: Run,
+    planned: Planned,
+    rendered: Rendered,
+    generated: dict[str, GeneratorRun],
+    writer: Writer,
+) -> BuildResult:
+    site_plan, decision = planned.site_plan, planned.decision
+    result = run.result
     result.pages = len(site_plan.outputs)
-    result.rendered = len(to_render)
-    if previous is None:
-        result.kind, result.reason = FULL, why_full
+    result.rendered = len(rendered.outputs)
+    if planned.previous.graph is None:
+        result.kind, result.reason = FULL, planned.previous.why_full
     result.rebuilt = [(site_plan.outputs[i].path, decision.reasons[i]) for i in decision.render]
-    for paths_reason in generators.values():
-        result.rebuilt.extend((p, paths_reason[2]) for p in paths_reason[1] if paths_reason[2])
+    for g in generated.values():
+        result.rebuilt.extend((p, g.reason) for p in g.paths if g.reason)
     result.removed = decision.removed
     result.files, result.bytes = writer.files, writer.bytes
-    result.seconds = time.perf_counter() - started
+    result.seconds = time.perf_counter() - run.started
     return result
 
 
@@ -349,7 +544,7 @@ def _report_links(result: BuildResult, links: LinkReport) -> None:
         log.warning("%d new broken internal link(s), e.g. %s", len(links.new), links.new[0])
 
 
-def _skeletons(site_plan, inputs: Inputs) -> dict[str, bytes]:
+def _skeletons(site_plan: SitePlan, inputs: Inputs) -> dict[str, bytes]:
     """What a patch build needs of the plan: the site dict, and the feeds with page ids."""
     feeds = []
     for feed in site_plan.feeds:
@@ -358,22 +553,22 @@ def _skeletons(site_plan, inputs: Inputs) -> dict[str, bytes]:
     return {"site": pickle.dumps(site_plan.site, protocol=5), "feeds": pickle.dumps(feeds)}
 
 
-def _previous(
-    config: BuildConfig, store: GraphStore
-) -> tuple[BuildGraph | None, Manifest | None, str]:
+def _previous(config: BuildConfig, store: GraphStore) -> Previous:
     """The graph and manifest of the site in ``out_dir``, or why there is none to build on."""
     if config.full:
-        return None, None, "full build (--full)"
+        return Previous(None, None, "full build (--full)")
     manifest = read_manifest(config.out_dir)
     if manifest is None:
-        return None, None, f"no previous build in {config.out_dir}"
+        return Previous(None, None, f"no previous build in {config.out_dir}")
     graph = store.load(config.out_dir, manifest.build)
     if graph is None:
-        return None, None, "the cache has no dependency graph for the site in the output directory"
-    return graph, manifest, ""
+        return Previous(
+            None, None, "the cache has no dependency graph for the site in the output directory"
+        )
+    return Previous(graph, manifest, "")
 
 
-def _reuse(site_plan, decision: Decision, manifest: Manifest | None, writer: Writer):
+def _reuse(site_plan: SitePlan, decision: Decision, manifest: Manifest | None, writer: Writer):
     """Link unchanged outputs from the live site; anything missing there is rendered instead."""
     records: list[OutputRecord] = []
     for index, before in decision.reuse.items():
@@ -389,20 +584,25 @@ def _reuse(site_plan, decision: Decision, manifest: Manifest | None, writer: Wri
     return records
 
 
-def _render(to_render, decision, inputs, renderer, writer, records, jobs, progress) -> None:
+def _render(run: Run, planned: Planned, rendered: Rendered, writer: Writer) -> None:
     """Render the outputs to rebuild; record their manifest entries and graph records."""
+    to_render, decision, inputs = rendered.outputs, planned.decision, planned.inputs
     paths = [writer.path_for(o.path, o.source) for o in to_render]
     current = [writer.current(writer.key(o.path)) for o in to_render]
-    rendered = render_to_paths(renderer, to_render, paths, jobs, progress, current)
-    for index, output, done in zip(decision.render, to_render, rendered, strict=True):
+    done_all = render_to_paths(
+        planned.renderer, to_render, paths, run.config.jobs, run.progress, current
+    )
+    for index, output, done in zip(decision.render, to_render, done_all, strict=True):
         writer.record(writer.key(output.path), done.entry)
         digest, refs, data = decision.digests[index]
         key = inputs.output_key(output, digest, done.templates)
         templates = list(done.templates)
-        records.append(OutputRecord(output.path, key, output.template, refs, templates, data))
+        rendered.records.append(
+            OutputRecord(output.path, key, output.template, refs, templates, data)
+        )
 
 
-def _prime(highlights: HighlightCache, outputs) -> None:
+def _prime(highlights: HighlightCache, outputs: list[Output]) -> None:
     """Highlight the code of the pages about to be rendered before workers fork.
 
     Small incremental builds render in-process and highlight lazily: loading
@@ -427,42 +627,23 @@ def _code_of(fields: dict[str, Any]) -> list[tuple[str, str]]:
     return list(code_blocks([fields]))
 
 
-def _write_outputs(
-    site_plan, inputs: Inputs, previous, manifest, why_full: str, writer: Writer, clock
-) -> dict[str, tuple[str, list[str], str]]:
-    """Run or reuse each generator; ``{name: (key, paths, reason or "" if reused)}``.
-
-    A generator with an ``update`` form (see :mod:`jamtail.outputs`) is given
-    the files it wrote last time and may answer a file unchanged by yielding
-    its previous path, which is linked instead of written. Generators may
-    yield lazily: each file is written as it comes. Generators that run are
-    timed as ``outputs.<name>`` in the build's timings.
-    """
-    done = {}
-    for name, produce in OUTPUTS:
-        key = inputs.generator_key(name)
-        old = previous.generators.get(name) if previous else None
-        if old and old[0] == key and _link_all(old[1], manifest, writer, name):
-            done[name] = (key, old[1], "")
-            continue
-        update = getattr(produce, "update", None)
-        if (
-            old
-            and update
-            and previous is not None
-            and _same_code(previous, inputs)
-            and _link_ready(old[1], manifest, writer)
-        ):
-            changed, removed = _page_changes(site_plan, inputs, previous)
-            files = {p: writer.out_dir / p for p in old[1]}
-            args: tuple = (files, site_plan, changed, removed)
-            produced = update(*args)
-        else:
-            produced = produce(site_plan)
-        paths = clock(f"outputs.{name}", lambda: _place(produced, manifest, writer, name))  # noqa: B023
-        reason = why_full or (content_changes(inputs, previous) if old else "new output")
-        done[name] = (key, paths, reason)
-    return done
+def _produce(
+    generator: Generator, planned: Planned, writer: Writer, old_paths: list[str] | None
+) -> Iterable[tuple[str, bytes | Path]]:
+    """The generator's files: its ``update`` form when it declares one and updating is
+    sound (same code, every old file in the live site), else its full ``build``."""
+    previous, inputs, manifest = planned.previous.graph, planned.inputs, planned.previous.manifest
+    if (
+        old_paths
+        and generator.update is not None
+        and previous is not None
+        and _same_code(previous, inputs)
+        and _link_ready(old_paths, manifest, writer)
+    ):
+        changed, removed = _page_changes(planned.site_plan, inputs, previous)
+        files = {p: writer.out_dir / p for p in old_paths}
+        return generator.update(files, planned.site_plan, changed, removed)
+    return generator.build(planned.site_plan)
 
 
 def _place(produced, manifest: Manifest | None, writer: Writer, owner: str) -> list[str]:
@@ -499,7 +680,9 @@ def _link_all(paths: list[str], manifest: Manifest | None, writer: Writer, owner
     return all(writer.link(p, writer.out_dir / p, manifest.files[p], owner) for p in paths)
 
 
-def _page_changes(site_plan, inputs: Inputs, previous: BuildGraph):
+def _page_changes(
+    site_plan: SitePlan, inputs: Inputs, previous: BuildGraph
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Pages new or changed since ``previous``, and URLs that no page has any more.
 
     For generators with an ``update`` (an incremental form, e.g. the search
@@ -589,18 +772,3 @@ class _ListHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
-
-
-class _Clock:
-    """Run a stage and record its duration in ``result.timings``."""
-
-    def __init__(self, result: BuildResult):
-        self.result = result
-
-    def __call__(self, stage: str, func: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
-        try:
-            return func()
-        finally:
-            self.result.timings[stage] = time.perf_counter() - start
-            log.debug("stage %s: %.3f s", stage, self.result.timings[stage])

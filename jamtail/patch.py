@@ -60,7 +60,7 @@ from .media import MediaLocaliser, localise_pages
 from .outputs import OUTPUTS
 from .outputs.feeds import build_feeds
 from .outputs.sitemap import patch_sitemap
-from .parallel import render_to_paths
+from .parallel import Progress, render_to_paths
 from .plan import Output, SitePlan
 from .render import Renderer, bytecode_dir
 from .search.shards import INDEX_PATH, patch_index
@@ -302,7 +302,7 @@ def _plan_files(
     """The new files of the sitemap, feeds and search index; the other generators' are kept."""
     previous = patch.previous
     live = {name: {p: out_dir / p for p in rec[1]} for name, rec in previous.generators.items()}
-    for name, _ in OUTPUTS:
+    for name in (generator.name for generator in OUTPUTS):
         if name not in previous.generators:
             raise NotPatchable(f"the last build did not record the {name} output")
     base = patch.site["base_url"]
@@ -323,7 +323,7 @@ def _plan_files(
             "search": search,
         }
     patch.files = files
-    for name, _ in OUTPUTS:
+    for name in (generator.name for generator in OUTPUTS):
         paths = [path for path, _ in files[name]] if name in files else previous.generators[name][1]
         patch.graph.generators[name] = (patch.inputs.generator_key(name), paths)
 
@@ -366,7 +366,14 @@ def _feeds(
     return files
 
 
-def apply(patch: Patch, out_dir: Path, site_dir: Path, cache_dir: Path, jobs: int, progress=None):
+def apply(
+    patch: Patch,
+    out_dir: Path,
+    site_dir: Path,
+    cache_dir: Path,
+    jobs: int,
+    progress: Progress | None = None,
+) -> Writer:
     """Write the new site for ``patch`` beside ``out_dir``; return the writer, not yet committed.
 
     Every file of the live site that the patch does not rewrite is kept.
@@ -417,7 +424,12 @@ def finish(
 
 
 def _render(
-    patch: Patch, writer: Writer, site_dir: Path, cache_dir: Path, jobs: int, progress
+    patch: Patch,
+    writer: Writer,
+    site_dir: Path,
+    cache_dir: Path,
+    jobs: int,
+    progress: Progress | None,
 ) -> None:
     if not patch.outputs:
         return

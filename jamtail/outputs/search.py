@@ -28,7 +28,7 @@ def update_search_index(
     changed: list[dict[str, Any]],
     removed_urls: list[str],
 ) -> Iterator[tuple[str, bytes | Path]]:
-    """The incremental form the builder calls (see ``jamtail.build``): same bytes as a full build.
+    """The incremental form (``Generator.update``, :mod:`jamtail.outputs`): a full build's bytes.
 
     ``previous``: the files this output wrote last time; ``changed``: pages
     new or changed since; ``removed_urls``: URLs no page has any more.
@@ -36,6 +36,3 @@ def update_search_index(
     their previous ``Path`` (linked, not rewritten).
     """
     return update_index(previous, plan.pages, plan.site, changed, removed_urls)
-
-
-build_search_index.update = update_search_index  # type: ignore[attr-defined]
