@@ -15,6 +15,7 @@ import pytest
 from jamtail.build import BuildConfig, build
 from jamtail.nextjs import build_next
 from tests.cms_process import CMSProcess
+from tests.comments_helpers import SERVICE_TOKEN
 from tests.corpora import rust_blog_content
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 def start_demo_cms(data_dir: Path, with_corpus: bool = False) -> CMSProcess:
     """Migrate, import the demo content (blog listing paginated by 2), serve; return the CMS."""
     cms = CMSProcess(data_dir)
+    # The comments function stores readers' comments with this token (tests/test_next_browser.py).
+    cms.env["JAMTAIL_COMMENTS_TOKEN"] = SERVICE_TOKEN
     cms.manage("migrate", "--no-input", "-v0")
     cms.manage("import_markdown", "docs", "--parent", "/", "--slug", "docs")
     cms.manage("import_markdown", "demo/blog", "--parent", "/", "--slug", "blog")
@@ -60,6 +63,16 @@ def preview_token(cms: CMSProcess, title: str) -> str:
         "from cms.content.models import ArticlePage; "
         "p = ArticlePage.objects.live().order_by('-date', 'id').first()"
         ".get_latest_revision_as_object(); "
+        f"p.title = {title!r}; print(p.create_page_preview().token)"
+    )
+    return cms.manage("shell", "-c", script).stdout.strip().splitlines()[-1]
+
+
+def section_preview_token(cms: CMSProcess, slug: str, title: str) -> str:
+    """A preview token for the section ``slug`` retitled ``title``, as the Preview button makes."""
+    script = (
+        "from cms.content.models import SectionPage; "
+        f"p = SectionPage.objects.get(slug={slug!r}).get_latest_revision_as_object(); "
         f"p.title = {title!r}; print(p.create_page_preview().token)"
     )
     return cms.manage("shell", "-c", script).stdout.strip().splitlines()[-1]

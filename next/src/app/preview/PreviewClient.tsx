@@ -5,10 +5,12 @@ import type { components } from "@/lib/api-schema";
 import { Frame, type FrameData } from "@/components/Frame";
 import { ArticleView, HomeView, SectionView, StandardView } from "@/components/Views";
 import { flatten } from "@/lib/page.mjs";
-import type { Page } from "@/lib/site.mjs";
+import type { Page, Pagination } from "@/lib/site.mjs";
 
 type S = components["schemas"];
 type Draft = S["HomePageDetail"] | S["SectionPageDetail"] | S["ArticlePageDetail"] | S["StandardPageDetail"];
+/** A section's published listing (its first page), baked into the preview page at build time. */
+export type Listing = { entries: Page[]; subsections: Page[]; pagination: Pagination };
 type State = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; page: Page };
 
 /** The preview function's answer, or a message an editor can act on. */
@@ -40,12 +42,19 @@ async function fetchDraft(query: URLSearchParams): Promise<State> {
   }
 }
 
-function DraftView({ page }: { page: Page }) {
+function DraftView({ page, listing }: { page: Page; listing: Listing | undefined }) {
   switch (page.type) {
     case "HomePage":
       return <HomeView page={page} recent={[]} sections={[]} />;
     case "SectionPage":
-      return <SectionView page={page} entries={[]} subsections={[]} />;
+      return (
+        <SectionView
+          page={page}
+          entries={listing?.entries || []}
+          subsections={listing?.subsections || []}
+          pagination={listing?.pagination}
+        />
+      );
     case "ArticlePage":
       return <ArticleView page={page} next={null} previous={null} preview />;
     default:
@@ -53,7 +62,15 @@ function DraftView({ page }: { page: Page }) {
   }
 }
 
-export function PreviewClient({ frame, rootHtmlPath }: { frame: FrameData; rootHtmlPath: string }) {
+export function PreviewClient({
+  frame,
+  rootHtmlPath,
+  listings,
+}: {
+  frame: FrameData;
+  rootHtmlPath: string;
+  listings: Record<number, Listing>;
+}) {
   const [state, setState] = useState<State>({ status: "loading" });
   useEffect(() => {
     fetchDraft(new URLSearchParams(window.location.search)).then((next) => {
@@ -67,7 +84,7 @@ export function PreviewClient({ frame, rootHtmlPath }: { frame: FrameData; rootH
   return (
     <Frame frame={frame} here={state.status === "ready" ? state.page.url : "/preview/"} preview>
       {state.status === "ready" ? (
-        <DraftView page={state.page} />
+        <DraftView page={state.page} listing={listings[state.page.id]} />
       ) : state.status === "error" ? (
         <div className="page-intro">
           <h1>This preview cannot be shown</h1>
