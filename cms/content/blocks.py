@@ -8,7 +8,8 @@ The API shape of each block (the ``value`` of ``{"type", "value", "id"}``):
 ``image``      ``{"image": <image dict, see images.py>, "alt": str, "caption": str}``
 ``code``       ``{"language": str, "code": str}``
 ``quote``      ``{"text": str, "attribution": str}``
-``table``      ``{"caption": str, "columns": [{"type", "heading"}], "rows": [{"values": [html]}]}``
+``table``      ``{"caption": str, "columns": [{"type", "heading", "heading_html", "align"}],
+               "rows": [{"values": [html]}]}`` (see ``TableBlock``)
 ``embed``      ``{"url": str, "html": str | None, "title": str}``
 ``raw_html``   the HTML, trusted (editors only)
 ``footnotes``  ``[{"anchor": str, "text": display HTML}]``
@@ -17,9 +18,13 @@ The API shape of each block (the ``value`` of ``{"type", "value", "id"}``):
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
+import nh3
 from django.utils.text import slugify
+from markdown_it import MarkdownIt
 from wagtail import blocks
 from wagtail.contrib.typed_table_block.blocks import TypedTableBlock
 from wagtail.embeds.blocks import EmbedBlock
@@ -115,6 +120,52 @@ class RichEmbedBlock(EmbedBlock):
         return {"url": value.url, "html": html, "title": title}
 
 
+# Column types whose name carries the column's alignment (GFM's ``:--``, ``:-:``, ``--:``).
+COLUMN_ALIGN = {"text_left": "left", "text_center": "center", "text_right": "right"}
+HEADING_TAGS = {"strong", "em", "code", "a", "del", "s"}
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>~&!]")
+_heading_markdown = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
+
+
+def heading_html(heading: str) -> str:
+    """A column heading's display HTML: the heading read as inline Markdown, sanitised.
+
+    Headings are plain ``CharBlock`` text in the admin; inline Markdown (``**bold**``,
+    ``*em*``, `` `code` ``, ``[text](url)``, ``~~del~~``) in them renders as markup, so a
+    Markdown table's header cells keep their markup. Only ``HEADING_TAGS`` survive (nh3).
+    """
+    html = _heading_markdown.renderInline(heading)
+    return nh3.clean(html, tags=HEADING_TAGS, attributes={"a": {"href"}})
+
+
+def heading_text(heading: str) -> str:
+    """A column heading as plain text (its inline Markdown's text only)."""
+    return unescape(nh3.clean(heading_html(heading), tags=set()))
+
+
+def markdown_escape(text: str) -> str:
+    """Plain text as inline Markdown that reads back as the same text (for headings)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
+class TableBlock(TypedTableBlock):
+    """A typed table whose column types also name the column's alignment.
+
+    API shape of a column: ``{"type": str, "heading": plain text, "heading_html": display
+    HTML (inline markup of the heading, see ``heading_html``), "align": "" | "left" |
+    "center" | "right"}``; rows as Wagtail's TypedTableBlock gives them.
+    """
+
+    def get_api_representation(self, table: Any, context: Any = None) -> dict[str, Any]:
+        value: dict[str, Any] = super().get_api_representation(table, context)
+        for column in value["columns"]:
+            source = column["heading"] or ""
+            column["heading"] = heading_text(source)
+            column["heading_html"] = heading_html(source)
+            column["align"] = COLUMN_ALIGN.get(column["type"], "")
+        return value
+
+
 class FootnoteBlock(blocks.StructBlock):
     anchor = blocks.CharBlock(max_length=100)
     text = blocks.RichTextBlock(features=INLINE_FEATURES)
@@ -126,8 +177,14 @@ class BodyBlock(blocks.StreamBlock):
     image = ImageBlock()
     code = CodeBlock()
     quote = QuoteBlock()
-    table = TypedTableBlock(
-        [("text", blocks.RichTextBlock(features=INLINE_FEATURES))], icon="table"
+    table = TableBlock(
+        [
+            ("text", blocks.RichTextBlock(features=INLINE_FEATURES, label="Text")),
+            ("text_left", blocks.RichTextBlock(features=INLINE_FEATURES, label="Text, left")),
+            ("text_center", blocks.RichTextBlock(features=INLINE_FEATURES, label="Text, centred")),
+            ("text_right", blocks.RichTextBlock(features=INLINE_FEATURES, label="Text, right")),
+        ],
+        icon="table",
     )
     embed = RichEmbedBlock()
     raw_html = blocks.RawHTMLBlock()

@@ -215,7 +215,17 @@ def block_schema(block: Any) -> Schema:
         return obj(
             {
                 "caption": STRING,
-                "columns": {"type": "array", "items": obj({"type": STRING, "heading": STRING})},
+                "columns": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "type": STRING,
+                            "heading": STRING,
+                            "heading_html": HTML,
+                            "align": {"type": "string", "enum": ["", "left", "center", "right"]},
+                        }
+                    ),
+                },
                 "rows": {
                     "type": "array",
                     "items": obj({"values": {"type": "array", "items": HTML}}),

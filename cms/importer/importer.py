@@ -10,8 +10,9 @@ stages in a straight line and returns an :class:`ImportReport`:
             save a revision and publish it (drafts: revision only, never live),
             add redirects for ``path`` and ``aliases``, record the digest
 
-Each file is written in its own transaction (savepoint); a file that fails is
-reported and leaves nothing behind, the rest import. A file whose digest is
+Pages are written in transactions of ``BATCH_PAGES`` (few commits, yet other
+writers never wait for a whole import), each file in a savepoint of its own: a
+file that fails is reported and leaves nothing behind, the rest import. A file whose digest is
 unchanged since the last import is skipped. ``dry_run`` runs every stage in
 one transaction that is rolled back and stores no image or document files.
 Raises :class:`TargetError` when the parent page does not exist.
@@ -25,7 +26,7 @@ import logging
 import posixpath
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -198,12 +199,14 @@ class _Import:
     # --- stage 2: place -------------------------------------------------------------
 
     def place_pages(self) -> None:
-        for planned in self.plan.pages:
-            try:
-                with transaction.atomic():
-                    self.pages[planned.key] = self.place(planned)
-            except SourceError as exc:
-                self.report.failed.append(exc)
+        for batch in _batches(self.plan.pages):
+            with transaction.atomic():
+                for planned in batch:
+                    try:
+                        with transaction.atomic():  # a savepoint: one file fails alone
+                            self.pages[planned.key] = self.place(planned)
+                    except SourceError as exc:
+                        self.report.failed.append(exc)
 
     def place(self, planned: PlannedPage) -> Page:
         model = PAGE_MODELS[planned.kind]
@@ -249,34 +252,37 @@ class _Import:
 
     def write_pages(self) -> None:
         total = len(self.plan.pages)
-        for done, planned in enumerate(self.plan.pages, 1):
-            if self.progress is not None:
-                self.progress(done, total)
-            page = self.pages.get(planned.key)
-            if page is None or planned.key in self.adopted:
-                continue
-            source = self.sources.get(planned.key)
-            if (
-                planned.key not in self.new_keys
-                and source
-                and source.digest == self.digest(planned)
-            ):
-                self.report.unchanged += 1
-                self.account(planned, page)
-                continue
-            try:
-                with transaction.atomic():
-                    self.write(planned, page)
-            except Exception as exc:
-                self.fail(planned, exc)
-                continue
+        done = 0
+        for batch in _batches(self.plan.pages):
+            with transaction.atomic():
+                for planned in batch:
+                    done += 1
+                    if self.progress is not None:
+                        self.progress(done, total)
+                    self.write_one(planned)
+
+    def write_one(self, planned: PlannedPage) -> None:
+        page = self.pages.get(planned.key)
+        if page is None or planned.key in self.adopted:
+            return
+        source = self.sources.get(planned.key)
+        if planned.key not in self.new_keys and source and source.digest == self.digest(planned):
+            self.report.unchanged += 1
             self.account(planned, page)
-            if planned.key in self.new_keys:
-                self.report.created += 1
-            else:
-                self.report.updated += 1
-            if planned.doc.draft:
-                self.report.drafts += 1
+            return
+        try:
+            with transaction.atomic():  # a savepoint: one file fails alone
+                self.write(planned, page)
+        except Exception as exc:
+            self.fail(planned, exc)
+            return
+        self.account(planned, page)
+        if planned.key in self.new_keys:
+            self.report.created += 1
+        else:
+            self.report.updated += 1
+        if planned.doc.draft:
+            self.report.drafts += 1
 
     def digest(self, planned: PlannedPage) -> str:
         """The source digest, and how inline HTML was treated (trusting it changes pages)."""
@@ -476,6 +482,16 @@ class _Resolver:
         if target.suffix.lower() in IMAGE_EXTENSIONS:
             return self.run.files.image(target, "").url
         return self.run.files.document_url(target)
+
+
+BATCH_PAGES = 50
+"""Pages written per transaction: few commits, yet never one long transaction that
+would keep other writers (the build worker, editors) waiting for the whole import."""
+
+
+def _batches(pages: list[PlannedPage], size: int = BATCH_PAGES) -> Iterator[list[PlannedPage]]:
+    for start in range(0, len(pages), size):
+        yield pages[start : start + size]
 
 
 def _accepts_articles(page: Page) -> bool:

@@ -16,7 +16,8 @@ Pure: no database access. Links and images are resolved through a
 ``code``       ``{"language": str, "code": str}`` (first word of the info string)
 ``quote``      ``{"text": rich text, "attribution": str}`` (a trailing
                ``— Name`` / ``-- Name`` line becomes the attribution)
-``table``      ``{"columns": [{"type": "text", "heading": str}],
+``table``      ``{"columns": [{"type": "text"|"text_left"|"text_center"|"text_right",
+               "heading": inline Markdown}],
                "rows": [{"values": [rich text]}], "caption": ""}``
 ``raw_html``   the HTML block, local ``<img src>`` pointed at the library file
 ``footnotes``  ``[{"anchor": "fn-LABEL", "text": rich text}]``, last, if any
@@ -195,6 +196,16 @@ def _walk(tokens: Sequence[Token]) -> Any:
         yield token
         if token.children:
             yield from _walk(token.children)
+
+
+_ALIGN_TYPES = {"left": "text_left", "center": "text_center", "right": "text_right"}
+
+
+def _column_type(th_open: Token) -> str:
+    """The table column type of a GFM header cell: its alignment (``style="text-align:X"``)."""
+    style = str(th_open.attrGet("style") or "")
+    align = style.partition("text-align:")[2].strip().rstrip(";")
+    return _ALIGN_TYPES.get(align, "text")
 
 
 def _plain(inline: Token) -> str:
@@ -413,6 +424,7 @@ class _BlockWriter:
 
     def table(self, group: list[Token]) -> dict[str, Any]:
         headings: list[str] = []
+        types: list[str] = []
         rows: list[list[str]] = []
         in_head = False
         for i, token in enumerate(group):
@@ -420,18 +432,21 @@ class _BlockWriter:
                 in_head = True
             elif token.type == "thead_close":
                 in_head = False
+            elif token.type == "th_open" and in_head:
+                types.append(_column_type(token))
             elif token.type == "tr_open" and not in_head:
                 rows.append([])
             elif token.type == "inline" and group[i - 1].type in ("th_open", "td_open"):
                 if in_head:
-                    headings.append(_plain(token))
+                    # The heading keeps its inline Markdown (the table block renders it).
+                    headings.append(" ".join(token.content.split()))
                 else:
                     cell = self.clean(self.html.inline(token.children or []))
                     rows[-1].append(f"<p>{cell}</p>" if cell.strip() else "")
         width = len(headings)
         return {
             "caption": "",
-            "columns": [{"type": "text", "heading": h} for h in headings],
+            "columns": [{"type": t, "heading": h} for t, h in zip(types, headings, strict=True)],
             "rows": [{"values": (r + [""] * width)[:width]} for r in rows],
         }
 

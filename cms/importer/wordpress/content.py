@@ -35,6 +35,8 @@ import nh3
 from lxml import etree
 from lxml import html as lxml_html
 
+from cms.content.blocks import markdown_escape
+
 from ..markdown import LinkTarget
 
 Block = dict[str, Any]
@@ -520,7 +522,7 @@ class Converter:
             "type": "table",
             "value": {
                 "caption": _inner_text(caption_el).strip() if caption_el is not None else "",
-                "columns": [{"type": "text", "heading": h} for h in heads],
+                "columns": [{"type": "text", "heading": markdown_escape(h)} for h in heads],
                 "rows": [{"values": (r + [""] * width)[:width]} for r in body],
             },
         }

@@ -65,6 +65,7 @@ export function BlockView({ block }: { block: Block }) {
       const t = block.value;
       return (
         // A wide table scrolls in its own region, focusable so keyboards can scroll it.
+        // Alignment is a class (align-*): the CSP allows no inline style attributes.
         <div className="table-wrap" role="region" aria-label={t.caption || "Table"} tabIndex={0}>
           <table>
             {t.caption ? <caption>{t.caption}</caption> : null}
@@ -72,7 +73,12 @@ export function BlockView({ block }: { block: Block }) {
               <thead>
                 <tr>
                   {t.columns.map((c, i) => (
-                    <th scope="col" key={i}>{c.heading}</th>
+                    <th
+                      scope="col"
+                      key={i}
+                      className={c.align ? `align-${c.align}` : undefined}
+                      dangerouslySetInnerHTML={{ __html: c.heading_html }}
+                    />
                   ))}
                 </tr>
               </thead>
@@ -81,7 +87,11 @@ export function BlockView({ block }: { block: Block }) {
               {t.rows.map((row, r) => (
                 <tr key={r}>
                   {row.values.map((cell, c) => (
-                    <td key={c} dangerouslySetInnerHTML={{ __html: cell }} />
+                    <td
+                      key={c}
+                      className={t.columns[c]?.align ? `align-${t.columns[c].align}` : undefined}
+                      dangerouslySetInnerHTML={{ __html: cell }}
+                    />
                   ))}
                 </tr>
               ))}
