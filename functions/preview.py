@@ -41,7 +41,12 @@ def make_handler(api_url: str, site_dir: Path, frame_ancestors: str = "") -> Han
         if method not in ("GET", "HEAD"):
             status, headers, body = (
                 405,
-                {"Allow": "GET, HEAD", "Content-Type": "application/json"},
+                # The URL carries a preview token: never sent on as a referrer.
+                {
+                    "Allow": "GET, HEAD",
+                    "Content-Type": "application/json",
+                    "Referrer-Policy": "no-referrer",
+                },
                 json.dumps({"code": "method_not_allowed", "message": "use GET"}),
             )
         else:

@@ -34,6 +34,7 @@ from .client import CMSClient
 from .exceptions import JamtailError
 from .outputs import headers as headers_output
 from .outputs import search as search_output
+from .outputs.redirects import build_redirects
 from .report import FULL
 from .sync import sync_content
 from .writer import Writer
@@ -188,7 +189,9 @@ def build_next(config: BuildConfig) -> BuildResult:
 
 
 def _write(writer: Writer, out: Path, site_plan: planner.SitePlan, cms_origin: str) -> int:
-    """Every file of the export, the search index and ``_headers``; the number of HTML pages."""
+    """Every file of the export, the search index, ``_headers`` and ``_redirects`` (the
+    Jinja2 build's own generators: one set of CDN rules whatever renders the pages);
+    the number of HTML pages."""
     pages = 0
     for path in sorted(out.rglob("*")):
         if path.is_file():
@@ -198,4 +201,6 @@ def _write(writer: Writer, out: Path, site_plan: planner.SitePlan, cms_origin: s
     for rel, data in search_output.build_search_index(site_plan):
         writer.write(rel, data, "search index")
     writer.write("_headers", build_headers(cms_origin), "headers")
+    for rel, data in build_redirects(site_plan):
+        writer.write(rel, data, "redirects")
     return pages

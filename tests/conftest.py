@@ -18,6 +18,10 @@ os.environ.setdefault("MEDIA_ROOT", str(Path(_DATA_DIR) / "media"))
 # Background tasks run inline in the unit tests and in CMS processes that start
 # no worker; the publishing end-to-end tests run the database backend and its worker.
 os.environ.setdefault("JAMTAIL_TASKS_BACKEND", "immediate")
+# pytest-playwright's sync API keeps an asyncio loop running in the test process once
+# a browser test has run; Django then refuses ORM calls of later tests in the same
+# worker as "from an async context", although they run synchronously.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_configure(config):

@@ -105,7 +105,8 @@ def test_redirects_from_urls_with_a_query_become_forced_query_rules():
         ]
     )
     [(_, data)] = build_redirects(plan)  # type: ignore[arg-type]
-    assert data.decode().splitlines()[1:] == [
+    rules = [line for line in data.decode().splitlines() if not line.startswith("#")]
+    assert rules[-2:] == [
         "/demo p=149 /blog/comments/ 301!",
         "/old /new/ 301",
     ]

@@ -16,11 +16,25 @@ rules are generated here, where the environment is read anyway.
 
 from __future__ import annotations
 
+import logging
 import os
 from urllib.parse import parse_qsl, quote
 
 from ..manifest import MANIFEST_NAME
 from ..plan import SitePlan
+
+log = logging.getLogger(__name__)
+
+#: Paths the functions answer (docs/architecture.md#functions): a redirect from one
+#: would take the CDN's rule before the function's rewrite and break search,
+#: comments or draft preview for every reader.
+FUNCTION_PATHS = ("/api", "/preview")
+
+
+def is_function_path(path: str) -> bool:
+    """Whether ``path`` (``/preview/``, ``/api/search``) is answered by a function."""
+    bare = path.partition("?")[0].rstrip("/") or "/"
+    return any(bare == p or bare.startswith(p + "/") for p in FUNCTION_PATHS)
 
 
 def build_redirects(plan: SitePlan) -> list[tuple[str, bytes]]:
@@ -31,6 +45,14 @@ def build_redirects(plan: SitePlan) -> list[tuple[str, bytes]]:
     for redirect in sorted(plan.redirects, key=lambda r: r["old_path"]):
         location = redirect.get("location")
         if not location:
+            continue
+        if is_function_path(redirect["old_path"]):
+            log.warning(
+                "redirect from %s to %s left out of _redirects: the functions answer %s",
+                redirect["old_path"],
+                location,
+                redirect["old_path"],
+            )
             continue
         status = 301 if redirect.get("is_permanent", True) else 302
         path, _, query = redirect["old_path"].partition("?")
