@@ -6,9 +6,11 @@ BIN    := $(VENV)/bin
 CMS_PORT  ?= 8000
 SITE_PORT ?= 8080
 RUNNER_PORT ?= 8090
-# Test processes: most tests wait on real servers and Chromium, so two workers
-# (pytest-xdist, whole files per worker) keep both cores busy. 0 runs in one process.
-TEST_WORKERS ?= 2
+# Test processes (pytest-xdist, whole files per worker). One by default: Django's
+# transactional tests flush the in-memory test database, and only a single
+# process keeps them after the ordinary ones; TEST_WORKERS=2 is faster for a
+# subset of files that do not mix the two.
+TEST_WORKERS ?= 0
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # The front end the demo builds and serves: jinja (site/) or next (next/, needs Node.js and npm).
 FRONTEND ?= jinja

@@ -18,10 +18,6 @@ os.environ.setdefault("MEDIA_ROOT", str(Path(_DATA_DIR) / "media"))
 # Background tasks run inline in the unit tests and in CMS processes that start
 # no worker; the publishing end-to-end tests run the database backend and its worker.
 os.environ.setdefault("JAMTAIL_TASKS_BACKEND", "immediate")
-# pytest-playwright's sync API keeps an asyncio loop running in the test process once
-# a browser test has run; Django then refuses ORM calls of later tests in the same
-# worker as "from an async context", although they run synchronously.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_configure(config):
@@ -35,46 +31,6 @@ def pytest_configure(config):
 
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _is_transactional(item: pytest.Item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    fixtures = getattr(item, "fixturenames", ())
-    return bool(marker and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server"} & set(fixtures)
-    )
-
-
-_FLUSHED = pytest.StashKey[bool]()
-
-
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    if _is_transactional(item):
-        item.config.stash[_FLUSHED] = True
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Put back what the migrations made (root page, home page, site, locale) before
-    an ordinary test that follows a transactional one, which flushed the database.
-
-    Django restores it only at the start of the next serialized-rollback test, and
-    runs transactional tests last for that reason; pytest-xdist hands each worker
-    whole files, so an ordinary test can follow a transactional one in the same
-    process and would find no home page.
-    """
-    if not item.config.stash.get(_FLUSHED, False):
-        return
-    item.config.stash[_FLUSHED] = False
-    if _is_transactional(item):
-        return  # it starts from a flushed database and restores what it needs itself
-    from django.db import connections
-    from pytest_django.plugin import blocking_manager_key
-
-    with item.config.stash[blocking_manager_key].unblock():
-        for connection in connections.all(initialized_only=True):
-            contents = getattr(connection, "_test_serialized_contents", None)
-            if contents:
-                connection.creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture(autouse=True)
