@@ -25,6 +25,7 @@ import django
 
 django.setup()
 
+from django.core.exceptions import ValidationError  # noqa: E402
 from django.db import IntegrityError, OperationalError, transaction  # noqa: E402
 from wagtail.models import Page  # noqa: E402
 
@@ -54,7 +55,8 @@ def churn(section_id: int, count: int, seed: int) -> None:
     for n in range(count):
         # SQLite may answer "database is locked" under load; on PostgreSQL, two editors
         # adding children to one section at once can collide on the tree path
-        # (treebeard), as in the admin: the editor tries again.
+        # (treebeard), found by the insert or by Wagtail's validation that runs before
+        # it, as in the admin: the editor tries again.
         for attempt in range(5):
             try:
                 # Fresh tree nodes each time: other editors change them.
@@ -62,7 +64,7 @@ def churn(section_id: int, count: int, seed: int) -> None:
                 archive = Page.objects.get(slug="archive")
                 step(rng, section, archive, f"w{seed}", n)
                 break
-            except (OperationalError, IntegrityError) as exc:
+            except (OperationalError, IntegrityError, ValidationError) as exc:
                 print(f"retrying after {exc.__class__.__name__}: {exc}", file=sys.stderr)
                 time.sleep(0.2 * (attempt + 1))
         time.sleep(rng.uniform(0, 0.05))
