@@ -65,6 +65,8 @@ def churn(section_id: int, count: int, seed: int) -> None:
                 step(rng, section, archive, f"w{seed}", n)
                 break
             except (OperationalError, IntegrityError, ValidationError) as exc:
+                if isinstance(exc, ValidationError) and "path" not in exc.message_dict:
+                    raise
                 print(f"retrying after {exc.__class__.__name__}: {exc}", file=sys.stderr)
                 time.sleep(0.2 * (attempt + 1))
         time.sleep(rng.uniform(0, 0.05))
