@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jamtail.manifest import (  # noqa: E402
+from jamtail.write.manifest import (  # noqa: E402
     MANIFEST_NAME,
     FileEntry,
     Manifest,

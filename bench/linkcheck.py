@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from jamtail.links import LinkStore, check_links, site_origin  # noqa: E402
-from jamtail.manifest import Manifest, digest_file, read_manifest  # noqa: E402
-from jamtail.parallel import default_jobs  # noqa: E402
-from jamtail.writer import replace_file  # noqa: E402
+from jamtail.render.parallel import default_jobs  # noqa: E402
+from jamtail.write.manifest import Manifest, digest_file, read_manifest  # noqa: E402
+from jamtail.write.writer import replace_file  # noqa: E402
 
 DEFAULT = ROOT / "bench" / "out" / "site-10000" / "build"
 

@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from rust_blog import hugo_site, mb, timed  # noqa: E402
 
-from jamtail.nextjs import ensure_installed, next_dir  # noqa: E402
+from jamtail.build.nextjs import ensure_installed, next_dir  # noqa: E402
+from jamtail.settings import Settings  # noqa: E402
 from tests.cms_process import CMSProcess  # noqa: E402
 from tests.corpora import missing_message, rust_blog_content  # noqa: E402
 
@@ -44,7 +45,7 @@ def main() -> int:
         sys.exit(missing_message(content))
     if not (shutil.which("npm") and shutil.which("node")):
         sys.exit("node and npm are needed to build the Next front end")
-    ensure_installed(next_dir())
+    ensure_installed(next_dir(Settings.from_environ()))
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="jamtail-next-bench-"))
     cms = CMSProcess(workdir / "cms")
     cms.data_dir.mkdir(parents=True, exist_ok=True)

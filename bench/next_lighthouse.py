@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from functions import comments  # noqa: E402
 from functions import search as search_function  # noqa: E402
+from functions.devserver import make_server  # noqa: E402
 from jamtail.search.shards import INDEX_PATH  # noqa: E402
-from jamtail.serve import make_server  # noqa: E402
 from tests.comments_helpers import SERVICE_TOKEN  # noqa: E402
 from tests.demo_stack import build_both, start_demo_cms  # noqa: E402
 

@@ -52,9 +52,11 @@ sys.path.insert(0, str(ROOT))
 
 from functions import comments  # noqa: E402
 from jamtail import webhooks  # noqa: E402
-from jamtail.hookserver import make_server as make_hook_server  # noqa: E402
-from jamtail.manifest import MANIFEST_NAME, digest_file, read_manifest  # noqa: E402
-from jamtail.runner import Runner, RunnerConfig  # noqa: E402
+from jamtail.service.queue import default_url, open_broker  # noqa: E402
+from jamtail.service.receiver import ReceiverConfig  # noqa: E402
+from jamtail.service.receiver import make_server as make_hook_server  # noqa: E402
+from jamtail.service.worker import BuildService, WorkerSettings  # noqa: E402
+from jamtail.write.manifest import MANIFEST_NAME, digest_file, read_manifest  # noqa: E402
 from tests.comments_faults import DroppingProxy, count_by_body, hang  # noqa: E402
 from tests.comments_helpers import (  # noqa: E402
     FORM_SECRET,
@@ -230,11 +232,12 @@ def probe_triggers(stack: Stack, outage: float) -> tuple[int, int]:
 
 
 def probe_fuzz(cases: int, rng: random.Random) -> dict[str, int]:
-    """Random build hooks against a runner's hook server (its worker not started)."""
+    """Random build hooks against the build service's receiver (no worker started)."""
     secret = "bench-secret"
     state = Path(tempfile.mkdtemp(prefix="jamtail-fuzz-"))
-    runner = Runner(RunnerConfig(state_dir=state, secret=secret))
-    server = make_hook_server(runner, "127.0.0.1", 0, rate_limit=1_000_000)
+    service = BuildService(*open_broker(default_url(state)), WorkerSettings(state))
+    config = ReceiverConfig(state_dir=state, secret=secret)
+    server = make_hook_server(config, service, "127.0.0.1", 0, rate_limit=1_000_000)
     threading.Thread(target=serve_quietly, args=(server,), daemon=True).start()
     figures = {"cases": cases, "5xx": 0, "hangs": 0, "forged_accepted": 0, "replays_accepted": 0}
     accepted: list[bytes] = []

@@ -24,6 +24,11 @@
    Rust blog index, ``--requests`` requests (default 2,000) from 8 concurrent
    clients, stopped after 30 s. Reports throughput, latency and error rate
    (errors: connection failures and 5xx; hostile queries may answer 400).
+5. The engine comparison (``bench/search_engines.py``): the shipped sharded
+   FTS5 index, one FTS5 index, and tantivy, on the generated site: p50/p99,
+   index size and ratio to the text, one-edit update time, files uploaded,
+   agreement with one FTS5 index, printed as a table with the load average
+   (``--engines-only`` runs just it).
 
 Prints the figures; nothing is written outside a temporary folder.
 """
@@ -49,6 +54,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.search_engines import compare  # noqa: E402
 from functions.adapter import make_event  # noqa: E402
 from functions.search import make_handler  # noqa: E402
 from jamtail.search import shards  # noqa: E402
@@ -314,12 +320,22 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=2_000)
+    parser.add_argument(
+        "--engines-only",
+        action="store_true",
+        help="only the engine comparison (bench/search_engines.py) on the generated site",
+    )
     args = parser.parse_args()
     content = rust_blog_content()
     if not content.is_dir():
         print(missing_message(content), file=sys.stderr)
         return 1
     rust = markdown_pages(content)
+    if args.engines_only:
+        generated = generated_site(rust, args.pages)
+        queries = mixed_queries(generated, args.queries, [f"/s{s}/" for s in range(3)])
+        compare(generated, SITE, queries, text_bytes(generated))
+        return 0
     with tempfile.TemporaryDirectory(prefix="jamtail-search-bench-") as tmp:
         folder = Path(tmp)
         rust_index = report_index("rust-blog", rust, folder)
@@ -333,6 +349,7 @@ def main() -> int:
         report_agreement("rust-blog", rust, rust_index, rust_queries)
         report_agreement("generated", generated, big_index, big_queries)
         load_run(rust_index.parents[1], rust_queries, args.requests)
+    compare(generated, SITE, big_queries, text_bytes(generated))
     return 0
 
 

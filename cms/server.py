@@ -1,7 +1,7 @@
 """How Jamtail runs the CMS as an HTTP server: gunicorn, one worker per CPU.
 
 The builder reads the API with several requests in parallel (see
-``jamtail/gather.py``); Django's ``runserver`` answers them one at a time on a
+``jamtail/content/gather.py``); Django's ``runserver`` answers them one at a time on a
 single core, gunicorn's workers answer them on all cores. The demo, the tests
 and the benchmarks all start the CMS with :func:`server_command`.
 """

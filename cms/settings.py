@@ -213,7 +213,7 @@ WAGTAILDOCS_SERVE_METHOD = "direct"
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 
-# The builder reads every page type in a few bulk requests (see jamtail/client.py),
+# The builder reads every page type in a few bulk requests (see jamtail/content/client.py),
 # so a listing may return many pages at once.
 WAGTAILAPI_LIMIT_MAX = int(os.environ.get("WAGTAILAPI_LIMIT_MAX", "500"))
 # Rich text in the API is display HTML: internal links resolved to public URLs.

@@ -58,9 +58,9 @@ import hmac
 import html
 import json
 import logging
-import os
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -68,10 +68,10 @@ from urllib.parse import parse_qsl
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from jamtail.client import DEFAULT_API_URL
 from jamtail.jsonlimits import JSONLimitError
 from jamtail.jsonlimits import loads as bounded_json
 from jamtail.security import secured
+from jamtail.settings import Settings
 
 from .adapter import Handler
 from .comment_markup import render_comment
@@ -110,21 +110,29 @@ class Config:
     timeout: float = 5.0
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Config:
-        env = dict(os.environ if env is None else env)
-        token = env.get("JAMTAIL_COMMENTS_TOKEN", "")
+    def from_settings(cls, settings: Settings) -> Config:
+        """The function's configuration from ``settings`` (its ``functions`` section)."""
+        own = settings.functions
+        token = own.comments_token
         secret = (
-            env.get("JAMTAIL_COMMENTS_FORM_SECRET")
+            own.comments_form_secret
             or hmac.new(token.encode(), b"jamtail-comment-form", hashlib.sha256).hexdigest()
         )
         return cls(
-            api_url=env.get("JAMTAIL_API_URL", DEFAULT_API_URL),
+            api_url=settings.api_url,
             service_token=token,
             form_secret=secret.encode(),
-            min_seconds=float(env.get("JAMTAIL_COMMENTS_MIN_SECONDS", "3")),
-            trusted_proxies=int(env.get("JAMTAIL_COMMENTS_TRUSTED_PROXIES", "0")),
-            timeout=float(env.get("JAMTAIL_COMMENTS_TIMEOUT", "5")),
+            min_seconds=own.comments_min_seconds,
+            trusted_proxies=own.comments_trusted_proxies,
+            timeout=own.comments_timeout,
         )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        """:meth:`from_settings` of ``env`` (default: the process environment) read by
+        :meth:`Settings.from_environ <jamtail.settings.Settings.from_environ>`."""
+        settings = Settings.from_environ() if env is None else Settings.from_environ(env)
+        return cls.from_settings(settings)
 
     @property
     def comments_url(self) -> str:
@@ -561,4 +569,4 @@ def make_handler(config: Config) -> Handler:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The deployed entry point: configured by the environment (module docstring)."""
-    return make_handler(Config.from_env())(event, context)
+    return make_handler(Config.from_settings(Settings.from_environ()))(event, context)

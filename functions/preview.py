@@ -1,4 +1,4 @@
-"""``/preview/``: a draft rendered with the site's templates (see ``jamtail/preview.py``).
+"""``/preview/``: a draft rendered with the site's templates (see ``jamtail/build/preview.py``).
 
 ``handler(event, context)`` in the Lambda proxy format. Configuration, from
 the environment when the function starts a request:
@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
 
-from jamtail.client import DEFAULT_API_URL
-from jamtail.preview import render_preview
+from jamtail.build.preview import render_preview
 from jamtail.security import secured
+from jamtail.settings import Settings
 
 from .adapter import Handler
 
@@ -71,8 +70,7 @@ def make_handler(api_url: str, site_dir: Path, frame_ancestors: str = "") -> Han
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The deployed entry point: configured by the environment (module docstring)."""
-    return make_handler(
-        os.environ.get("JAMTAIL_API_URL", DEFAULT_API_URL),
-        Path(os.environ.get("JAMTAIL_SITE_DIR", "site")),
-        os.environ.get("JAMTAIL_PREVIEW_FRAME_ANCESTORS", ""),
-    )(event, context)
+    settings = Settings.from_environ()
+    return make_handler(settings.api_url, settings.site_dir, settings.preview_frame_ancestors)(
+        event, context
+    )

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from typing import Any
 
 import requests
 
-from jamtail.client import DEFAULT_API_URL
+from jamtail.settings import Settings
 
 from .adapter import Handler
 
@@ -87,7 +86,5 @@ def make_handler(api_url: str, timeout: float = 10.0) -> Handler:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The deployed entry point: configured by the environment (module docstring)."""
-    return make_handler(
-        os.environ.get("JAMTAIL_API_URL", DEFAULT_API_URL),
-        float(os.environ.get("JAMTAIL_PREVIEW_TIMEOUT", "10")),
-    )(event, context)
+    settings = Settings.from_environ()
+    return make_handler(settings.api_url, settings.functions.preview_timeout)(event, context)

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from jamtail.assets import AssetManifest
-from jamtail.plan import Output, paginate
-from jamtail.render import Renderer
+from jamtail.plan.planner import Output, paginate
+from jamtail.render.assets import AssetManifest
+from jamtail.render.renderer import Renderer
 from jamtail.search.query import (
     IndexUnavailable,
     QueryError,
@@ -55,6 +55,7 @@ from jamtail.search.query import (
     stored_site,
 )
 from jamtail.security import CSP, secured
+from jamtail.settings import Settings
 
 from .adapter import Handler
 
@@ -268,7 +269,6 @@ def _error(status: int, code: str, message: str, html: bool) -> Response:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The deployed entry point: configured by the environment (module docstring)."""
-    return make_handler(
-        Path(os.environ.get("JAMTAIL_SEARCH_INDEX", DEFAULT_INDEX)),
-        Path(os.environ.get("JAMTAIL_SITE_DIR", "site")),
-    )(event, context)
+    settings = Settings.from_environ()
+    index = settings.functions.search_index or Path(DEFAULT_INDEX)
+    return make_handler(index, settings.site_dir)(event, context)

@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__
-from .deploy import TARGETS
-from .exceptions import BuiltNotDeployedError, JamtailError
+from jamtail import __version__
+from jamtail.deploy import TARGETS
+from jamtail.exceptions import BuiltNotDeployedError, JamtailError
+from jamtail.settings import DEFAULT_API_URL, Settings
 
 if TYPE_CHECKING:
-    from .build import BuildResult
-    from .deploy import DeployResult
-    from .report import DeployReport
+    from jamtail.build.pipeline import BuildResult
+    from jamtail.deploy import DeployResult
+    from jamtail.report import DeployReport
 
-# jamtail.client.DEFAULT_API_URL (tests/test_deploy.py checks they agree): importing
-# the client loads requests, which `jamtail deploy` and `--help` do not need.
-DEFAULT_API_URL = "http://127.0.0.1:8000/api/v2/"
+__all__ = ["DEFAULT_API_URL", "main", "parser"]
 
 # Each command imports what it needs when it runs: a deploy never loads the
 # renderer, the CMS client or tqdm, so it starts in a fraction of the time.
@@ -38,7 +36,7 @@ def _build(args: argparse.Namespace) -> int:
     FILE, also when the build or the deploy failed (status ``failed``, the
     message in ``errors``).
     """
-    from .report import BuildReport, DeployReport
+    from jamtail.report import BuildReport, DeployReport
 
     say = sys.stderr if args.json else sys.stdout
     report = BuildReport()
@@ -50,6 +48,7 @@ def _build(args: argparse.Namespace) -> int:
             say.flush()  # the build's lines come before anything the deploy says
             try:
                 deployed = _deploy_dir(
+                    args.settings,
                     args.deploy,
                     Path(args.out),
                     args.force_delete,
@@ -78,9 +77,9 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _run_build(args: argparse.Namespace) -> BuildResult:
-    from .build import BuildConfig, build
-    from .parallel import default_jobs
-    from .progress import ProgressBar
+    from jamtail.build.pipeline import BuildConfig, build
+    from jamtail.progress import ProgressBar
+    from jamtail.render.parallel import default_jobs
 
     config = BuildConfig(
         api_url=args.api,
@@ -89,12 +88,15 @@ def _run_build(args: argparse.Namespace) -> BuildResult:
         cache_dir=Path(args.cache),
         jobs=args.jobs or default_jobs(),
         full=args.full,
+        settings=args.settings,
     )
-    from .nextjs import build_next, frontend
+    from jamtail.build.nextjs import build_next
 
     bar = ProgressBar()
     try:
-        return build_next(config) if frontend() == "next" else build(config, progress=bar)
+        if args.settings.frontend == "next":
+            return build_next(config)
+        return build(config, progress=bar)
     finally:
         bar.close()
 
@@ -115,7 +117,7 @@ def _print_build(args: argparse.Namespace, result: BuildResult, say: TextIO) -> 
 
 
 def _deploy_report(result: DeployResult) -> DeployReport:
-    from .report import DeployReport
+    from jamtail.report import DeployReport
 
     return DeployReport(
         target=result.target,
@@ -130,41 +132,20 @@ def _deploy_report(result: DeployResult) -> DeployReport:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    site_dir = Path(args.dir)
-    if not (site_dir / "index.html").exists():
-        raise JamtailError(f"{site_dir} has no index.html: run `jamtail build` first")
-    from functions import comments, preview, preview_data, search
+    """``jamtail serve``: the dev server, found through the ``jamtail`` entry point ``serve``.
 
-    from .nextjs import frontend
-    from .search import INDEX_PATH
-    from .serve import make_server
+    The server mounts the serverless functions beside the static site, so it
+    lives with them (``functions/devserver.py``, registered in pyproject.toml):
+    Jamtail itself never imports ``functions/``.
+    """
+    from importlib.metadata import entry_points
 
-    routes = {
-        # The Next front end's /preview/ is a page of the site that reads /api/preview.
-        **(
-            {}
-            if frontend() == "next"
-            else {"/preview/": preview.make_handler(args.api, Path(args.site))}
-        ),
-        "/api/preview": preview_data.make_handler(args.api),
-        "/api/search": search.make_handler(
-            Path(os.environ.get("JAMTAIL_SEARCH_INDEX") or site_dir / INDEX_PATH), Path(args.site)
-        ),
-        "/api/comments": comments.make_handler(
-            comments.Config.from_env({**os.environ, "JAMTAIL_API_URL": args.api})
-        ),
-    }
-    server = make_server(site_dir, args.host, args.port, routes)
-    port = server.server_address[1]
-    print(f"Serving {site_dir} at http://{args.host}:{port}/ (Ctrl-C to stop)", flush=True)
-    print(f"Draft previews at http://{args.host}:{port}/preview/ from {args.api}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    found = entry_points(group="jamtail", name="serve")
+    if not found:
+        raise JamtailError(
+            "no dev server is installed: pip install -e . registers functions.devserver"
+        )
+    return next(iter(found)).load()(args)
 
 
 def _print_broken_links(broken: list, new: list, say: TextIO) -> None:
@@ -182,6 +163,7 @@ def _print_broken_links(broken: list, new: list, say: TextIO) -> None:
 
 def _deploy(args: argparse.Namespace) -> int:
     _deploy_dir(
+        args.settings,
         args.target,
         Path(args.dir),
         args.force_delete,
@@ -192,6 +174,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _deploy_dir(
+    settings: Settings,
     target: str,
     site_dir: Path,
     force_delete: bool,
@@ -199,7 +182,8 @@ def _deploy_dir(
     say: TextIO | None = None,
     allow_broken_links: bool = False,
 ) -> DeployResult | None:
-    """Plan and (unless ``dry_run``) deploy ``site_dir`` to ``target``; print to ``say``.
+    """Plan and (unless ``dry_run``) deploy ``site_dir`` to ``target`` (configured by
+    ``settings``); print to ``say``.
 
     Returns what the deploy did (``None`` for a dry run).
 
@@ -209,10 +193,10 @@ def _deploy_dir(
     when the site has broken internal links the live one has not (unless
     ``allow_broken_links``; a dry run only notes them).
     """
-    from .deploy import SiteFiles, get_backend
-    from .links.gate import new_broken_links, refuse_new_broken_links
+    from jamtail.deploy import SiteFiles, get_backend
+    from jamtail.links.gate import new_broken_links, refuse_new_broken_links
 
-    backend = get_backend(target)
+    backend = get_backend(target, settings)
     site = SiteFiles(site_dir)
     live = backend.live_broken_links()
     plan = backend.plan(site, force_delete=force_delete)
@@ -230,47 +214,89 @@ def _deploy_dir(
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from .deploy import get_backend
+    from jamtail.deploy import get_backend
 
-    release = get_backend(args.target).rollback(args.to)
+    release = get_backend(args.target, args.settings).rollback(args.to)
     print(f"Rolled back {args.target}: {release} is live")
     return 0
 
 
 def _runner(args: argparse.Namespace) -> int:
-    from .runner import run
+    from jamtail.service.commands import run
 
     return run(args)
 
 
-def _api_option(p: argparse.ArgumentParser, purpose: str) -> None:
+def _receiver(args: argparse.Namespace) -> int:
+    from jamtail.service.commands import run_receiver
+
+    return run_receiver(args)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from jamtail.service.commands import run_worker
+
+    return run_worker(args)
+
+
+def _service_options(p: argparse.ArgumentParser, settings: Settings, workers: bool) -> None:
+    p.add_argument(
+        "--state-dir",
+        default=str(settings.runner.state_dir),
+        help="the default broker, build logs and seen signatures (default %(default)s)",
+    )
+    p.add_argument(
+        "--queue-url",
+        default=None,
+        help="broker: sqlite:///path or redis://host:6379/0 (env JAMTAIL_QUEUE_URL; "
+        "default sqlite:///STATE_DIR/queue.db)",
+    )
+    if workers:
+        p.add_argument(
+            "--workers", type=int, default=1, help="builds at once, of different sites (default 1)"
+        )
+
+
+def _receiver_options(p: argparse.ArgumentParser, settings: Settings) -> None:
+    _address_options(p, 8090)
+    _api_option(p, settings, "CMS API root: built from and reported to")
+    p.add_argument("--out", default=None, help="build directory (default: as jamtail build)")
+    p.add_argument("--no-deploy", action="store_true", help="build only, never deploy")
+    p.add_argument(
+        "--sites", default=None, help="a TOML file of sites (env JAMTAIL_SITES_FILE; default: one)"
+    )
+
+
+def _api_option(p: argparse.ArgumentParser, settings: Settings, purpose: str) -> None:
     p.add_argument(
         "--api",
-        default=os.environ.get("JAMTAIL_API_URL", DEFAULT_API_URL),
+        default=settings.api_url,
         help=f"{purpose} (env JAMTAIL_API_URL; default %(default)s)",
     )
 
 
-def _site_option(p: argparse.ArgumentParser, purpose: str) -> None:
+def _site_option(p: argparse.ArgumentParser, settings: Settings, purpose: str) -> None:
     p.add_argument(
         "--site",
-        default=os.environ.get("JAMTAIL_SITE_DIR", "site"),
+        default=str(settings.site_dir),
         help=f"{purpose} (env JAMTAIL_SITE_DIR; default %(default)s)",
     )
 
 
-def _build_dir_option(p: argparse.ArgumentParser, flag: str, purpose: str) -> None:
+def _build_dir_option(
+    p: argparse.ArgumentParser, settings: Settings, flag: str, purpose: str
+) -> None:
     p.add_argument(
         flag,
-        default=os.environ.get("JAMTAIL_BUILD_DIR", "build"),
+        default=str(settings.build_dir),
         help=f"{purpose} (env JAMTAIL_BUILD_DIR; default %(default)s)",
     )
 
 
-def _target_option(p: argparse.ArgumentParser) -> None:
+def _target_option(p: argparse.ArgumentParser, settings: Settings) -> None:
     p.add_argument(
         "--target",
-        default=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
+        default=settings.deploy.target,
         choices=list(TARGETS),
         help="deploy target (env JAMTAIL_DEPLOY_TARGET; default %(default)s)",
     )
@@ -282,12 +308,11 @@ def _force_delete_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _allow_broken_links_option(p: argparse.ArgumentParser) -> None:
+def _allow_broken_links_option(p: argparse.ArgumentParser, settings: Settings) -> None:
     p.add_argument(
         "--allow-broken-links",
         action="store_true",
-        default=os.environ.get("JAMTAIL_ALLOW_BROKEN_LINKS", "").lower()
-        not in ("", "0", "false", "no"),
+        default=settings.deploy.allow_broken_links,
         help="deploy even when the build has broken internal links the live site has not"
         " (env JAMTAIL_ALLOW_BROKEN_LINKS=1)",
     )
@@ -300,20 +325,24 @@ def _address_options(p: argparse.ArgumentParser, port: int) -> None:
     )
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser (also used by the docs test)."""
+def parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+    """The argument parser, its defaults from ``settings`` (default: :class:`Settings`'
+    defaults, the environment unread; the docs test uses it so). Every command gets
+    the settings as ``args.settings``."""
+    settings = Settings() if settings is None else settings
     p = argparse.ArgumentParser(prog="jamtail", description="Static sites from a Wagtail CMS.")
+    p.set_defaults(settings=settings)
     p.add_argument("--version", action="version", version=f"jamtail {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log each stage")
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build the site from the CMS API")
-    _api_option(b, "CMS API root")
-    _build_dir_option(b, "--out", "output directory, replaced atomically")
-    _site_option(b, "directory with templates/ and static/")
+    _api_option(b, settings, "CMS API root")
+    _build_dir_option(b, settings, "--out", "output directory, replaced atomically")
+    _site_option(b, settings, "directory with templates/ and static/")
     b.add_argument(
         "--cache",
-        default=os.environ.get("JAMTAIL_CACHE_DIR", ".jamtail-cache"),
+        default=str(settings.cache_dir),
         help="content, media and dependency caches kept between builds (default %(default)s)",
     )
     b.add_argument(
@@ -329,7 +358,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--deploy",
         nargs="?",
-        const=os.environ.get("JAMTAIL_DEPLOY_TARGET", "local"),
+        const=settings.deploy.target,
         choices=list(TARGETS),
         metavar="TARGET",
         help="then deploy the build in the same process, as `jamtail deploy --target TARGET`"
@@ -348,46 +377,62 @@ def parser() -> argparse.ArgumentParser:
         help="print the build report as JSON on stdout (other lines go to stderr)",
     )
     _force_delete_option(b)
-    _allow_broken_links_option(b)
+    _allow_broken_links_option(b, settings)
     b.set_defaults(func=_build)
 
     s = sub.add_parser("serve", help="serve a built site like a CDN, with the functions")
-    _build_dir_option(s, "--dir", "the built site to serve")
+    _build_dir_option(s, settings, "--dir", "the built site to serve")
     _address_options(s, 8080)
-    _api_option(s, "CMS API root for /preview/ and /api/comments")
-    _site_option(s, "templates/ and static/ for /preview/ and /api/search")
+    _api_option(s, settings, "CMS API root for /preview/ and /api/comments")
+    _site_option(s, settings, "templates/ and static/ for /preview/ and /api/search")
     s.set_defaults(func=_serve)
 
     d = sub.add_parser("deploy", help="upload a built site to a deploy target")
-    _target_option(d)
-    _build_dir_option(d, "--dir", "the built site to deploy")
+    _target_option(d, settings)
+    _build_dir_option(d, settings, "--dir", "the built site to deploy")
     d.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     _force_delete_option(d)
-    _allow_broken_links_option(d)
+    _allow_broken_links_option(d, settings)
     d.set_defaults(func=_deploy)
 
     r = sub.add_parser("rollback", help="make the previous deploy live again")
-    _target_option(r)
+    _target_option(r, settings)
     r.add_argument("--to", default=None, help="release or deploy id (default: the previous one)")
     r.set_defaults(func=_rollback)
 
-    rn = sub.add_parser("runner", help="receive signed build hooks; build and deploy locally")
-    _address_options(rn, 8090)
-    _api_option(rn, "CMS API root: built from and reported to")
-    rn.add_argument("--out", default=None, help="build directory (default: as jamtail build)")
-    rn.add_argument(
-        "--state-dir",
-        default=os.environ.get("JAMTAIL_RUNNER_STATE_DIR", ".jamtail-runner"),
-        help="where the hook queue and last log are kept (default %(default)s)",
-    )
-    rn.add_argument("--no-deploy", action="store_true", help="build only, never deploy")
+    rn = sub.add_parser("runner", help="receive signed build hooks; build and deploy (one process)")
+    _receiver_options(rn, settings)
+    _service_options(rn, settings, workers=True)
     rn.set_defaults(func=_runner)
+
+    rc = sub.add_parser("receiver", help="receive signed build hooks; queue them for workers")
+    _receiver_options(rc, settings)
+    _service_options(rc, settings, workers=False)
+    rc.set_defaults(func=_receiver)
+
+    wk = sub.add_parser("worker", help="build what the build queue holds, site by site")
+    _service_options(wk, settings, workers=True)
+    wk.add_argument(
+        "--cache-root",
+        default="",
+        help="keep each site's content cache in DIR/SITE (default: the site's cache_dir)",
+    )
+    wk.set_defaults(func=_worker)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``jamtail`` console script; returns the exit code."""
-    args = parser().parse_args(argv)
+    """Entry point of the ``jamtail`` console script; returns the exit code.
+
+    The environment is read here, once (:meth:`Settings.from_environ`): a bad
+    value stops every command before it starts, naming the variable.
+    """
+    try:
+        settings = Settings.from_environ()
+    except JamtailError as exc:
+        print(f"jamtail: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    args = parser(settings).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -3,7 +3,7 @@
     JamtailError                 any error the CLI reports in one line (exit 1)
     ├── ConfigError              a missing or invalid setting
     ├── CMSError                 the CMS API failed
-    │   └── CMSUnavailableError  the CMS could not be reached at all
+    │   └── CMSUnavailableError  the CMS could not be reached at all (exit 75)
     ├── ContentError             the CMS returned data the build cannot use (names the page)
     ├── TemplateRenderError      a template failed (names the template and the page)
     ├── OutputError              two outputs claim one path, or a path escapes the site
@@ -26,6 +26,12 @@ EXIT_USAGE = 2
 #: ``jamtail build --deploy``: the build succeeded and is in the output directory,
 #: the deploy failed (so a runner can say "built; the deploy failed").
 EXIT_DEPLOY_FAILED = 3
+#: The CMS could not be reached: a passing condition (sysexits' EX_TEMPFAIL), so the
+#: build service retries it with backoff, where another error (content, a template,
+#: a setting) would fail the same way again and is not retried.
+EXIT_UNAVAILABLE = 75
+#: The exit statuses worth a retry: the same build may pass later.
+RETRYABLE_EXITS = frozenset({EXIT_DEPLOY_FAILED, EXIT_UNAVAILABLE})
 
 
 class JamtailError(Exception):
@@ -52,7 +58,9 @@ class CMSError(JamtailError):
 
 
 class CMSUnavailableError(CMSError):
-    """The CMS API could not be reached (connection refused, DNS, timeout)."""
+    """The CMS API could not be reached (connection refused, DNS, timeout): exit 75."""
+
+    exit_code = EXIT_UNAVAILABLE
 
 
 class ContentError(JamtailError):

@@ -2,7 +2,7 @@
 
 This is the one contract between the parts that build, run and show builds:
 
-    jamtail.build.build()  ->  BuildResult.report()  ->  BuildReport
+    jamtail.build.pipeline.build()  ->  BuildResult.report()  ->  BuildReport
     jamtail build --report FILE / --json             ->  the JSON below
     jamtail runner                                   ->  reads FILE, PATCHes ``{"report": ...}``
     the CMS (cms/publishing/api.py)                  ->  validates it, fills the build record
@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .exceptions import JamtailError
+from jamtail.exceptions import JamtailError
 
 REPORT_VERSION = 1
 SUCCEEDED, FAILED = "succeeded", "failed"

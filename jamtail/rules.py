@@ -80,7 +80,13 @@ def parse_redirects(text: str) -> list[RedirectRule]:
             raise ValueError(f"_redirects line {number}: bad status {status_field!r}") from None
         rules.append(
             RedirectRule(
-                fields[0], fields[1], status, force, _compile(fields[0]), tuple(conditions)
+                # Sources are percent-encoded in the file; paths are matched decoded.
+                fields[0],
+                fields[1],
+                status,
+                force,
+                _compile(unquote(fields[0])),
+                tuple(conditions),
             )
         )
     return rules

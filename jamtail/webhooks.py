@@ -9,9 +9,10 @@ A receiver recomputes the HMAC over the raw body, compares it in constant
 time, and rejects a timestamp more than ``tolerance`` seconds (default 300)
 away from its clock, so a captured request cannot be replayed later.
 
-:func:`deliver` POSTs a JSON payload to one hook with retries: timeouts,
-connection errors, 429 and 5xx are retried with exponential backoff
-(``backoff * 2**n`` seconds); other 4xx give up at once. A Netlify build hook
+:func:`deliver` POSTs a JSON payload to one hook with retries under
+:mod:`jamtail.retry`'s policy: timeouts, connection errors, 429 and 5xx are
+retried with jittered exponential backoff (``Retry-After`` honoured); other
+4xx give up at once. A Netlify build hook
 URL (``https://api.netlify.com/build_hooks/...``) gets ``?trigger_title=``;
 Netlify passes the JSON body to the build as ``INCOMING_HOOK_BODY``.
 
@@ -32,7 +33,8 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from .exceptions import JamtailError
+from jamtail import retry
+from jamtail.exceptions import JamtailError
 
 SIGNATURE_HEADER = "X-Jamtail-Signature"
 TIMESTAMP_HEADER = "X-Jamtail-Timestamp"
@@ -166,40 +168,63 @@ def deliver(
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Delivery:
-    """POST ``payload`` signed to ``url``, retrying timeouts, 429 and 5xx; never raises."""
+    """POST ``payload`` signed to ``url`` under :mod:`jamtail.retry`'s policy; never raises.
+
+    ``max_attempts`` tries, ``backoff`` the longest pause (seconds) before the
+    first retry, ``timeout`` seconds per try. Each try is recorded in
+    ``attempts``, signed afresh (a new timestamp).
+    """
     body = encode(payload)
     target = hook_url(url, title)
     http = session or requests.Session()
     delivery = Delivery(url=url, ok=False)
-    for number in range(1, max(1, max_attempts) + 1):
+    try:
+        sign(body, secret)
+    except SignatureError as exc:
+        delivery.reason = str(exc)
+        return delivery
+
+    def attempt() -> requests.Response:
         started = time.monotonic()
-        status: int | None = None
+        number = len(delivery.attempts) + 1
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            **sign(body, secret),
+        }
         try:
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                **sign(body, secret),
-            }
             response = http.post(target, data=body, headers=headers, timeout=timeout)
-            status = response.status_code
-            error = "" if response.ok else f"HTTP {status}: {response.text[:200]}"
-        except SignatureError as exc:
-            delivery.reason = str(exc)
-            return delivery
         except requests.Timeout:
-            error = f"timed out after {timeout} s"
+            delivery.attempts.append(
+                Attempt(number, None, f"timed out after {timeout} s", time.monotonic() - started)
+            )
+            raise
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
+            delivery.attempts.append(Attempt(number, None, error, time.monotonic() - started))
+            raise
+        status = response.status_code
+        error = "" if response.ok else f"HTTP {status}: {response.text[:200]}"
         delivery.attempts.append(Attempt(number, status, error, time.monotonic() - started))
-        if status is not None and 200 <= status < 300:
-            delivery.ok = True
+        return response
+
+    policy = retry.DEFAULT.but(attempts=max(1, max_attempts), backoff=backoff)
+    try:
+        response = policy.call(attempt, f"build hook {url}", sleep=sleep)
+    except requests.RequestException as exc:
+        last = delivery.attempts[-1].error
+        if not retry.retryable(exc):
+            delivery.reason = f"failed: {last}"
             return delivery
-        retryable = status is None or status == 429 or status >= 500
-        if not retryable:
-            delivery.reason = f"refused: {error}"
-            return delivery
-        if number < max_attempts:
-            sleep(backoff * 2 ** (number - 1))
-    delivery.reason = f"gave up after {len(delivery.attempts)} attempts: {error}"
-    delivery.retryable = True
+        delivery.reason = f"gave up after {len(delivery.attempts)} attempts: {last}"
+        delivery.retryable = True
+        return delivery
+    last = delivery.attempts[-1].error
+    if 200 <= response.status_code < 300:
+        delivery.ok = True
+    elif retry.retryable(response):
+        delivery.reason = f"gave up after {len(delivery.attempts)} attempts: {last}"
+        delivery.retryable = True
+    else:
+        delivery.reason = f"refused: {last}"
     return delivery

@@ -70,6 +70,13 @@ def ensure_admin(password: str) -> None:
     manage("shell", "-v0", "-c", code)
 
 
+# The demo's site description: the meta description of its home, search, tag and author pages.
+DEMO_DESCRIPTION = (
+    "Jamtail: edit in Wagtail, publish a static site. Documentation and notes from the "
+    "people building it."
+)
+
+
 def configure_site(site_port: int) -> None:
     """Point the site settings at the local server (canonical URLs, sitemap, feeds)."""
     code = (
@@ -78,7 +85,8 @@ def configure_site(site_port: int) -> None:
         f"local = 'http://127.0.0.1:{site_port}'; "
         "s.base_url = local if not s.base_url or s.base_url.startswith('http://127.0.0.1') "
         "else s.base_url; "
-        "s.tagline = s.tagline or 'A Jamstack site built from Wagtail'; s.save()"
+        "s.tagline = s.tagline or 'A Jamstack site built from Wagtail'; "
+        f"s.description = s.description or {DEMO_DESCRIPTION!r}; s.save()"
     )
     manage("shell", "-v0", "-c", code)
 

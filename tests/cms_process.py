@@ -43,6 +43,8 @@ class CMSProcess:
         }
         self.process: subprocess.Popen | None = None
         self.log = data_dir / "cms.log"
+        self.site_port: int | None = None
+        """The port a test serves this CMS's built site on, when it has one."""
 
     @property
     def base_url(self) -> str:

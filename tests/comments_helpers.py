@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from functions import comments
-from jamtail.serve import make_server
+from functions.devserver import make_server
 from tests.cms_process import REPO, CMSProcess
 
 SERVICE_TOKEN = "comments-test-service-token"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import shutil
 import tempfile
@@ -10,6 +12,15 @@ from pathlib import Path
 import pytest
 
 from tests.corpora import missing_message, rust_blog_content
+
+# Schemathesis's pytest plugin imports its report writers in pytest_sessionfinish,
+# where pytest's assertion rewriting parses them. CPython 3.11.7 sometimes fails
+# that parse with "SystemError: AST constructor recursion depth mismatch"
+# (python/cpython#106905, fixed in 3.11.8; pytest-dev/pytest#10763), failing a
+# session whose tests all passed. Imported here, at start-up, they are not parsed then.
+for _writer in ("allure", "html.writer", "junitxml"):
+    with contextlib.suppress(ImportError):  # allure's is optional
+        importlib.import_module(f"schemathesis.reporting.{_writer}")
 
 # Before Django reads its settings: never touch the developer's database or media.
 _DATA_DIR = tempfile.mkdtemp(prefix="jamtail-test-data-")
@@ -70,15 +81,10 @@ def rust_blog() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_cms(tmp_path_factory):
-    """A real CMS process with the demo content (tests/demo_stack.py), shared by the session.
-
-    The Rust blog corpus joins it when ``JAMTAIL_NEXT_CORPUS=1``: importing it
-    takes minutes, and this CMS serves the API schema and incremental tests too.
-    """
+    """A real CMS process with the demo content (tests/demo_stack.py), shared by the session."""
     from tests.demo_stack import start_demo_cms
 
-    with_corpus = os.environ.get("JAMTAIL_NEXT_CORPUS") == "1"
-    cms = start_demo_cms(tmp_path_factory.mktemp("demo-cms"), with_corpus=with_corpus)
+    cms = start_demo_cms(tmp_path_factory.mktemp("demo-cms"))
     yield cms
     cms.stop()
 
@@ -90,6 +96,22 @@ def next_build(demo_cms, tmp_path_factory):
     from tests.demo_stack import build_both
 
     return build_both(demo_cms, tmp_path_factory.mktemp("front-ends"))
+
+
+@pytest.fixture(scope="session")
+def corpus_next_build(rust_blog, tmp_path_factory):
+    """A second CMS with the demo content and the Rust blog, built by both front ends.
+
+    Its own CMS, so the tests that read the demo through ``demo_cms`` never wait for the
+    corpus; skips when the corpus, node or npm is missing.
+    """
+    from tests.demo_stack import build_both, start_demo_cms
+
+    cms = start_demo_cms(tmp_path_factory.mktemp("corpus-cms"), with_corpus=True)
+    try:
+        yield build_both(cms, tmp_path_factory.mktemp("corpus-front-ends"))
+    finally:
+        cms.stop()
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from jamtail.build import BuildConfig, build
-from jamtail.nextjs import build_next
-from tests.cms_process import CMSProcess
+from jamtail.build.nextjs import build_next
+from jamtail.build.pipeline import BuildConfig, build
+from scripts.demo import DEMO_DESCRIPTION
+from tests.cms_process import CMSProcess, free_port
 from tests.comments_helpers import SERVICE_TOKEN
 from tests.corpora import rust_blog_content
 
@@ -22,8 +23,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def start_demo_cms(data_dir: Path, with_corpus: bool = False) -> CMSProcess:
-    """Migrate, import the demo content (blog listing paginated by 2), serve; return the CMS."""
+    """Migrate, import the demo content (blog listing paginated by 2), serve; return the CMS.
+
+    The admin's Preview sends editors to ``http://127.0.0.1:{cms.site_port}/preview/``: the
+    port tests serve the built site on (tests/test_next_browser.py).
+    """
     cms = CMSProcess(data_dir)
+    cms.site_port = free_port()
+    cms.env["JAMTAIL_PREVIEW_URL"] = f"http://127.0.0.1:{cms.site_port}/preview/"
     # The comments function stores readers' comments with this token (tests/test_next_browser.py).
     cms.env["JAMTAIL_COMMENTS_TOKEN"] = SERVICE_TOKEN
     cms.manage("migrate", "--no-input", "-v0")
@@ -37,6 +44,15 @@ def start_demo_cms(data_dir: Path, with_corpus: bool = False) -> CMSProcess:
         "-c",
         "from cms.content.models import SectionPage; "
         "SectionPage.objects.filter(slug='blog').update(per_page=2)",
+    )
+    # The site description `make demo` sets (scripts/demo.py): the meta description of the
+    # pages without one of their own. No base URL: the build of a site without one.
+    cms.manage(
+        "shell",
+        "-c",
+        "from wagtail.models import Site; from cms.content.models import SiteSettings; "
+        "s = SiteSettings.for_site(Site.objects.get(is_default_site=True)); "
+        f"s.description = {DEMO_DESCRIPTION!r}; s.save()",
     )
     cms.manage("shell", "-c", COMMENTS)
     return cms.start()

@@ -50,6 +50,7 @@ def demo_site(per_page: int = 2) -> dict:
     settings = SiteSettings.for_site(home.get_site())
     settings.site_name = "Test Site"
     settings.tagline = "Testing Jamtail"
+    settings.description = "A site the tests build: every page type and block."
     settings.base_url = "https://example.org"
     settings.save()
     image = make_image()

@@ -32,7 +32,7 @@ from typing import Any
 
 import requests
 
-from jamtail.serve import make_server
+from functions.devserver import make_server
 from tests.cms_process import REPO, CMSProcess, free_port
 
 SECRET = "e2e-webhook-secret"

@@ -100,6 +100,7 @@ def test_authors_redirects_and_settings_are_reachable(api, site):
     settings = api.get("/api/v2/site-settings/").json()
     assert settings["site_name"] == "Test Site"
     assert settings["base_url"] == "https://example.org"
+    assert settings["description"] == "A site the tests build: every page type and block."
     assert settings["media_url"].endswith("/media/")
     assert settings["root_page_id"] == site["home"].id
 

@@ -19,8 +19,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from functions import comments, search
+from functions.devserver import make_server
 from jamtail.search.shards import build_index, save_index
-from jamtail.serve import make_server
 from tests.comments_helpers import SERVICE_TOKEN, comments_cms, config, old_token
 from tests.search_corpus import SITE, markdown_pages
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from functions import comments
 from functions.adapter import wsgi_app
+from functions.devserver import make_server
 from jamtail.jsonlimits import JSONLimitError, depth, loads
-from jamtail.serve import make_server
 from tests.cms_process import free_port
 
 DEEP = "[" * 100_000 + "]" * 100_000

@@ -9,10 +9,13 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from pygments.styles import get_style_by_name
+from pygments.token import Token
 
-from jamtail.build import BuildConfig, build
+from jamtail.build.pipeline import BuildConfig, build
 from jamtail.cli import main as jamtail_main
 from jamtail.exceptions import CMSUnavailableError, OutputError, TemplateRenderError
+from jamtail.render.assets import DARK_STYLE, LIGHT_STYLE
 from tests.factories import demo_site, publish
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,6 +94,15 @@ def test_article_has_byline_tags_blocks_and_metadata(site, config):
     assert "<details><summary>More</summary>" in html
     assert 'id="fn-1"' in html
     assert '<a href="/blog/">blog</a>' in html  # rich-text page link resolved to a site path
+
+
+def test_pages_without_a_description_of_their_own_get_the_sites(site, config):
+    """The site settings' description, through the API, reaches the home, search and tag pages."""
+    build(config)
+    meta = '<meta name="description" content="A site the tests build: every page type and block.">'
+    for path in ("index.html", "search/index.html", "tags/python/index.html"):
+        assert meta in read(config.out_dir, path), path
+    assert meta not in read(config.out_dir, "blog/hello-jamtail/index.html")
 
 
 def test_images_are_local_responsive_renditions(site, config):
@@ -217,7 +229,7 @@ def test_cli_reports_errors_in_one_line_and_exits_1(site, config, capsys):
         ["build", "--api", "http://127.0.0.1:9/api/v2/", "--out", str(config.out_dir)]
     )
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 75  # EXIT_UNAVAILABLE: a build service retries it
     assert err.startswith("jamtail build: error: cannot reach the CMS API")
     assert len(err.strip().splitlines()) == 1
 
@@ -236,3 +248,32 @@ def test_cli_build_prints_a_summary(site, config, capsys):
     )
     assert code == 0
     assert capsys.readouterr().out.startswith("Built ")
+
+
+def _luminance(hex_colour: str) -> float:
+    """Relative luminance of ``#rrggbb`` or ``#rgb`` (WCAG 2.2, definition of the term)."""
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    channels = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("style_name", [LIGHT_STYLE, DARK_STYLE])
+def test_every_code_token_colour_has_aa_contrast_on_its_background(style_name):
+    """WCAG 2.2 AA (1.4.3): 4.5:1 for every coloured token the code styles can show."""
+    style = get_style_by_name(style_name)
+    background = style.background_color or "#ffffff"
+    low = []
+    for token, spec in style:
+        # Whitespace is never seen; Error marks input the lexer could not read.
+        if not spec["color"] or token in Token.Text.Whitespace or token in Token.Error:
+            continue
+        lighter, darker = sorted(
+            (_luminance(spec["color"]), _luminance(spec["bgcolor"] or background)), reverse=True
+        )
+        ratio = (lighter + 0.05) / (darker + 0.05)
+        if ratio < 4.5:
+            low.append((str(token), spec["color"], round(ratio, 2)))
+    assert low == [], f"{style_name}: token colours below 4.5:1 on {background}"

@@ -1,4 +1,4 @@
-"""The build's named stages (jamtail/build.py), each callable on its own with typed results,
+"""The build's named stages (jamtail/build/pipeline.py), each callable alone with typed results,
 and the outputs' declared capabilities (jamtail/outputs/)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jamtail.build import (
+from jamtail.build.pipeline import (
     BuildConfig,
     BuildResult,
     Run,
@@ -22,11 +22,11 @@ from jamtail.build import (
     sync_stage,
     write_stage,
 )
-from jamtail.client import CMSClient
+from jamtail.content.client import CMSClient
+from jamtail.content.sync import read_content
 from jamtail.outputs import OUTPUTS
 from jamtail.outputs.search import build_search_index, update_search_index
-from jamtail.sync import read_content
-from jamtail.writer import Writer
+from jamtail.write.writer import Writer
 from tests.factories import demo_site
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ import requests
 from playwright.sync_api import expect
 
 from functions import comments
-from jamtail.serve import make_server
+from functions.devserver import make_server
 from tests.comments_helpers import SERVICE_TOKEN
 from tests.publishing_stack import Stack, admin_login, wait_for
 

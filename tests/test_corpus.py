@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from cms.importer.slugs import make_slug
-from jamtail.build import BuildConfig, build
+from jamtail.build.pipeline import BuildConfig, build
 from tests.cms_process import CMSProcess
 from tests.linkcheck import broken_links
 

@@ -9,6 +9,7 @@ every old URL redirecting to a page that exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from jamtail.build import BuildConfig, build
+from jamtail.build.pipeline import BuildConfig, build
 from tests.cms_process import CMSProcess
 from tests.corpora import corpora_dir, missing_message
 from tests.linkcheck import broken_links
@@ -81,10 +82,28 @@ def test_every_source_title_is_in_the_build(imported, hugo_docs):
     for path in hugo_docs.rglob("*.md"):
         match = re.match(r"^---\s*\n(.*?)\n---", path.read_text(encoding="utf-8"), re.S)
         title = re.search(r"^title:\s*(.+)$", match.group(1), re.M) if match else None
-        if title and path.name != "_index.md":
+        if title and path.name != "_index.md" and not expired(match.group(1)):
             titles.append(norm(title.group(1).strip().strip("'\"")))
     missing = [t for t in titles if not any(s == t or s.startswith(t) for s in seen)]
     assert missing == []
+
+
+def expired(front_matter: str) -> bool:
+    """Whether the page's ``expiryDate`` has passed: Hugo does not publish it, nor do we."""
+    found = re.search(r"^expiryDate:\s*(\d{4}-\d{2}-\d{2})", front_matter, re.M)
+    return bool(found) and dt.date.fromisoformat(found.group(1)) <= dt.date.today()
+
+
+def test_expired_pages_are_drafts_with_a_warning(imported, hugo_docs):
+    expired_files = [
+        p.relative_to(hugo_docs).as_posix()
+        for p in hugo_docs.rglob("*.md")
+        if (m := re.match(r"^---\s*\n(.*?)\n---", p.read_text(encoding="utf-8"), re.S))
+        and expired(m.group(1))
+    ]
+    warned = [w for w in imported["report"]["warnings"] if "expiryDate has passed" in w]
+    assert len(warned) == len(expired_files)
+    assert all(any(w.startswith(f) for w in warned) for f in expired_files)
 
 
 def test_no_template_tag_leaks_outside_code(imported):

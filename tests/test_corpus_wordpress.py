@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from cms.importer.wordpress import read_wxr
-from jamtail.build import BuildConfig, build
-from jamtail.serve import make_server
+from functions.devserver import make_server
+from jamtail.build.pipeline import BuildConfig, build
 from tests.cms_process import CMSProcess
 from tests.corpora import corpora_dir, missing_message
 from tests.linkcheck import broken_links

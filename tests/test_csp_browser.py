@@ -12,9 +12,9 @@ import threading
 
 import pytest
 
+from functions.devserver import make_server
 from jamtail.outputs.headers import build_headers
 from jamtail.security import preview_csp, secured
-from jamtail.serve import make_server
 
 pytestmark = pytest.mark.browser
 

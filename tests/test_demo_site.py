@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from jamtail.build import BuildConfig, build
-from jamtail.manifest import read_manifest
-from jamtail.serve import make_server
+from functions.devserver import make_server
+from jamtail.build.pipeline import BuildConfig, build
+from jamtail.write.manifest import read_manifest
 from tests.cms_process import CMSProcess
 from tests.linkcheck import broken_links
 

@@ -18,8 +18,9 @@ from jamtail.cli import main as jamtail_main
 from jamtail.deploy import TARGETS, DeployError, SiteFiles, backend_class, get_backend
 from jamtail.deploy.local import LocalBackend
 from jamtail.exceptions import ConfigError
-from jamtail.manifest import MANIFEST_NAME, Manifest, digest_file, read_manifest
 from jamtail.outputs.headers import build_headers
+from jamtail.settings import Settings
+from jamtail.write.manifest import MANIFEST_NAME, Manifest, digest_file, read_manifest
 
 SITE_FILES = {
     "index.html": "<h1>Home</h1><a href='/blog/x/'>x</a>",
@@ -90,7 +91,7 @@ def test_a_missing_setting_is_a_config_error_naming_the_variable(
         monkeypatch.setenv(name, "set")
     monkeypatch.delenv(variable)
     with pytest.raises(ConfigError, match=variable):
-        get_backend(target).plan(SiteFiles(make_site(tmp_path / "build")))
+        get_backend(target, Settings.from_environ()).plan(SiteFiles(make_site(tmp_path / "build")))
 
 
 def test_first_local_deploy_copies_everything_and_points_current_at_it(tmp_path, local):
@@ -390,7 +391,16 @@ def test_a_build_file_that_cannot_be_read_fails_the_deploy_and_changes_nothing_l
     assert tree(local.current) == tree(build)
 
 
-HEAVY = ["jamtail.build", "requests", "jinja2", "pygments", "feedgen", "tqdm", "boto3", "django"]
+HEAVY = [
+    "jamtail.build.pipeline",
+    "requests",
+    "jinja2",
+    "pygments",
+    "feedgen",
+    "tqdm",
+    "boto3",
+    "django",
+]
 
 
 def test_jamtail_deploy_starts_without_loading_the_builder_or_an_http_client(tmp_path):
@@ -411,7 +421,8 @@ def test_jamtail_deploy_starts_without_loading_the_builder_or_an_http_client(tmp
 
 
 def test_the_cli_default_api_url_is_the_clients():
-    from jamtail import cli, client
+    from jamtail import cli
+    from jamtail.content import client
 
     assert cli.DEFAULT_API_URL == client.DEFAULT_API_URL
 
@@ -454,19 +465,18 @@ def test_build_deploy_deploys_the_finished_build_and_prints_both_summaries(
 def test_build_deploy_says_which_step_failed_in_its_exit_status(
     cms_build, tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setenv("JAMTAIL_DEPLOY_KEEP", "some")
-    assert jamtail_main([*cms_build, "--deploy"]) == 3  # built; the deploy failed
+    monkeypatch.delenv("NETLIFY_AUTH_TOKEN", raising=False)
+    assert jamtail_main([*cms_build, "--deploy", "netlify"]) == 3  # built; the deploy failed
     err = capsys.readouterr().err.strip()
     assert err == (
-        "jamtail build: error: built, but the deploy to local failed: "
-        "JAMTAIL_DEPLOY_KEEP must be a whole number"
+        "jamtail build: error: built, but the deploy to netlify failed: "
+        "deploy target 'netlify' needs NETLIFY_AUTH_TOKEN to be set"
     )
     assert (tmp_path / "build/index.html").exists() and not (tmp_path / "deploy").exists()
 
-    monkeypatch.delenv("JAMTAIL_DEPLOY_KEEP")
     api = cms_build.index("--api") + 1
     cms_build[api] = "http://127.0.0.1:9/api/v2/"  # nothing listens: the build fails
-    assert jamtail_main([*cms_build, "--deploy", "local"]) == 1
+    assert jamtail_main([*cms_build, "--deploy", "local"]) == 75  # CMS unavailable
     assert capsys.readouterr().err.startswith("jamtail build: error: ")
     assert not (tmp_path / "deploy").exists()
 
@@ -486,16 +496,28 @@ def test_the_builder_uses_no_private_api_of_argparse_or_jinja2():
     import inspect
 
     import jamtail.cli
-    import jamtail.render
-    import jamtail.runner
+    import jamtail.render.renderer
+    import jamtail.service.build
 
-    for module in (jamtail.cli, jamtail.runner, jamtail.render):
+    for module in (jamtail.cli, jamtail.service.build, jamtail.render.renderer):
         source = inspect.getsource(module)
         assert "._actions" not in source, module.__name__
         assert "_load_template" not in source, module.__name__
-    for cls in vars(jamtail.render).values():
-        if inspect.isclass(cls) and cls.__module__ == "jamtail.render":
+    for cls in vars(jamtail.render.renderer).values():
+        if inspect.isclass(cls) and cls.__module__ == "jamtail.render.renderer":
             for base in cls.__mro__[1:]:
                 if base.__module__.startswith("jinja2"):
                     private = {n for n in vars(cls) if n.startswith("_") and not n.startswith("__")}
                     assert not private & set(vars(base)), (cls, private & set(vars(base)))
+
+
+def test_a_bad_setting_stops_a_build_before_it_starts(tmp_path, monkeypatch, capsys):
+    # The environment is read once, when the command starts (jamtail/settings.py): a
+    # bad value is named before the CMS is read or a file is written, not after the build.
+    monkeypatch.setenv("JAMTAIL_DEPLOY_KEEP", "some")
+    out = tmp_path / "build"
+    assert jamtail_main(["build", "--api", "http://127.0.0.1:9/api/v2/", "--out", str(out)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "jamtail: error: JAMTAIL_DEPLOY_KEEP must be a whole number, not 'some'"
+    )
+    assert not out.exists()

@@ -9,9 +9,12 @@ from types import SimpleNamespace
 from jamtail.outputs.headers import RULES, build_headers
 from jamtail.outputs.redirects import build_redirects
 from jamtail.rules import headers_for, parse_headers, parse_redirects
+from jamtail.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-PLAN = SimpleNamespace(redirects=[{"old_path": "/old", "location": "/new/", "is_permanent": True}])
+PLAN = SimpleNamespace(
+    redirects=[{"old_path": "/old", "location": "/new/", "is_permanent": True}], functions_url=""
+)
 
 
 def netlify_toml() -> dict:
@@ -42,9 +45,10 @@ def test_generated_headers_carry_the_security_and_cache_policies():
     assert asset["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
-def test_functions_are_rewritten_to_their_deployed_url(monkeypatch):
-    monkeypatch.setenv("JAMTAIL_FUNCTIONS_URL", "https://fn.example.org/")
-    rules = parse_redirects(build_redirects(PLAN)[0][1].decode())  # type: ignore[arg-type]
+def test_functions_are_rewritten_to_their_deployed_url():
+    url = Settings.from_environ({"JAMTAIL_FUNCTIONS_URL": "https://fn.example.org/"}).functions_url
+    plan = SimpleNamespace(redirects=PLAN.redirects, functions_url=url)
+    rules = parse_redirects(build_redirects(plan)[0][1].decode())  # type: ignore[arg-type]
     rewrites = {r.source: (r.target, r.status) for r in rules}
     assert rewrites["/api/*"] == ("https://fn.example.org/api/:splat", 200)
     assert rewrites["/preview"] == ("https://fn.example.org/preview", 200)
@@ -55,7 +59,6 @@ def test_functions_are_rewritten_to_their_deployed_url(monkeypatch):
         assert (rule["to"], rule.get("status", 301)) == rewrites[rule["from"]]
 
 
-def test_without_a_functions_url_no_rewrite_is_generated(monkeypatch):
-    monkeypatch.delenv("JAMTAIL_FUNCTIONS_URL", raising=False)
+def test_without_a_functions_url_no_rewrite_is_generated():
     text = build_redirects(PLAN)[0][1].decode()  # type: ignore[arg-type]
     assert "/api/" not in text and "/preview" not in text

@@ -15,6 +15,7 @@ from jamtail.deploy import DeployError, SiteFiles
 from jamtail.deploy.files import multipart_etag
 from jamtail.deploy.s3 import S3Backend
 from jamtail.exceptions import ConfigError
+from jamtail.settings import Settings
 from tests.test_deploy import change_one_page, make_site, tree
 
 moto_server = pytest.importorskip("moto.server")
@@ -241,14 +242,14 @@ def test_large_files_compare_multipart_etags_and_a_prefix_is_honoured(tmp_path, 
 def test_a_deploy_configured_from_the_environment_reports_the_public_url(
     tmp_path, aws, monkeypatch
 ):
-    # Issue 12: from_environ never set public_url, so a production deploy said
+    # Issue 12: from_environ (now from_settings) never set public_url, so a production deploy said
     # s3://bucket and the runner had no address to link to.
     monkeypatch.setenv("JAMTAIL_S3_BUCKET", BUCKET)
     monkeypatch.setenv("JAMTAIL_S3_ENDPOINT_URL", aws["endpoint"])
     monkeypatch.setenv("JAMTAIL_CLOUDFRONT_DISTRIBUTION_ID", aws["distribution"])
     monkeypatch.setenv("JAMTAIL_CLOUDFRONT_ENDPOINT_URL", aws["endpoint"] + "/")
     monkeypatch.setenv("JAMTAIL_S3_PUBLIC_URL", "https://www.example.org/")
-    target = S3Backend.from_environ()
+    target = S3Backend.from_settings(Settings.from_environ())
     result = deploy(target, make_site(tmp_path / "site"))
     assert result.url == "https://www.example.org/"
     assert result.uploaded > 0 and invalidations(aws)
@@ -261,4 +262,4 @@ def test_a_bad_number_names_its_variable(aws, monkeypatch):
     monkeypatch.setenv("JAMTAIL_S3_BUCKET", BUCKET)
     monkeypatch.setenv("JAMTAIL_S3_MAX_DELETE_PERCENT", "half")
     with pytest.raises(ConfigError, match="JAMTAIL_S3_MAX_DELETE_PERCENT must be a number"):
-        S3Backend.from_environ()
+        S3Backend.from_settings(Settings.from_environ())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 from pathlib import Path
 
 from django.core.management import load_command_class
 
 from jamtail.cli import parser
+from jamtail.settings import variables
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -32,6 +34,59 @@ def test_every_environment_variable_the_code_reads_is_documented():
     text = documented("configuration.md")
     assert read, "the pattern found no environment variables"
     assert sorted(v for v in read if f"`{v}`" not in text) == []
+
+
+def test_every_setting_of_the_builder_and_the_functions_is_documented():
+    # jamtail/settings.py is the one place the builder, the deploy targets, the runner
+    # and the functions read the environment: each of its variables has a row.
+    text = documented("configuration.md")
+    names = [name for env, _, _ in variables() for name in env]
+    assert len(names) > 30, "the settings object lists too few variables"
+    assert len(names) == len(set(names)), "a variable is read by two settings"
+    assert sorted(n for n in names if f"| `{n}` |" not in text) == []
+
+
+def environment_reads(path: Path) -> list[str]:
+    """Where ``path`` reads the process environment: ``os.environ`` / ``os.getenv`` used
+    for anything but passing the whole environment on (``{**os.environ, ...}``,
+    ``dict(os.environ)``: a child process's environment)."""
+    tree = ast.parse(path.read_text())
+    passed_on: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            passed_on |= {id(v) for k, v in zip(node.keys, node.values, strict=True) if k is None}
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "dict":
+            passed_on |= {id(a) for a in node.args}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "os":
+            names = {a.name for a in node.names}
+            found += [f"{path}:{node.lineno}"] if names & {"environ", "getenv"} else []
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("environ", "getenv", "environb", "getenvb")
+            and getattr(node.value, "id", "") == "os"
+            and id(node) not in passed_on
+        ):
+            found.append(f"{path}:{node.lineno}")
+    return found
+
+
+def test_only_the_settings_module_reads_the_environment(tmp_path):
+    reads: list[str] = []
+    for path in sorted([*REPO.glob("jamtail/**/*.py"), *REPO.glob("functions/*.py")]):
+        name = path.relative_to(REPO).as_posix()
+        if name == "jamtail/settings.py":
+            continue
+        reads += environment_reads(path)
+    assert reads == []
+    # The check finds what it is for (a read, an import) and lets a child's environment pass.
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import os\nfrom os import getenv\n"
+        "a = os.environ.get('JAMTAIL_X')\nb = {**os.environ, 'X': '1'}\nc = dict(os.environ)\n"
+    )
+    assert [r.rsplit(":", 1)[1] for r in environment_reads(probe)] == ["2", "3"]
 
 
 def test_every_jamtail_command_and_option_is_documented():

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jamtail.runner import Runner, RunnerConfig
+from jamtail.service.build import SiteBuild
+from jamtail.service.sites import Site
 
 REPO = Path(__file__).resolve().parents[1]
 UNREACHABLE_CMS = "http://127.0.0.1:9/api/v2/"  # the discard port: nothing answers
@@ -68,12 +69,9 @@ def test_the_runner_builds_the_front_end_its_environment_names(tmp_path, monkeyp
     project.mkdir()
     monkeypatch.setenv("JAMTAIL_FRONTEND", "next")
     monkeypatch.setenv("JAMTAIL_NEXT_DIR", str(project))
-    runner = Runner(
-        RunnerConfig(
-            state_dir=tmp_path / "state",
-            secret="s3cret",
-            build_args=["--api", UNREACHABLE_CMS, "--out", str(tmp_path / "site")],
-        )
+    runner = SiteBuild(
+        Site(api=UNREACHABLE_CMS, build_args=["--out", str(tmp_path / "site")]),
+        tmp_path / "state",
     )
     assert runner.run_batch([{"event": "page_published"}]) is False
     log = (tmp_path / "state" / "last-build.log").read_text()

@@ -18,7 +18,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, strea
 from cms.content.models import SiteSettings
 from jamtail.outputs.robots import build_robots
 from jamtail.outputs.sitemap import build_sitemap
-from jamtail.plan import SitePlan
+from jamtail.plan.planner import SitePlan
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jamtail import highlight
-from jamtail.highlight import HighlightCache, code_blocks, highlight_code
+from jamtail.render import highlight
+from jamtail.render.highlight import HighlightCache, code_blocks, highlight_code
 
 
 def test_known_languages_get_token_classes():

@@ -1,8 +1,9 @@
 """The build hook endpoint refuses what it must, quickly, and never fails or hangs.
 
-A real runner's WSGI app under waitress on 127.0.0.1 (the build worker is not
-started, so what was queued stays in the queue to be counted), spoken to
-over raw sockets so that malformed requests reach it exactly as sent.
+A real receiver's WSGI app under waitress on 127.0.0.1, queuing on the default
+SQLite broker (no worker is started, so what was queued stays in the site's
+inbox to be counted), spoken to over raw sockets so that malformed requests
+reach it exactly as sent.
 """
 
 from __future__ import annotations
@@ -18,19 +19,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jamtail import webhooks
-from jamtail.hookserver import make_server
-from jamtail.runner import Runner, RunnerConfig
+from jamtail.service.queue import default_url, open_broker
+from jamtail.service.receiver import ReceiverConfig, make_server
+from jamtail.service.sites import Site
+from jamtail.service.worker import BuildService, WorkerSettings
 
 SECRET = "hook-test-secret"
 ANSWER_WITHIN = 5.0  # seconds: slower is a hang
 
 
 class Served:
-    """A runner's hook server on a free port; ``stop()`` closes it."""
+    """A receiver on a free port; ``stop()`` closes it."""
 
-    def __init__(self, state_dir, **limits):
-        self.runner = Runner(RunnerConfig(state_dir=state_dir, secret=SECRET))
-        self.server = make_server(self.runner, "127.0.0.1", 0, **limits)
+    def __init__(self, state_dir, sites=None, **limits):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        huey, ledger = open_broker(default_url(state_dir))
+        self.service = BuildService(huey, ledger, WorkerSettings(state_dir))
+        config = ReceiverConfig(state_dir=state_dir, secret=SECRET)
+        if sites:
+            config.sites = {name: Site(name=name) for name in sites}
+        self.server = make_server(config, self.service, "127.0.0.1", 0, **limits)
         self.port = self.server.effective_port
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -41,7 +49,7 @@ class Served:
 
     @property
     def queued(self) -> int:
-        return len(self.runner.queue.items)
+        return int(self.service.status()["queued"])
 
     def stop(self) -> None:
         self.server.close()
@@ -79,9 +87,11 @@ def raw(port: int, request: bytes, timeout: float = ANSWER_WITHIN) -> tuple[int,
     return status, data.partition(b"\r\n\r\n")[2]
 
 
-def hook_request(body: bytes, headers: dict[str, str], length: str | None = None) -> bytes:
+def hook_request(
+    body: bytes, headers: dict[str, str], length: str | None = None, path: str = "/"
+) -> bytes:
     lines = [
-        "POST / HTTP/1.1",
+        f"POST {path} HTTP/1.1",
         "Host: 127.0.0.1",
         "Content-Type: application/json",
         "Connection: close",
@@ -114,7 +124,7 @@ def test_a_restarted_runner_still_refuses_a_replay(tmp_path):
     second = Served(tmp_path / "state")
     try:
         assert raw(second.port, hook_request(body, headers))[0] == 409
-        assert second.queued == 1  # the first one, kept in queue.json
+        assert second.queued == 1  # the first one, kept in the broker
     finally:
         second.stop()
 
@@ -172,7 +182,34 @@ def test_status_reports_the_queue(served):
     status, answer = raw(
         served.port, b"GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
-    assert status == 200 and json.loads(answer) == {"queued": 0, "building": False, "builds": 0}
+    assert status == 200
+    assert json.loads(answer) == {"queued": 0, "building": False, "builds": 0, "sites": {}}
+    body, headers = signed({"event": "page_published"})
+    assert raw(served.port, hook_request(body, headers))[0] == 202
+    status, answer = raw(
+        served.port, b"GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    site = json.loads(answer)["sites"]["default"]
+    assert site == {"queued": 1, "building": False, "worker": "", "builds": 0}
+
+
+def test_a_hook_names_its_site_by_path_or_body_and_an_unknown_site_is_a_404(tmp_path):
+    served = Served(tmp_path / "state", sites=["blog", "docs"])
+    try:
+        body, headers = signed({"event": "page_published", "n": 1})
+        assert raw(served.port, hook_request(body, headers, path="/sites/blog/"))[0] == 202
+        body, headers = signed({"event": "page_published", "site": "docs"})
+        assert raw(served.port, hook_request(body, headers))[0] == 202
+        body, headers = signed({"event": "page_published", "n": 2})
+        status, answer = raw(served.port, hook_request(body, headers))
+        assert status == 404 and b"name the site" in answer
+        body, headers = signed({"event": "page_published", "site": "shop"})
+        status, answer = raw(served.port, hook_request(body, headers))
+        assert status == 404 and b"no site 'shop'" in answer
+        sites = served.service.status()["sites"]
+        assert {name: s["queued"] for name, s in sites.items()} == {"blog": 1, "docs": 1}
+    finally:
+        served.stop()
 
 
 HEADER_TEXT = st.text(

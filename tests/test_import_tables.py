@@ -16,7 +16,7 @@ import requests
 
 from cms.content.blocks import heading_html, heading_text, markdown_escape
 from cms.importer.markdown import markdown_to_blocks, parse_markdown
-from jamtail.build import BuildConfig, build
+from jamtail.build.pipeline import BuildConfig, build
 from jamtail.security import CSP
 from tests.cms_process import CMSProcess
 from tests.importer_helpers import write_tree

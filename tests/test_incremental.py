@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from jamtail.build import BuildConfig, BuildResult, build
+from jamtail.build.pipeline import BuildConfig, BuildResult, build
 from jamtail.cli import main as jamtail_main
 from jamtail.deploy import SiteFiles
 from jamtail.deploy.local import LocalBackend
 from jamtail.exceptions import TemplateRenderError
-from jamtail.manifest import MANIFEST_NAME, read_manifest
-from jamtail.writer import Writer
+from jamtail.write.manifest import MANIFEST_NAME, read_manifest
+from jamtail.write.writer import Writer
 from tests.factories import demo_site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -317,7 +317,7 @@ def test_local_deploys_recycle_the_oldest_release_and_leave_the_others_intact(
     assert "version 2" in (local.current / "blog/second-post/index.html").read_text()
 
 
-# -- patch builds (jamtail/patch.py) ------------------------------------------------------
+# -- patch builds (jamtail/build/patch.py) ------------------------------------------------------
 
 
 def test_an_unchanged_site_is_a_patch_build_that_renders_nothing(site, config, tmp_path):
@@ -358,8 +358,8 @@ def test_a_body_that_drops_an_image_needs_an_incremental_build(site, config, tmp
 
 
 def test_changes_synced_by_a_build_that_failed_are_in_the_next_patch_build(site, config, tmp_path):
-    from jamtail.client import CMSClient
-    from jamtail.sync import sync
+    from jamtail.content.client import CMSClient
+    from jamtail.content.sync import sync
 
     build(config)
     retitle(site["posts"][1], "Synced, then the build died")
@@ -394,3 +394,13 @@ def test_a_failing_patch_build_leaves_the_live_site_and_the_graph_as_they_were(
     assert result.patched
     assert "Mended" in (config.out_dir / "blog/second-post/index.html").read_text()
     assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
+def test_the_builder_fingerprint_reads_the_render_and_generator_code_where_it_is():
+    """Every file or package the fingerprint hashes exists (a move of the code must move it)."""
+    from jamtail.build.nextjs import NEXT_DIR
+    from jamtail.plan.incremental import GENERATOR_CODE, PACKAGE_DIR, RENDER_CODE
+
+    for part in (*RENDER_CODE, *GENERATOR_CODE):
+        assert (PACKAGE_DIR / part).exists(), part
+    assert (NEXT_DIR / "package.json").is_file()

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jamtail.build import BuildConfig, build
+from jamtail.build.pipeline import BuildConfig, build
 from tests.factories import article, demo_site, publish
 from tests.test_incremental import files
 
@@ -227,7 +227,7 @@ content_edits = st.one_of(
 def test_after_each_content_edit_a_patch_or_incremental_build_equals_a_full_build(
     live_server, tmp_path, editor, sequence
 ):
-    """Editors changing what pages say: most builds are patch builds (jamtail/patch.py),
+    """Editors changing what pages say: most builds are patch builds (jamtail/build/patch.py),
     which skip planning; titles that reorder same-day articles and re-dated pages are not.
     Dates within a few days of each other make such ties likely. (Run with -s and a print
     of result.patched to see the mix: about 9 in 10 builds were patch builds.)"""

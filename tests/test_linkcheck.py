@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from jamtail.build import BuildConfig, BuildResult, build
+from jamtail.build.pipeline import BuildConfig, BuildResult, build
 from jamtail.cli import main as jamtail_main
 from jamtail.links import BrokenLink
 from jamtail.links.extract import extract, page_url
-from jamtail.manifest import read_manifest
+from jamtail.write.manifest import read_manifest
 from tests.factories import article, demo_site
 from tests.linkcheck import broken_links as independent_check
 
@@ -43,6 +43,15 @@ def test_links_are_resolved_against_the_page_and_only_this_sites_are_kept():
         "/m/b c.jpg",
         "/x/",
     )
+
+
+def test_absolute_links_count_only_for_this_sites_host_whatever_their_case():
+    html = """<a href="HTTPS://Example.ORG/up/">self</a> <a href="http://example.org/h/">http</a>
+    <a href="https://example.org.evil.net/no/">lookalike</a> <a href="https://example.org?q#f">q</a>
+    <a href="https://example.org#top">top</a> <a href="https://user@example.org/u/">user</a>
+    <a href="https://exa	mple.org/tab/">tab</a> <a href="https://example.organ/">longer</a>"""
+    assert extract(html, "/", ORIGIN).links == ("/#f", "/#top", "/tab/", "/up/")
+    assert extract(html, "/", "").links == ()
 
 
 def test_links_in_comments_scripts_and_page_text_are_not_links():
@@ -267,13 +276,15 @@ def test_the_environment_allows_broken_links_for_the_build_runner(site, cli, tmp
 def test_the_runner_s_build_log_names_the_links_a_refused_deploy_would_break(
     site, config, tmp_path, monkeypatch
 ):
-    from jamtail.runner import Runner, RunnerConfig, allow_broken_links
+    from jamtail.service.build import SiteBuild
+    from jamtail.service.sites import Site
+    from jamtail.settings import Settings
 
     monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "deploy"))
     monkeypatch.delenv("JAMTAIL_ALLOW_BROKEN_LINKS", raising=False)
     args = ["--api", config.api_url, "--out", str(config.out_dir), "--site", str(config.site_dir)]
     args += ["--cache", str(config.cache_dir)]
-    runner = Runner(RunnerConfig(state_dir=tmp_path / "state", secret="s", build_args=args))
+    runner = SiteBuild(Site(build_args=args), tmp_path / "state")
     assert runner.run_batch([{"trigger": "test"}])
     set_body(site["posts"][1], '<p><a href="/blog/no-such-post/">gone</a></p>')
     assert not runner.run_batch([{"trigger": "test"}])
@@ -281,5 +292,6 @@ def test_the_runner_s_build_log_names_the_links_a_refused_deploy_would_break(
     assert "new: /blog/second-post/ -> /blog/no-such-post/" in log
     assert "refused to deploy to local" in log and log.endswith("(built; the deploy failed)")
     assert "no-such-post" not in live(tmp_path, "blog/second-post/index.html")
-    assert allow_broken_links({"JAMTAIL_ALLOW_BROKEN_LINKS": "1"})
-    assert not allow_broken_links({"JAMTAIL_ALLOW_BROKEN_LINKS": "0"})
+    allowed = Settings.from_environ({"JAMTAIL_ALLOW_BROKEN_LINKS": "1"})
+    assert allowed.deploy.allow_broken_links
+    assert not Settings.from_environ({"JAMTAIL_ALLOW_BROKEN_LINKS": "0"}).deploy.allow_broken_links

@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 
 from cms.settings import s3_media
-from jamtail.build import BuildConfig, build
+from jamtail.build.pipeline import BuildConfig, build
 from jamtail.deploy import SiteFiles
 from jamtail.deploy.local import LocalBackend
 from tests.factories import demo_site

@@ -49,6 +49,25 @@ def test_published_articles_are_searchable_by_body_and_tags():
     assert "Hello Jamtail" in [p.title for p in backend.search("python", ArticlePage)]
 
 
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>hello</p><p>world</p>",
+        '<h2>Title</h2><ul><li>one</li><li>two &amp; <a href="/x">three</a></li></ul>',
+        "<blockquote>q</blockquote>line<br/>break<hr />rule &lt;tag&gt; &quot;x&quot; caf&eacute;",
+        '<p>a <!-- hidden --> <embed embedtype="image" id="3"/> <code>x &lt; y</code></p>',
+        "plain text, no tags",
+        "",
+    ],
+)
+def test_rich_text_is_indexed_as_wagtail_would_index_it(html):
+    from wagtail.rich_text import get_text_for_indexing
+
+    from cms.content.blocks import text_for_indexing
+
+    assert text_for_indexing(html) == get_text_for_indexing(html)
+
+
 def test_unpublished_pages_are_not_live():
     site = demo_site()
     assert not Page.objects.get(pk=site["draft"].pk).live

@@ -12,6 +12,7 @@ drafts from the CMS, ``/api/comments`` storing comments in it.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -22,10 +23,10 @@ from playwright.sync_api import expect
 
 from functions import comments, preview_data
 from functions import search as search_function
-from jamtail.build import BuildConfig
-from jamtail.nextjs import build_next
+from functions.devserver import make_server
+from jamtail.build.nextjs import build_next
+from jamtail.build.pipeline import BuildConfig
 from jamtail.search.shards import INDEX_PATH
-from jamtail.serve import make_server
 from tests.comments_helpers import SERVICE_TOKEN
 from tests.demo_stack import new_page_preview_token, preview_token, section_preview_token
 from tests.publishing_stack import admin_login
@@ -33,20 +34,27 @@ from tests.publishing_stack import admin_login
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REPO = Path(__file__).resolve().parents[1]
 ADMIN = ("next-moderator", "correct horse battery staple")
+CREATE_ADMIN = (
+    "from django.contrib.auth.models import User; "
+    f"User.objects.filter(username={ADMIN[0]!r}).exists() or "
+    f"User.objects.create_superuser({ADMIN[0]!r}, 'mod@example.org', {ADMIN[1]!r})"
+)
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 
 @pytest.fixture(scope="module")
 def served(next_build, demo_cms):
+    """The session's Next build, served on the port the CMS's Preview button points at."""
     site = next_build["next"]
-    url, server = serve(site, demo_cms)
+    url, server = serve(site, demo_cms, port=demo_cms.site_port or 0)
     yield {"site": site, "url": url}
     server.shutdown()
     server.server_close()
 
 
-def serve(site: Path, cms) -> tuple[str, object]:
-    """``(base URL, server)``: ``site`` served on a free port with the three functions."""
+def serve(site: Path, cms, port: int = 0) -> tuple[str, object]:
+    """``(base URL, server)``: ``site`` served on ``port`` (0: a free one) with the three
+    functions."""
     comments_config = comments.Config(
         api_url=cms.api_url,
         service_token=SERVICE_TOKEN,
@@ -58,7 +66,7 @@ def serve(site: Path, cms) -> tuple[str, object]:
         "/api/preview": preview_data.make_handler(cms.api_url),
         "/api/comments": comments.make_handler(comments_config),
     }
-    server = make_server(site, port=0, routes=routes)
+    server = make_server(site, port=port, routes=routes)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}", server
 
@@ -116,6 +124,40 @@ def test_preview_shows_a_never_published_draft(served, demo_cms, page):
     page.goto(f"{served['url']}/preview/?content_type=content.articlepage&token={token}")
     page.get_by_role("heading", level=1, name="Not published, ever").wait_for()
     assert "Words nobody has read yet." in page.locator("main").inner_text()
+
+
+NEVER_PUBLISHED = """
+import datetime
+from cms.content.models import ArticlePage, SectionPage
+blog = SectionPage.objects.get(slug="blog")
+page = ArticlePage(title="Drafted in Wagtail, never published", slug="drafted-never-published",
+    date=datetime.date(2026, 12, 5), summary="Only editors have seen this.", live=False,
+    body=[("paragraph", "<p>Words for the preview button alone.</p>")])
+blog.add_child(instance=page)
+page.save_revision()
+print("page", page.pk)
+"""
+
+
+def test_the_admins_preview_button_opens_a_never_published_draft_on_the_next_site(
+    served, demo_cms, page
+):
+    out = demo_cms.manage("shell", "-c", NEVER_PUBLISHED).stdout
+    page_id = int(out.split("page", 1)[1].split()[0])
+    demo_cms.manage("shell", "-c", CREATE_ADMIN)
+    admin_login(page, demo_cms.base_url, *ADMIN)
+    page.goto(f"{demo_cms.base_url}/admin/pages/{page_id}/edit/")
+    page.get_by_role("button", name=re.compile("Preview", re.I)).first.click()
+    with page.context.expect_page() as new_tab:
+        page.get_by_role("link", name=re.compile("Preview in new tab", re.I)).click()
+    preview = new_tab.value
+    preview.wait_for_load_state()
+    assert preview.url.startswith(served["url"] + "/preview/?")
+    preview.get_by_role("heading", level=1, name="Drafted in Wagtail, never published").wait_for()
+    assert "Words for the preview button alone." in preview.locator("main").inner_text()
+    assert preview.get_by_role("status").first.inner_text().startswith("Draft preview")
+    # The draft is nowhere on the published site.
+    assert not list(served["site"].rglob("drafted-never-published*"))
 
 
 def test_a_sections_preview_lists_its_published_articles_as_its_page_does(served, demo_cms, page):
@@ -201,13 +243,7 @@ def test_a_comment_posted_and_approved_in_wagtail_shows_on_the_rebuilt_next_page
     form.get_by_role("button", name="Post comment").click()
     expect(form.locator(".comment-status")).to_contain_text("awaiting moderation", timeout=15_000)
 
-    demo_cms.manage(
-        "shell",
-        "-c",
-        "from django.contrib.auth.models import User; "
-        f"User.objects.filter(username={ADMIN[0]!r}).exists() or "
-        f"User.objects.create_superuser({ADMIN[0]!r}, 'mod@example.org', {ADMIN[1]!r})",
-    )
+    demo_cms.manage("shell", "-c", CREATE_ADMIN)
     admin = page.context.new_page()
     admin_login(admin, demo_cms.base_url, *ADMIN)
     admin.goto(demo_cms.base_url + "/admin/snippets/comments/comment/?status=pending")

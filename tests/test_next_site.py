@@ -1,8 +1,9 @@
 """The Next.js front end (next/) builds the same site as the Jinja2 builder from the same CMS.
 
-One real CMS with the demo content (and the Rust blog when ../shared/corpora has it) is
-built by both front ends once per session (``conftest.next_build``); these tests compare
-the two sites as a reader and a crawler see them. Skipped when node or npm is missing.
+One real CMS with the demo content is built by both front ends once per session
+(``conftest.next_build``), and a second one with the demo content and the Rust blog
+(``conftest.corpus_next_build``, when ../shared/corpora has it); these tests compare the two
+sites as a reader and a crawler see them. Skipped when node or npm is missing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -40,31 +43,37 @@ def pages(site: Path) -> dict[str, str]:
     return found
 
 
-def test_the_next_site_has_the_same_pages_at_the_same_urls(next_build):
-    jinja, nxt = pages(next_build["jinja"]), pages(next_build["next"])
+@pytest.fixture(params=["demo", pytest.param("rust-blog", marks=pytest.mark.corpus)])
+def either_build(request) -> dict[str, Path]:
+    """Both front ends' builds of the demo CMS, then of the CMS that also holds the Rust blog."""
+    return request.getfixturevalue("next_build" if request.param == "demo" else "corpus_next_build")
+
+
+def test_the_next_site_has_the_same_pages_at_the_same_urls(either_build):
+    jinja, nxt = pages(either_build["jinja"]), pages(either_build["next"])
     assert sorted(set(jinja) - set(nxt)) == [], "pages only the Jinja2 site has"
     assert sorted(set(nxt) - set(jinja)) == [], "pages only the Next site has"
     assert len(nxt) > 30
 
 
-def test_every_page_has_the_same_title(next_build):
-    jinja, nxt = pages(next_build["jinja"]), pages(next_build["next"])
+def test_every_page_has_the_same_title(either_build):
+    jinja, nxt = pages(either_build["jinja"]), pages(either_build["next"])
     differ = {url: (jinja[url], nxt[url]) for url in jinja if jinja[url] != nxt.get(url)}
     assert differ == {}
 
 
-def test_no_internal_link_of_the_next_site_is_broken(next_build):
-    broken = broken_links(next_build["next"])
+def test_no_internal_link_of_the_next_site_is_broken(either_build):
+    broken = broken_links(either_build["next"])
     # Third-party corpora have links broken in their own Markdown (``./x.md``): the Next
     # site may have those the Jinja2 site has, and none of its own.
-    assert sorted(set(broken) - set(broken_links(next_build["jinja"]))) == []
+    assert sorted(set(broken) - set(broken_links(either_build["jinja"]))) == []
     assert [link for link in broken if not link[0].startswith("/rust-blog/")] == []
 
 
-def test_redirects_are_the_same(next_build):
-    jinja = (next_build["jinja"] / "_redirects").read_text()
+def test_redirects_are_the_same(either_build):
+    jinja = (either_build["jinja"] / "_redirects").read_text()
     assert len(jinja.strip().splitlines()) > 1, "the demo has Wagtail redirects"
-    assert (next_build["next"] / "_redirects").read_text() == jinja
+    assert (either_build["next"] / "_redirects").read_text() == jinja
 
 
 def test_feeds_list_the_same_entries(next_build):
@@ -117,7 +126,7 @@ def test_articles_carry_metadata_and_responsive_images(next_build):
         p for p in site.glob("blog/*/index.html") if "application/ld+json" in p.read_text()
     )
     text = article.read_text()
-    assert '<link rel="canonical"' in text and 'property="og:type" content="article"' in text
+    assert 'property="og:type" content="article"' in text
     assert '"@type":"Article"' in text
     images = [
         p.read_text()
@@ -127,6 +136,47 @@ def test_articles_carry_metadata_and_responsive_images(next_build):
     assert images, "no page with a responsive image"
     img = re.search(r"<img[^>]*srcSet=[^>]*>", "".join(images), re.I)
     assert img and 'width="' in img[0] and 'height="' in img[0] and 'loading="' in img[0]
+
+
+class HeadLinks(HTMLParser):
+    """The meta description, canonical links and ``og:url`` values of one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.descriptions: list[str] = []
+        self.canonicals: list[str] = []
+        self.og_urls: list[str] = []
+        self.noindex = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "meta" and a.get("name") == "description":
+            self.descriptions.append(a.get("content", ""))
+        elif tag == "meta" and a.get("name") == "robots":
+            self.noindex = "noindex" in a.get("content", "")
+        elif tag == "meta" and a.get("property") == "og:url":
+            self.og_urls.append(a.get("content", ""))
+        elif tag == "link" and "canonical" in a.get("rel", "").split():
+            self.canonicals.append(a.get("href", ""))
+
+
+def test_every_page_of_both_front_ends_has_a_description_and_no_relative_canonical(next_build):
+    """Every indexed page has one non-empty meta description (its own, else the site's
+    description; the noindex 404 page needs none); a canonical link and og:url are absolute
+    URLs or absent (the demo has no base URL: absent)."""
+    for name, site in next_build.items():
+        for url in pages(site):
+            path = site / url.lstrip("/")
+            head = HeadLinks()
+            head.feed((path / "index.html" if url.endswith("/") else path).read_text())
+            if not head.noindex:
+                assert len(head.descriptions) == 1, (name, url, head.descriptions)
+                assert head.descriptions[0].strip(), (name, url)
+            for link in head.canonicals + head.og_urls:
+                parts = urlsplit(link)
+                assert parts.scheme in ("http", "https") and parts.netloc, (name, url, link)
+            assert head.canonicals == [], (name, url, "the demo has no base URL")
+            assert len(head.og_urls) <= 1, (name, url)
 
 
 def test_type_check_and_lint_of_the_next_project_pass(next_build):

@@ -141,8 +141,14 @@ def test_after_publish_the_editor_is_told_when_or_why_not(site):
     BuildRecord.objects.create(
         trigger="publish", status=BuildRecord.SUCCEEDED, duration=4, finished_at=timezone.now()
     )
+    # A build went out just now: this change waits the 2 s quiet period, then builds.
     fine, sentence = publish_message(pipeline_health())
     assert fine and sentence.startswith("The site is rebuilt with this change: live in about 6 s")
+    # The first change after a quiet period builds at once.
+    BuildRecord.objects.update(requested_at=timezone.now() - dt.timedelta(minutes=5))
+    BuildRequest.objects.all().delete()
+    fine, sentence = publish_message(pipeline_health())
+    assert fine and sentence.startswith("The site is rebuilt with this change: live in about 4 s")
     fine, sentence = publish_message(pipeline_health(now=later(60)))
     assert not fine
     assert sentence.startswith("This change is saved but will not be live yet. The build worker")

@@ -17,9 +17,9 @@ import pytest
 import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from functions.devserver import make_server
 from functions.preview import make_handler
-from jamtail.build import BuildConfig, build
-from jamtail.serve import make_server
+from jamtail.build.pipeline import BuildConfig, build
 from tests.cms_process import CMSProcess, free_port
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """Every kind of draft previews with the site's templates, in a real CMS over real HTTP.
 
 The CMS runs in this process behind pytest-django's ``live_server`` (real
-HTTP on 127.0.0.1, the test database); :func:`jamtail.preview.render_preview`
+HTTP on 127.0.0.1, the test database); :func:`jamtail.build.preview.render_preview`
 reads it exactly as the ``/preview/`` function does. The Preview button's
 part (storing the edited page under a token) is Wagtail's own
 ``create_page_preview``, as in tests/test_preview_api.py.
@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from cms.content.models import ArticlePage, SectionPage, StandardPage
-from jamtail.preview import render_preview
+from jamtail.build.preview import render_preview
 from tests.cms_process import free_port
 from tests.factories import make_image
 

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from functions.adapter import event_from_environ, make_event, response_parts, wsgi_app
+from functions.devserver import make_server
 from functions.preview import make_handler
-from jamtail.serve import make_server
 from tests.cms_process import free_port
 
 REPO = Path(__file__).resolve().parents[1]

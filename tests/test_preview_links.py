@@ -2,7 +2,7 @@
 
 The admin views are driven with Django's test client as an editor; the link is
 opened through the CMS preview endpoint (``?share=``) and, once, through
-:func:`jamtail.preview.render_preview` over real HTTP as the ``/preview/``
+:func:`jamtail.build.preview.render_preview` over real HTTP as the ``/preview/``
 function does. The Chromium flow is in tests/test_preview_browser.py.
 """
 
@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
 from cms.content.preview_links import PreviewLink
-from jamtail.preview import render_preview
+from jamtail.build.preview import render_preview
 
 SITE = Path(__file__).resolve().parents[1] / "site"
 

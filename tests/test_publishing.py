@@ -34,21 +34,33 @@ def at(seconds: float) -> dt.datetime:
 # -- debounce (plain arithmetic) ----------------------------------------------
 
 
-def test_a_change_waits_for_the_quiet_period():
-    assert debounce.seconds_to_wait(at(0.5), at(0), at(0), quiet=2, max_wait=30) == 1.5
+def wait(now: float, newest: float, oldest: float, last_dispatch: float | None) -> float:
+    """The debounce wait with a 2 s quiet period and a 30 s limit; times in seconds."""
+    last = None if last_dispatch is None else at(last_dispatch)
+    return debounce.seconds_to_wait(at(now), at(newest), at(oldest), 2, 30, last_dispatch=last)
+
+
+def test_the_first_change_after_a_quiet_period_builds_at_once():
+    assert wait(0.1, newest=0, oldest=0, last_dispatch=None) == 0
+    assert wait(60.1, newest=60, oldest=60, last_dispatch=0) == 0
+    assert wait(3.1, newest=3, oldest=2, last_dispatch=0) == 0  # quiet since the last build
+
+
+def test_a_change_soon_after_a_build_waits_for_the_quiet_period():
+    assert wait(0.5, newest=0.2, oldest=0.2, last_dispatch=0) == 1.7
 
 
 def test_a_newer_change_pushes_the_build_back():
-    assert debounce.seconds_to_wait(at(2.0), at(1.5), at(0), quiet=2, max_wait=30) == 1.5
+    assert wait(2.0, newest=1.5, oldest=0.5, last_dispatch=0) == 1.5
 
 
 def test_after_the_quiet_period_the_build_goes_now():
-    assert debounce.seconds_to_wait(at(3.5), at(1.5), at(0), quiet=2, max_wait=30) == 0
+    assert wait(3.5, newest=1.5, oldest=0.5, last_dispatch=0) == 0
 
 
 def test_a_steady_stream_of_changes_still_builds_after_max_wait():
-    assert debounce.seconds_to_wait(at(29), at(28.9), at(0), quiet=2, max_wait=30) == 1
-    assert debounce.seconds_to_wait(at(31), at(30.9), at(0), quiet=2, max_wait=30) == 0
+    assert wait(29, newest=28.9, oldest=0.5, last_dispatch=0) == 1.5
+    assert wait(31, newest=30.9, oldest=0.5, last_dispatch=0) == 0
 
 
 def test_nothing_pending_means_no_wait():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,6 +156,20 @@ def test_a_build_that_cannot_reach_the_cms_writes_a_failed_report(tmp_path):
     report_file = tmp_path / "report.json"
     args = ["build", "--api", "http://127.0.0.1:9/api/v2/", "--out", str(tmp_path / "b")]
     args += ["--cache", str(tmp_path / "c"), "--report", str(report_file)]
-    assert jamtail_main(args) == 1
+    assert jamtail_main(args) == 75  # the CMS is unavailable: worth a retry
     report = BuildReport.read(report_file)
+    assert report.status == "failed" and "127.0.0.1:9" in report.errors[0]
+
+
+def test_python_m_jamtail_build_json_prints_only_the_report(tmp_path):
+    args = ["build", "--api", "http://127.0.0.1:9/api/v2/", "--out", str(tmp_path / "b")]
+    args += ["--cache", str(tmp_path / "c"), "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "jamtail", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 75, done.stderr
+    report = BuildReport.loads(done.stdout)
     assert report.status == "failed" and "127.0.0.1:9" in report.errors[0]

@@ -1,4 +1,5 @@
-"""The build runner hands the hook body to the build as Netlify does, whatever its size."""
+"""One build of one site (``jamtail.service.build``): the hook body handed over as Netlify
+does, whatever its size; the build's own report, not its printed lines, sent to the CMS."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from jamtail.exceptions import EXIT_UNAVAILABLE
 from jamtail.report import BuildReport
-from jamtail.runner import HOOK_BODY_ENV_LIMIT, Runner, RunnerConfig
+from jamtail.service.build import HOOK_BODY_ENV_LIMIT, SiteBuild
+from jamtail.service.sites import Site
 
 
-def runner(tmp_path) -> Runner:
-    return Runner(RunnerConfig(state_dir=tmp_path / "state", secret="s3cret"))
+def runner(tmp_path) -> SiteBuild:
+    return SiteBuild(Site(), tmp_path / "state")
 
 
 def test_a_small_hook_body_is_passed_whole(tmp_path):
@@ -51,20 +54,22 @@ def test_a_huge_hook_body_is_summarised_and_kept_whole_in_a_file(tmp_path):
 
 
 def test_a_batch_builds_and_deploys_in_one_process(tmp_path):
-    config = RunnerConfig(state_dir=tmp_path / "state", secret="s", deploy_target="netlify")
-    [step] = Runner(config).steps()
+    site = Site(deploy_target="netlify")
+    [step] = SiteBuild(site, tmp_path / "state").steps()
     assert step[:4] == [sys.executable, "-m", "jamtail.cli", "build"]
     report = str(tmp_path / "state" / "build-report.json")
     assert step[-4:] == ["--deploy", "netlify", "--report", report]
-    config.deploy = False
-    assert "--deploy" not in Runner(config).steps()[0]
+    site.deploy = False
+    assert "--deploy" not in SiteBuild(site, tmp_path / "state").steps()[0]
 
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def build_args(api: str, tmp_path: Path) -> list[str]:
-    return ["--api", api, "--out", str(tmp_path / "build"), "--site", str(REPO / "site")]
+def site(api: str, tmp_path: Path) -> Site:
+    return Site(
+        api=api, build_args=["--out", str(tmp_path / "build"), "--site", str(REPO / "site")]
+    )
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -80,14 +85,7 @@ def test_the_build_record_gets_the_builds_own_report_not_its_printed_lines(
     monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "deploy"))
     monkeypatch.setenv("JAMTAIL_CACHE_DIR", str(tmp_path / "cache"))
     api = f"{live_server.url}/api/v2/"
-    config = RunnerConfig(
-        state_dir=tmp_path / "state",
-        secret="s",
-        build_args=build_args(api, tmp_path),
-        cms_api=api,
-        token="runner-token",
-    )
-    run = Runner(config)
+    run = SiteBuild(site(api, tmp_path), tmp_path / "state", token="runner-token")
     assert run.run_batch([{"build_id": record.pk, "trigger": "publish"}])
     log = (tmp_path / "state" / "last-build.log").read_text()
     assert log.startswith("$ jamtail build --api") and "--deploy local --report " in log
@@ -114,13 +112,14 @@ def test_the_build_record_gets_the_builds_own_report_not_its_printed_lines(
 def test_a_failed_build_is_not_deployed_and_its_log_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("JAMTAIL_DEPLOY_DIR", str(tmp_path / "deploy"))
     monkeypatch.setenv("JAMTAIL_CACHE_DIR", str(tmp_path / "cache"))
-    args = build_args("http://127.0.0.1:9/api/v2/", tmp_path)  # nothing listens
-    run = Runner(RunnerConfig(state_dir=tmp_path / "state", secret="s", build_args=args))
-    assert not run.run_batch([{"trigger": "test"}])
+    unreachable = site("http://127.0.0.1:9/api/v2/", tmp_path)  # nothing listens
+    run = SiteBuild(unreachable, tmp_path / "state")
+    outcome = run.run([{"trigger": "test"}])
+    assert not outcome.ok and outcome.retryable  # the CMS may come back: worth a retry
     log = (tmp_path / "state" / "last-build.log").read_text()
-    assert "jamtail build: error: " in log and log.endswith("exit status 1")
+    assert "jamtail build: error: " in log and log.endswith(f"exit status {EXIT_UNAVAILABLE}")
     assert not (tmp_path / "deploy").exists()
     report = BuildReport.read(run.report_path)
     assert report.status == "failed" and report.deploy is None
     assert "127.0.0.1:9" in report.errors[0]
-    assert Runner.failure(report, log) == report.errors[0]
+    assert SiteBuild.failure(report, log) == report.errors[0]

@@ -20,10 +20,10 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from functions import search as search_function
-from jamtail.build import BuildConfig, build
+from functions.devserver import make_server
+from jamtail.build.pipeline import BuildConfig, build
 from jamtail.search.query import open_index
 from jamtail.search.shards import INDEX_PATH
-from jamtail.serve import make_server
 from tests.cms_process import CMSProcess
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,11 +15,11 @@ import pytest
 import requests
 
 from functions import comments, preview, search
-from jamtail.manifest import MANIFEST_NAME, Manifest, digest_bytes
+from functions.devserver import make_server
 from jamtail.outputs.headers import RULES
 from jamtail.outputs.redirects import build_redirects
 from jamtail.security import SECURITY_HEADERS, preview_csp
-from jamtail.serve import make_server
+from jamtail.write.manifest import MANIFEST_NAME, Manifest, digest_bytes
 from tests.cms_process import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ def served(tmp_path):
     (site / "index.html").write_text("<!doctype html><title>Home</title>")
     (site / "404.html").write_text("<!doctype html><title>Not found</title><h1>Not here</h1>")
     Manifest("b1", {"index.html": digest_bytes(b"x")}).write(site)
-    plan = type("Plan", (), {"redirects": []})()
+    plan = type("Plan", (), {"redirects": [], "functions_url": ""})()
     (site / "_redirects").write_bytes(build_redirects(plan)[0][1])
     from jamtail.outputs.headers import build_headers
 
@@ -105,7 +105,9 @@ def test_the_build_manifest_is_not_served(served):
 
 
 def test_the_build_tells_every_cdn_not_to_serve_the_manifest():
-    plan = type("Plan", (), {"redirects": [{"old_path": "/old", "location": "/new"}]})()
+    plan = type(
+        "Plan", (), {"redirects": [{"old_path": "/old", "location": "/new"}], "functions_url": ""}
+    )()
     rules = build_redirects(plan)[0][1].decode().splitlines()
     assert rules[1] == f"/{MANIFEST_NAME} /404.html 404!"  # first, forced: the file exists
 

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pytest
 import requests
 
+from functions.devserver import make_server
 from jamtail.outputs.headers import CSP
 from jamtail.outputs.redirects import build_redirects
 from jamtail.rules import parse_headers, parse_redirects
-from jamtail.serve import make_server
 
 
 @pytest.fixture
@@ -102,7 +102,8 @@ def test_redirects_from_urls_with_a_query_become_forced_query_rules():
         redirects=[
             {"old_path": "/demo?p=149", "location": "/blog/comments/", "is_permanent": True},
             {"old_path": "/old", "location": "/new/", "is_permanent": True},
-        ]
+        ],
+        functions_url="",
     )
     [(_, data)] = build_redirects(plan)  # type: ignore[arg-type]
     rules = [line for line in data.decode().splitlines() if not line.startswith("#")]

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core import signing
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +15,7 @@ from wagtail.models import PageViewRestriction
 
 from cms.content.models import SectionPage, StandardPage
 from cms.publishing.outbox import record_change
+from cms.sync import serialised
 from cms.sync.models import SyncClock
 from tests.factories import article, make_image, publish
 
@@ -373,11 +375,21 @@ def test_a_sync_page_costs_the_same_number_of_queries_for_few_or_many_items(api,
     _, before_one, _ = full_sync(api)
     bulk_articles(site, 1, image)
     _, before_many, _ = full_sync(api)
-    one_full = queries_for(api, "/api/v2/sync/")
-    one_delta = queries_for(api, "/api/v2/sync/", cursor=before_one)
+
+    def cold(*args, **kwargs) -> int:
+        # Every page serialised (cms/sync/serialised.py) and the site's base URL read
+        # (cached for a few seconds: a slow machine would otherwise count it only
+        # in some of the four).
+        serialised.clear()
+        cache.clear()
+        return queries_for(*args, **kwargs)
+
+    one_full = cold(api, "/api/v2/sync/")
+    one_delta = cold(api, "/api/v2/sync/", cursor=before_one)
     bulk_articles(site, 30, image)
-    many_full = queries_for(api, "/api/v2/sync/")
-    many_delta = queries_for(api, "/api/v2/sync/", cursor=before_many)
+    many_full = cold(api, "/api/v2/sync/")
+    many_delta = cold(api, "/api/v2/sync/", cursor=before_many)
     assert many_full == one_full
     assert many_delta == one_delta
-    assert many_full < 30
+    # (the serialised-page cache adds a fixed 6: clock, load, and the store transaction)
+    assert many_full < 40

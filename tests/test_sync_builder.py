@@ -1,4 +1,4 @@
-"""The builder's content cache (jamtail/sync.py) against a real CMS over HTTP."""
+"""The builder's content cache (jamtail/content/sync.py) against a real CMS over HTTP."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page, PageViewRestriction
 
 from cms.content.models import SectionPage, SiteSettings, StandardPage
-from jamtail.client import CMSClient
+from jamtail.content.cache import CACHE_NAME, ContentCache
+from jamtail.content.client import CMSClient
+from jamtail.content.gather import gather
+from jamtail.content.lazy import LazyPage
+from jamtail.content.sync import sync_content
 from jamtail.exceptions import CMSUnavailableError, ContentError
-from jamtail.gather import gather
-from jamtail.incremental import page_hash
-from jamtail.lazy import LazyPage
-from jamtail.sync import CACHE_NAME, ContentCache, sync_content
+from jamtail.plan.incremental import page_hash
 from tests.factories import article, demo_site, publish
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -167,7 +168,7 @@ def test_a_forged_cursor_in_the_cache_leads_to_a_full_resync(site, client, tmp_p
         db.execute("UPDATE state SET value = ? WHERE key = 'cursor'", (forged,))
     site["about"].title = "About us"
     site["about"].save_revision().publish()
-    with caplog.at_level(logging.WARNING, logger="jamtail.sync"):
+    with caplog.at_level(logging.WARNING, logger="jamtail.content.sync"):
         content, delta = sync_content(client, tmp_path)
     assert delta.full and "invalid_cursor" in delta.reason
     assert "refused the stored sync cursor" in caplog.text
@@ -231,7 +232,7 @@ def test_an_error_while_applying_rolls_the_whole_sync_back(site, client, tmp_pat
     sync_content(client, tmp_path)
     before = cache_rows(tmp_path)
     cache = ContentCache.open(tmp_path / CACHE_NAME)
-    from jamtail.sync import Delta
+    from jamtail.content.cache import Delta
 
     good = {"kind": "page", "id": 999, "deleted": False, "order": "0001", "data": {"id": 999}}
     with pytest.raises(KeyError):

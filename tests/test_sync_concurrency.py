@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from jamtail.client import CMSClient
-from jamtail.gather import gather
-from jamtail.sync import sync_content
+from jamtail.content.client import CMSClient
+from jamtail.content.gather import gather
+from jamtail.content.sync import sync_content
 from tests.cms_process import REPO, CMSProcess
 
 pytestmark = pytest.mark.slow

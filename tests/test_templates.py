@@ -29,6 +29,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from jamtail.render.renderer import FragmentCache
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "site" / "templates"
 STATIC = ROOT / "site" / "static"
@@ -65,6 +67,7 @@ def make_env(undefined: type[jinja2.Undefined] = jinja2.StrictUndefined) -> jinj
     env.filters["humandate"] = lambda d: f"{d.day} {d:%B %Y}"
     env.globals["asset"] = lambda path: f"/static/{path}"
     env.globals["absolute"] = lambda url: url if "://" in url else BASE_URL + url
+    env.globals["fragment"] = FragmentCache()
     return env
 
 
@@ -509,6 +512,28 @@ def test_description_falls_back_from_search_description_to_summary_to_tagline() 
     assert description("article") == "How ownership works."
     assert description("section") == "Long-form articles."
     assert description("home") == SITE["tagline"]
+
+
+def test_the_site_description_comes_before_the_tagline_for_pages_without_their_own() -> None:
+    site = {**SITE, "description": "Notes on Rust, one or two a month."}
+    for name in ("home", "tag", "authors"):
+        page = parse(name, site=site)
+        assert page.one("meta", name="description").attrs["content"] == site["description"]
+        assert page.one("meta", property="og:description").attrs["content"] == site["description"]
+    assert parse("article", site=site).one("meta", name="description").attrs["content"] == (
+        "How ownership works."
+    )
+
+
+def test_without_a_base_url_no_canonical_og_url_or_og_image_is_written() -> None:
+    """Relative URLs are not valid canonicals (RFC 6596) nor Open Graph URLs: none at all."""
+    page = parse("article", site={**SITE, "base_url": ""}, canonical_url="")
+    assert not page.all("link", rel="canonical")
+    assert not page.all("meta", property="og:url")
+    assert not page.all("meta", property="og:image")
+    assert page.one("meta", property="og:title").attrs["content"] == "Ownership in Rust"
+    ld = json.loads(page.one("script", type="application/ld+json").text)
+    assert ld["@type"] == "Article" and "mainEntityOfPage" not in ld
 
 
 def test_article_has_open_graph_and_canonical_url() -> None:

@@ -247,6 +247,11 @@ class SocialLinkBlock(blocks.StructBlock):
 class SiteSettings(BaseSiteSetting):
     site_name = models.CharField(max_length=255, default="Jamtail")
     tagline = models.CharField(max_length=255, blank=True)
+    description = models.TextField(
+        blank=True,
+        help_text="One or two sentences about the site: the meta description of pages "
+        "without one of their own (the home page, search, tag and author pages).",
+    )
     base_url = models.URLField(
         blank=True,
         help_text="The public address of the static site, e.g. https://example.org "
@@ -258,6 +263,7 @@ class SiteSettings(BaseSiteSetting):
     panels = [
         FieldPanel("site_name"),
         FieldPanel("tagline"),
+        FieldPanel("description"),
         FieldPanel("base_url"),
         FieldPanel("language"),
         FieldPanel("social_links"),
@@ -268,6 +274,7 @@ class SiteSettings(BaseSiteSetting):
         return {
             "site_name": self.site_name,
             "tagline": self.tagline,
+            "description": self.description,
             "base_url": self.base_url.rstrip("/"),
             "language": self.language,
             "social_links": [

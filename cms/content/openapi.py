@@ -114,6 +114,7 @@ SHARED: dict[str, Schema] = {
         {
             "site_name": STRING,
             "tagline": STRING,
+            "description": STRING,
             "base_url": STRING,
             "language": STRING,
             "social_links": {

@@ -31,7 +31,7 @@ from wagtail_headless_preview.models import get_client_root_url_from_site
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 30
-SALT = "jamtail.preview-link"
+SALT = "jamtail.build.preview-link"
 ASK = "Ask the person who shared it for a new link."
 
 

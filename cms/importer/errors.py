@@ -25,6 +25,10 @@ class SourceError(ImporterError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Pickled by the planning workers (parallel.py); the default passes the message only.
+        return type(self), (self.path, self.reason)
+
 
 class TargetError(ImporterError):
     """The parent page or site the import writes to is missing or unsuitable."""

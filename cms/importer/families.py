@@ -29,13 +29,15 @@ following the family's own rules:
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import json
+import posixpath
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import yaml
 
@@ -68,6 +70,64 @@ class SiteConfig:
     source: Path | None = None
     taxonomies: list[str] = field(default_factory=list)
     """Front matter keys (Hugo's ``[taxonomies]`` plurals) whose lists become tags too."""
+    site_root: Path | None = None
+    """The folder holding the site's configuration (the site's root), if one was found."""
+    content_dir: str = ""
+    """Where the site keeps its content, relative to ``site_root`` (Hugo's ``contentDir``,
+    Zola's ``content``, Eleventy's ``dir.input``); ``""`` when it is the site root itself."""
+    exclude: list[str] = field(default_factory=list)
+    """Jekyll's ``exclude`` (and its defaults): paths or globs that are not part of the site."""
+    translations: dict[str, str] = field(default_factory=dict)
+    """Hugo: each language other than ``defaultContentLanguage`` -> its ``contentDir`` (or ``""``).
+    One language is imported: files of the others are reported as skipped."""
+    default_language: str = ""
+    collections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Jekyll's ``collections``: name -> its settings (``output``, ``permalink``)."""
+    authors: dict[str, str] = field(default_factory=dict)
+    """Author keys -> display names, from the site's data file (Jekyll ``_data/authors.yml``,
+    Hugo ``data/authors.*``), so ``author: ada`` is "Ada Lovelace"."""
+    defaults: list[dict[str, Any]] = field(default_factory=list)
+    """Jekyll's front matter ``defaults``: ``[{scope: {path, type}, values}]``."""
+
+    def front_matter_defaults(self, rel_path: str) -> dict[str, Any]:
+        """The values Jekyll's ``defaults`` give the file at ``rel_path`` (later, deeper win).
+
+        jekyllrb.com/docs/configuration/front-matter-defaults/: a scope's
+        ``path`` is a prefix (or glob) of the file's path, its ``type``
+        ``posts`` (drafts too), ``pages``, ``drafts`` or a collection's name.
+        """
+        parts = PurePosixPath(rel_path).parts
+        if "_posts" in parts or "_drafts" in parts:
+            kinds = {"posts", "drafts"} if "_drafts" in parts else {"posts"}
+        elif parts and parts[0].startswith("_") and parts[0][1:] in self.collections:
+            kinds = {parts[0][1:]}
+        else:
+            kinds = {"pages"}
+        found: list[tuple[int, int, dict[str, Any]]] = []
+        for order, rule in enumerate(self.defaults):
+            scope, values = rule.get("scope") or {}, rule.get("values")
+            if not isinstance(scope, dict) or not isinstance(values, dict):
+                continue
+            path = str(scope.get("path") or "").strip("/")
+            kind = scope.get("type")
+            if kind and str(kind) not in kinds:
+                continue
+            if path and not (
+                rel_path == path
+                or rel_path.startswith(path + "/")
+                or ("*" in path and fnmatch.fnmatchcase(rel_path, path + "*"))
+            ):
+                continue
+            found.append((len(path), order, values))
+        merged: dict[str, Any] = {}
+        for _depth, _order, values in sorted(found, key=lambda f: (f[0], f[1])):
+            merged.update(values)
+        return merged
+
+    @property
+    def base_path(self) -> str:
+        """The old site's sub-path, from its address: ``/blog`` for ``example.org/blog/``."""
+        return urlsplit(self.base_url).path.rstrip("/") if self.base_url else ""
 
     def is_own_url(self, url: str) -> bool:
         """True when ``url`` is absolute and points at the old site itself."""
@@ -77,11 +137,32 @@ class SiteConfig:
         return bool(other.netloc) and other.netloc.lower() == own.netloc.lower()
 
 
+def hugo_config_dir(folder: Path) -> Path | None:
+    """Hugo's configuration directory in the site root ``folder`` (``config/_default/``).
+
+    gohugo.io/getting-started/configuration/#configuration-directory: each
+    file's name is its top-level key (``params.toml``, ``permalinks.toml``...),
+    except ``hugo.*``/``config.*``, which hold the root keys.
+    """
+    for candidate in (folder / "config" / "_default", folder / "config"):
+        if candidate.is_dir() and any(
+            p.suffix in (".toml", ".yaml", ".yml", ".json") for p in candidate.iterdir()
+        ):
+            return candidate
+    return None
+
+
 def detect_family(root: Path) -> str:
-    """The family of the site whose content folder is ``root``; ``"markdown"`` if unsure."""
+    """The family of the site whose content folder (or site root) is ``root``.
+
+    ``"markdown"`` if unsure. Hugo is also recognised by its configuration
+    directory (``config/_default/``).
+    """
     for folder in (root, root.parent):
         names = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
         if names & {"hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json"}:
+            return "hugo"
+        if "config" in names and hugo_config_dir(folder) is not None:
             return "hugo"
         if names & {"zola.toml"}:
             return "zola"
@@ -102,12 +183,77 @@ def find_config(family: str, root: Path) -> Path | None:
         "jekyll": ("_config.yml", "_config.yaml"),
         "zola": ("zola.toml", "config.toml"),
         "eleventy": ("eleventy.config.js", ".eleventy.js", "eleventy.config.mjs"),
+        "markdown": ("mkdocs.yml", "mkdocs.yaml"),
     }.get(family, ())
     for folder in (root, root.parent):
         for name in names:
             if (folder / name).is_file():
                 return folder / name
+        config_dir = hugo_config_dir(folder) if family == "hugo" else None
+        if config_dir is not None:
+            files = sorted(p for p in config_dir.iterdir() if p.suffix in _DATA_SUFFIXES)
+            main = [p for p in files if p.stem in ("hugo", "config")]
+            return (main or files)[0]
     return None
+
+
+_DATA_SUFFIXES = (".toml", ".yml", ".yaml", ".json")
+JEKYLL_EXCLUDES = (
+    ".sass-cache",
+    ".jekyll-cache",
+    "gemfiles",
+    "Gemfile",
+    "Gemfile.lock",
+    "node_modules",
+    "vendor",
+)
+"""Jekyll's default ``exclude`` (jekyllrb.com/docs/configuration/options/)."""
+
+
+def _site_root(family: str, path: Path) -> Path:
+    """The site's root folder, from the path of its configuration file."""
+    if family == "hugo" and path.parent.name == "_default" and path.parent.parent.name == "config":
+        return path.parent.parent.parent
+    if family == "hugo" and path.parent.name == "config" and path.stem not in ("hugo", "config"):
+        return path.parent.parent
+    return path.parent
+
+
+def _read_hugo(path: Path) -> dict[str, Any]:
+    """Hugo's settings: the file at ``path``, merged with a configuration directory.
+
+    In ``config/_default/`` (or beside a root ``hugo.toml``), ``hugo.*`` and
+    ``config.*`` give root keys and any other file its own key
+    (``params.toml`` -> ``params``); the root file wins where both set a key.
+    """
+    root = _site_root("hugo", path)
+    folder = hugo_config_dir(root)
+    data: dict[str, Any] = {}
+    if folder is not None:
+        for file in sorted(folder.iterdir()):
+            if file.suffix not in _DATA_SUFFIXES or not file.is_file():
+                continue
+            values = _read_data(file)
+            if file.stem in ("hugo", "config"):
+                data.update(values)
+            else:
+                data[file.stem] = {**(data.get(file.stem) or {}), **values}
+    if path.parent != folder:
+        data.update(_read_data(path))
+    return data
+
+
+def js_strings(path: Path) -> dict[str, str]:
+    """``key: "value"`` pairs of a JavaScript data or config file (not executed)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    pairs = re.findall(r"""(?<![\w.$])["']?(\w+)["']?\s*:\s*(["'`])([^"'`\n]*)\2""", text)
+    found: dict[str, str] = {}
+    for key, _quote, value in pairs:
+        found.setdefault(key, value)
+    return found
 
 
 def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig:
@@ -123,18 +269,57 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
     config = SiteConfig(family=family, source=path)
     if family == "jekyll":
         config.permalinks["posts"] = JEKYLL_STYLES["date"]
+        config.exclude = list(JEKYLL_EXCLUDES)
     if path is None:
         return config
-    data = _read_data(path) if path.suffix in (".toml", ".yml", ".yaml", ".json") else {}
+    config.site_root = _site_root(family, path.resolve())
+    config.authors = _author_names(config.site_root, family)
+    if family == "hugo":
+        data = _read_hugo(path.resolve())
+    else:
+        data = _read_data(path) if path.suffix in _DATA_SUFFIXES else {}
     if family == "eleventy":
-        for name in ("site.json", "metadata.json"):
-            for folder in (path.parent / "_data", path.parent / "src" / "_data"):
-                if (folder / name).is_file():
-                    data = {**_read_data(folder / name), **data}
+        strings = js_strings(path) if path.suffix in (".js", ".mjs", ".cjs") else {}
+        text = path.read_text(encoding="utf-8", errors="replace")
+        setter = re.search(r"""setInputDirectory\(\s*["'`]([^"'`]+)["'`]""", text)  # Eleventy 3
+        input_dir = setter.group(1) if setter else strings.get("input", ".")
+        config.content_dir = posixpath.normpath(input_dir).strip("/")
+        config.content_dir = "" if config.content_dir == "." else config.content_dir
+        folders = [path.parent / "_data", path.parent / "src" / "_data"]
+        folders.append(path.parent / config.content_dir / "_data")
+        for name in ("site", "metadata"):
+            for folder in folders:
+                values: dict[str, Any] = {}
+                if (folder / f"{name}.json").is_file():
+                    values = _read_data(folder / f"{name}.json")
+                for ext in (".js", ".mjs", ".cjs"):
+                    if (folder / f"{name}{ext}").is_file():
+                        values = {**js_strings(folder / f"{name}{ext}"), **values}
+                if values:  # {{ metadata.title }}, and site.* as before
+                    data = {**values, **data, name: {**values, **(data.get(name) or {})}}
         config.site = data
         config.base_url = str(data.get("url") or data.get("baseURL") or "")
+        prefix = strings.get("pathPrefix", "").strip("/")
+        if prefix:  # 11ty.dev/docs/config/#deploy-to-a-subdirectory-with-a-path-prefix
+            parts = urlsplit(config.base_url)
+            config.base_url = (
+                f"{parts.scheme}://{parts.netloc}/{prefix}/" if parts.netloc else f"/{prefix}/"
+            )
         return config
     if family == "hugo":
+        config.content_dir = str(data.get("contentDir") or data.get("contentdir") or "content")
+        languages = data.get("languages")
+        if isinstance(languages, dict) and len(languages) > 1:
+            default = str(data.get("defaultContentLanguage") or "en").lower()
+            dirs = {
+                str(lang).lower(): str(value.get("contentDir") or value.get("contentdir") or "")
+                for lang, value in languages.items()
+                if isinstance(value, dict)
+            }
+            config.default_language = default
+            if dirs.get(default):
+                config.content_dir = dirs[default].strip("/")
+            config.translations = {k: v.strip("/") for k, v in dirs.items() if k != default}
         permalinks = data.get("permalinks") or {}
         for key, value in permalinks.items():
             if isinstance(value, dict):  # Hugo >= 0.120: [permalinks.page] section = pattern
@@ -153,10 +338,65 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
         config.permalinks["posts"] = JEKYLL_STYLES.get(style, style)
         config.base_url = str(data.get("url") or "").rstrip("/") + str(data.get("baseurl") or "")
         config.site = data
+        exclude = data.get("exclude")
+        if isinstance(exclude, list):
+            config.exclude += [str(e).strip().strip("/") for e in exclude if str(e).strip()]
+        defaults = data.get("defaults")
+        config.defaults = (
+            [d for d in defaults if isinstance(d, dict)] if isinstance(defaults, list) else []
+        )
+        collections = data.get("collections")
+        if isinstance(collections, list):  # Jekyll 2's list form: names only, not output
+            collections = {str(name): {} for name in collections}
+        if isinstance(collections, dict):
+            config.collections = {
+                str(name): value if isinstance(value, dict) else {}
+                for name, value in collections.items()
+                if str(name) != "posts"
+            }
+    elif family == "markdown" and path.name.startswith("mkdocs."):
+        # mkdocs.org/user-guide/configuration/: docs_dir, site_name, site_url
+        config.content_dir = str(data.get("docs_dir") or "docs").strip("/")
+        config.base_url = str(data.get("site_url") or "")
+        config.site = {**data, "title": data.get("site_name") or ""}
+        if data.get("use_directory_urls") is False:
+            config.permalinks["page"] = ":path.html"
     elif family == "zola":
+        config.content_dir = "content"
         config.base_url = str(data.get("base_url") or "")
         config.site = {**data, **(data.get("extra") or {})}
     return config
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """YAML's safe loader that reads application tags (``!!python/name:...``, ``!ENV``) as null.
+
+    MkDocs configurations use them; the importer needs none of their values.
+    """
+
+
+_TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, s, node: None)
+
+
+def _author_names(site_root: Path, family: str) -> dict[str, str]:
+    """``{key: name}`` from ``_data/authors.yml`` (Jekyll) or ``data/authors.*`` (Hugo)."""
+    folder = site_root / ("_data" if family in ("jekyll", "eleventy") else "data")
+    names: dict[str, str] = {}
+    for ext in (".yml", ".yaml", ".json", ".toml"):
+        path = folder / f"authors{ext}"
+        if not path.is_file():
+            continue
+        try:
+            data = _read_data(path)
+        except TargetError:
+            continue
+        for key, value in data.items():
+            if isinstance(value, dict):
+                name = value.get("name") or value.get("display_name") or value.get("displayName")
+                if isinstance(name, str) and name.strip():
+                    names[str(key)] = name.strip()
+    return names
 
 
 def _read_data(path: Path) -> dict[str, Any]:
@@ -167,7 +407,7 @@ def _read_data(path: Path) -> dict[str, Any]:
         elif path.suffix == ".json":
             data = json.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_TolerantLoader)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise TargetError(f"cannot read the configuration {path}: {exc}") from exc
     return data if isinstance(data, dict) else {}
@@ -194,19 +434,27 @@ def source_url(config: SiteConfig, page: PageFacts) -> str | None:
     if doc.url and config.family in ("hugo", "markdown"):
         return _absolute(doc.url)
     if doc.permalink and config.family in ("jekyll", "eleventy", "markdown"):
-        if "{" in doc.permalink:  # a template (Eleventy/Nunjucks): not knowable here
-            return None
+        if "{" in doc.permalink:  # a template (Eleventy/Nunjucks/Liquid)
+            return _eleventy_permalink(doc.permalink, page)
         if config.family == "jekyll" and ":" in doc.permalink:
-            return _expand(doc.permalink, _jekyll_values(page))
+            return _resolved(_expand(doc.permalink, _jekyll_values(page)))
         return _absolute(doc.permalink)
     folders = [p for p in PurePosixPath(page.rel_path).parent.parts if p]
     stem = PurePosixPath(page.rel_path).name.rsplit(".", 1)[0]
+    if config.default_language:  # Hugo's about.en.md, index.en.md: the default language
+        stem = stem.removesuffix(f".{config.default_language}") or stem
     if config.family == "jekyll":
         if "_posts" in folders or "_drafts" in folders:
-            return _expand(config.permalinks["posts"], _jekyll_values(page))
+            return _resolved(_expand(config.permalinks["posts"], _jekyll_values(page)))
+        pretty = config.permalinks["posts"].endswith("/")
+        collection = folders[0][1:] if folders and folders[0].startswith("_") else ""
+        if collection in config.collections:
+            return _jekyll_collection_url(config, collection, page, pretty)
         if page.is_section or stem == "index":
             return "/" + "/".join(folders) + ("/" if folders else "")
-        return "/" + "/".join([*folders, stem]) + ".html"
+        return "/" + "/".join([*folders, stem]) + ("/" if pretty else ".html")
+    if config.family == "eleventy" and folders and stem == folders[-1]:
+        return "/" + "/".join(folders) + "/"  # subdir/subdir.md is subdir's index
     if page.is_section:
         path = "/" + "/".join(folders) + ("/" if folders else "")
         return path.lower() if config.family == "hugo" else path
@@ -220,12 +468,83 @@ def source_url(config: SiteConfig, page: PageFacts) -> str | None:
         name = doc.slug or stem
         return ("/" + "/".join([*folders, name]) + "/").lower()
     name = page.slug if config.family == "zola" else stem
+    if config.permalinks.get("page") == ":path.html":  # MkDocs without directory URLs
+        return "/" + "/".join([*folders, name]) + ".html"
     return "/" + "/".join([*folders, name]) + "/"
 
 
+def _resolved(path: str) -> str | None:
+    """``path``, or ``None`` when a placeholder had no value (an undated draft's ``:year``)."""
+    return None if _TOKEN.search(path) else path
+
+
+def _jekyll_collection_url(
+    config: SiteConfig, name: str, page: PageFacts, pretty: bool
+) -> str | None:
+    """A document of the Jekyll collection ``name``; ``None`` when it is not output.
+
+    jekyllrb.com/docs/collections/#permalinks: the collection's ``permalink``,
+    else ``/:collection/:path:output_ext`` (``/`` instead of the extension
+    when the site's permalink style is pretty).
+    """
+    settings = config.collections[name]
+    if not settings.get("output"):
+        return None
+    default = "/:collection/:path" + ("/" if pretty else ":output_ext")
+    pattern = str(settings.get("permalink") or default)
+    inner = PurePosixPath(*PurePosixPath(page.rel_path).parts[1:]).as_posix()
+    values = {**_jekyll_values(page), "collection": name, "path": inner.rsplit(".", 1)[0]}
+    return _resolved(_expand(JEKYLL_STYLES.get(pattern, pattern), values))
+
+
+_ELEVENTY_OUTPUT = re.compile(r"\{\{-?\s*(.+?)\s*-?\}\}")
+
+
+def _eleventy_permalink(template: str, page: PageFacts) -> str | None:
+    """An Eleventy ``permalink`` template, for the variables a file itself gives.
+
+    11ty.dev/docs/data-eleventy-supplied/: ``page.fileSlug`` (the file name
+    without a date prefix; an index file's folder), ``page.filePathStem``,
+    ``title``/``slug`` front matter, with the ``slugify``/``slug`` filters.
+    ``None`` when the template uses anything else.
+    """
+    path = PurePosixPath(page.rel_path)
+    stem = path.name.rsplit(".", 1)[0]
+    file_slug = path.parent.name if stem == "index" and path.parent.name else stem
+    file_slug = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", file_slug)
+    variables: dict[str, Any] = {
+        "page.fileSlug": file_slug,
+        "page.filePathStem": "/" + path.as_posix().rsplit(".", 1)[0],
+        **{k: v for k, v in page.doc.params.items() if isinstance(v, (str, int))},
+    }
+    unknown = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal unknown
+        name, *filters = [part.strip() for part in match.group(1).split("|")]
+        if name not in variables:
+            unknown = True
+            return ""
+        text = str(variables[name])
+        for flt in filters:
+            if flt in ("slugify", "slug"):
+                text = re.sub(r"[^\w]+", "-", text.lower()).strip("-")
+            else:
+                unknown = True
+        return text
+
+    url = _ELEVENTY_OUTPUT.sub(value, template)
+    if unknown or "{" in url:
+        return None
+    url = _absolute(url)
+    return url if url.endswith(("/", ".html")) or "." in url.rsplit("/", 1)[-1] else url + "/"
+
+
 def _absolute(url: str) -> str:
+    """The path of ``url`` from the site root; ``/a/index.html`` is the folder ``/a/``."""
     path = urlsplit(url).path
-    return "/" + path.lstrip("/") if path else "/"
+    path = "/" + path.lstrip("/") if path else "/"
+    return path.removesuffix("index.html") if path.endswith("/index.html") else path
 
 
 def _expand(pattern: str, values: dict[str, str]) -> str:
@@ -257,13 +576,18 @@ def _jekyll_values(page: PageFacts) -> dict[str, str]:
     """Jekyll's permalink placeholders (categories lower-cased, as Jekyll's URL filter does)."""
     name = PurePosixPath(page.rel_path).name.rsplit(".", 1)[0]
     title = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", name)
-    categories = "/".join(c.lower().replace(" ", "-") for c in page.doc.categories)
+    # Jekyll lower-cases categories but does not slugify them: "Release Notes"
+    # is /release%20notes/ (jekyll#5813); :slugified_categories (Jekyll 4.1) does
+    names = list(dict.fromkeys(c.lower() for c in page.doc.categories))
+    categories = "/".join(quote(c, safe="-._~!$&'()*+,;=:@") for c in names)
+    slugified = "/".join(re.sub(r"[^a-z0-9]+", "-", c).strip("-") for c in names)
     return {
         **_date_values(page.doc.date),
         "title": page.doc.slug or title,
         "slug": page.doc.slug or title,
         "name": title,
         "categories": categories,
+        "slugified_categories": slugified,
         "output_ext": ".html",
     }
 

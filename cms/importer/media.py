@@ -15,11 +15,17 @@ import hashlib
 import logging
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
+import willow
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
+from PIL import Image as PillowImage
+from PIL import UnidentifiedImageError
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
+from wagtail.models import Collection
 
 from cms.content.images import prepare_renditions
 
@@ -39,7 +45,10 @@ class LibraryFiles:
         self._known_images: dict[str, int] | None = None
         self._targets: dict[str, ImageTarget] = {}
         self._documents: dict[str, int] | None = None
+        self._root_collection: int | None = None
         self._hashes: dict[Path, tuple[str, bytes]] = {}
+        self.new_images: list[int] = []
+        """Ids of the images this import added (their renditions come later, see below)."""
 
     def image(self, path: Path, alt: str = "") -> ImageTarget:
         """The library image with the content of ``path``, added if new."""
@@ -58,21 +67,35 @@ class LibraryFiles:
             target = ImageTarget(0, "")
             self.created_images += 1
         else:
-            image = model(
-                title=title_from_name(path.stem)[:255],
-                file=ImageFile(BytesIO(data), name=path.name),
-                file_hash=digest,
-                file_size=len(data),
-            )
+            image = _new_image(model, path, data, digest, self._collection_id())
             if hasattr(image, "description"):
                 image.description = alt[:255]
             image.save()
-            prepare_renditions(image)
+            self.new_images.append(image.pk)
             logger.info("added image %s as #%s", path, image.pk)
             target = ImageTarget(image.pk, image.file.url)
             self.created_images += 1
         self._targets[digest] = target
         return target
+
+    def _collection_id(self) -> int:
+        """The root collection's id (Wagtail's default for a new image), read once."""
+        if self._root_collection is None:
+            self._root_collection = Collection.get_first_root_node().pk
+        return self._root_collection
+
+    def prepare_renditions(self) -> int:
+        """Make the API renditions of every image added so far; return how many were made.
+
+        Called after the pages are written (``--renditions``): resizing is
+        the slowest part of an import with images, and without it the build
+        makes them on first use instead.
+        """
+        model = get_image_model()
+        made = 0
+        for image in model.objects.filter(pk__in=self.new_images):
+            made += prepare_renditions(image)
+        return made
 
     def document(self, path: Path) -> int:
         """The id of the library document with the content of ``path``, added if new."""
@@ -111,3 +134,56 @@ class LibraryFiles:
         self._known_images = None
         self._targets = {}
         self._documents = None
+
+
+def _new_image(model: type, path: Path, data: bytes, digest: str, collection_id: int) -> Any:
+    """An unsaved library image of ``data`` in collection ``collection_id``, its file
+    already in storage when its size can be read once here.
+
+    Given a file object, Django's image field measures it on construction and again on
+    save, and Wagtail measures through Willow, which decodes every pixel of a bitmap (a
+    third of a photo-heavy import) and parses an SVG each time. A stored file name and a
+    size measured once skip both.
+    """
+    title = title_from_name(path.stem)[:255]
+    size = _image_size(data)
+    if size is None:  # unreadable: Django's and Wagtail's validation report it on save
+        return model(
+            title=title,
+            file=ImageFile(BytesIO(data), name=path.name),
+            file_hash=digest,
+            file_size=len(data),
+            collection_id=collection_id,
+        )
+    field = model._meta.get_field("file")
+    instance = model(collection_id=collection_id)  # upload_to asks the instance for a folder
+    name = field.storage.save(
+        field.generate_filename(instance, path.name), ContentFile(data), field.max_length
+    )
+    return model(
+        title=title,
+        file=name,
+        width=size[0],
+        height=size[1],
+        file_hash=digest,
+        file_size=len(data),
+        collection_id=collection_id,
+    )
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` in pixels, or None when neither Pillow nor Willow can read it.
+
+    Pillow reads a bitmap's header (it opens lazily: no pixel is decoded); Willow
+    measures what Pillow cannot (SVG, from its ``width``/``height``/``viewBox``), as
+    Wagtail's own image field does.
+    """
+    try:
+        with PillowImage.open(BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        pass
+    try:
+        return willow.Image.open(BytesIO(data)).get_size()
+    except Exception:  # Willow raises its own errors and its parsers' (ExpatError...)
+        return None

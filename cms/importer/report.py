@@ -64,6 +64,8 @@ class ImportReport:
     failed: list[SourceError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files: list[FileOutcome] = field(default_factory=list)
+    skipped_redirects: list[str] = field(default_factory=list)
+    """``"path: old URL: reason"`` for old URLs that got no redirect (reserved paths)."""
     source_broken_links: list[str] = field(default_factory=list)
     """``"path: href"`` for local links that name nothing in the source either."""
     seconds: float = 0.0
@@ -92,7 +94,11 @@ class ImportReport:
         if self.failed or any(f.outcome != PAGE for f in self.content_files()):
             return False
         if strict:
-            return not self.warnings and not any(f.outcome == SKIPPED for f in self.files)
+            return (
+                not self.warnings
+                and not self.skipped_redirects
+                and not any(f.outcome == SKIPPED for f in self.files)
+            )
         return True
 
     def skipped_reasons(self) -> dict[str, int]:
@@ -117,6 +123,7 @@ class ImportReport:
                 "unchanged": self.unchanged,
                 "drafts": self.drafts,
                 "redirects": self.redirects,
+                "skipped_redirects": len(self.skipped_redirects),
                 "images": self.images,
                 "documents": self.documents,
                 "warnings": len(self.warnings),
@@ -126,6 +133,7 @@ class ImportReport:
             "skipped_reasons": self.skipped_reasons(),
             "failed": [{"path": e.path, "reason": e.reason} for e in self.failed],
             "warnings": self.warnings,
+            "skipped_redirects": self.skipped_redirects,
             "source_broken_links": self.source_broken_links,
             "files": [asdict(f) for f in self.files],
         }

@@ -27,6 +27,7 @@ from django.utils import timezone
 from wagtail.admin.mail import send_mail
 
 from .models import BuildRecord, BuildRequest, WorkerHeartbeat
+from .tasks import seconds_to_dispatch
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class PipelineHealth:
       has not taken yet (``service_waiting_build``), and its last error.
     - ``last_build``: the newest finished build, or ``None``.
     - ``live_in_seconds``: a rough estimate of when a change made now is live
-      (quiet period plus the median recent build), or ``None`` when it will not
+      (the debounce wait plus the median recent build), or ``None`` when it will not
       be live until a problem is fixed.
     """
 
@@ -197,7 +198,7 @@ def _estimate_live_in() -> float:
         .values_list("duration", flat=True)[:RECENT_BUILDS]
     )
     typical = statistics.median(durations) if durations else 10.0
-    return settings.JAMTAIL_BUILD_QUIET_SECONDS + typical
+    return seconds_to_dispatch(timezone.now(), change_now=True) + typical
 
 
 def publish_message(health: PipelineHealth, go_live_at: datetime | None = None) -> tuple[bool, str]:

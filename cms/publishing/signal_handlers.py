@@ -61,7 +61,10 @@ def _changed(event: str):
         if kwargs.get("update_fields") and set(kwargs["update_fields"]) <= CACHED_FIELDS:
             return
         action = "delete" if kwargs.get("signal") is post_delete else "change"
-        record_change(f"{event}_{action}", obj=instance)
+        # A new author has its own change-log item; a new image or document is only
+        # an item through the pages and authors that use it, and none does yet.
+        created = bool(kwargs.get("created")) and event in ("image", "document")
+        record_change(f"{event}_{action}", obj=instance, created=created)
 
     return handler
 

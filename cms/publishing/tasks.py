@@ -1,10 +1,11 @@
 """Background tasks (django-tasks): dispatch pending build requests, post the build hooks.
 
 ``schedule_dispatch()`` runs after the editor's transaction commits. It
-enqueues :func:`dispatch_builds` to run after the quiet period, unless one is
-already waiting (a burst of publishes makes one task, not fifty).
-:func:`dispatch_builds` re-checks the outbox: if a newer change arrived it
-re-enqueues itself for later (``run_after``); otherwise it claims every
+enqueues :func:`dispatch_builds`, unless one is already waiting (a burst of
+publishes makes one task, not fifty). :func:`dispatch_builds` applies the
+debounce rule (``debounce.py``): the first change after a quiet period builds at
+once; for changes that follow it, it re-enqueues itself for later
+(``run_after``) until the quiet period has passed; then it claims every
 unclaimed ``BuildRequest`` atomically into a new ``BuildRecord`` and posts the
 build hooks. A change that commits while a dispatch runs enqueues a new task
 (the running one no longer counts as waiting), so no change is ever left out.
@@ -47,18 +48,37 @@ def _dispatch_waiting() -> bool:
 
 
 def schedule_dispatch() -> None:
-    """Enqueue a dispatch after the quiet period unless one is already waiting.
+    """Enqueue a dispatch unless one is already waiting.
 
-    Always enqueued, even where this process has no hooks configured (an import
-    from the command line, a shell): the worker's settings decide where hooks go.
+    Enqueued to run at once: it builds the first change after a quiet period now and
+    defers itself for the changes that follow (``debounce.py``). Always enqueued, even
+    where this process has no hooks configured (an import from the command line, a
+    shell): the worker's settings decide where hooks go.
     """
-    if not _supports_defer():
-        dispatch_builds.enqueue()
+    if _supports_defer() and _dispatch_waiting():
         return
-    if _dispatch_waiting():
-        return
-    quiet = timedelta(seconds=settings.JAMTAIL_BUILD_QUIET_SECONDS)
-    dispatch_builds.using(run_after=timezone.now() + quiet).enqueue()
+    dispatch_builds.enqueue()
+
+
+def seconds_to_dispatch(now: datetime, change_now: bool = False) -> float:
+    """Seconds until the waiting changes are dispatched by the debounce rule (0: now).
+
+    ``change_now``: as if one more change was made at ``now`` (what an editor who
+    publishes now will wait).
+    """
+    times = BuildRequest.objects.filter(build__isnull=True).aggregate(
+        newest=Max("created_at"), oldest=Min("created_at")
+    )
+    if change_now:
+        times = {"newest": now, "oldest": times["oldest"] or now}
+    return debounce.seconds_to_wait(
+        now,
+        times["newest"],
+        times["oldest"],
+        settings.JAMTAIL_BUILD_QUIET_SECONDS,
+        settings.JAMTAIL_BUILD_MAX_WAIT_SECONDS,
+        last_dispatch=BuildRecord.objects.aggregate(last=Max("requested_at"))["last"],
+    )
 
 
 @task()
@@ -74,16 +94,8 @@ def _dispatch_builds() -> int | None:
     if not settings.JAMTAIL_BUILD_HOOKS:
         log.info("no build hooks configured (JAMTAIL_BUILD_HOOKS): build requests wait")
         return None
-    pending = BuildRequest.objects.filter(build__isnull=True)
-    times = pending.aggregate(newest=Max("created_at"), oldest=Min("created_at"))
     now = timezone.now()
-    wait = debounce.seconds_to_wait(
-        now,
-        times["newest"],
-        times["oldest"],
-        settings.JAMTAIL_BUILD_QUIET_SECONDS,
-        settings.JAMTAIL_BUILD_MAX_WAIT_SECONDS,
-    )
+    wait = seconds_to_dispatch(now)
     if wait > 0 and _supports_defer():
         if not _dispatch_waiting():
             dispatch_builds.using(run_after=now + timedelta(seconds=wait)).enqueue()

@@ -31,6 +31,7 @@ TRIGGERS = {
     "tag": "snippet",
     "comment": "comment",
     "site": "site",
+    "import": "import",
 }
 MAX_LENGTH = 50  # BuildRecord.trigger
 

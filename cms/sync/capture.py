@@ -44,6 +44,7 @@ from django.db.models import CharField, F, Max, Q
 from django.db.models.functions import Cast
 from wagtail.models import Page, ReferenceIndex
 
+from . import serialised
 from .models import ChangeLogEntry, SyncClock
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,8 @@ def append(items: Iterable[Item], event: str = "") -> int:
             ],
             batch_size=500,
         )
+        # The serialised form of every page named here may be stale (cms/sync/serialised.py).
+        serialised.invalidate(pk for kind, pk in unique if kind == ChangeLogEntry.PAGE)
     return len(unique)
 
 

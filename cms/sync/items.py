@@ -15,7 +15,10 @@ An item is an envelope around the representation the builder already reads:
 page is visible when the pages endpoint would list it: live, public (no view
 restriction on it or an ancestor) and in the requested site.
 
-Every method costs a fixed number of queries, whatever the number of items.
+Every method costs a fixed number of queries, whatever the number of items,
+plus Wagtail's StreamField look-ups for pages not in the serialised-page cache
+(:mod:`cms.sync.serialised`). A page's ``data`` is :class:`~cms.sync.serialised.RawJSON`
+text (see :func:`cms.sync.api.render_body`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from wagtail.api.utils import get_full_url
 from wagtail.api.v2.utils import parse_fields_parameter
 from wagtail.contrib.redirects.models import Redirect
 
@@ -37,10 +41,14 @@ from cms.content.api import (
 )
 from cms.content.models import Author
 
+from . import serialised
 from .capture import SETTINGS_ID
-from .models import ChangeLogEntry
+from .models import ChangeLogEntry, SyncClock
+from .serialised import RawJSON, page_key
 
 Envelope = dict[str, Any]
+# What a page listing reads: id, tree path, type, and the parts of the cache key.
+PAGE_COLUMNS = ("pk", "path", "content_type_id", "latest_revision_id", "last_published_at")
 ALL_FIELDS = parse_fields_parameter("*")
 
 
@@ -55,6 +63,7 @@ class ItemReader:
         self.redirects_view = self._view(JamtailRedirectsAPIViewSet)
         self._public: Any = None
         self._serializers: dict[type, Any] = {}
+        self.serialised_count = 0  # pages serialised (not read from the cache) so far
 
     def _view(self, cls: type) -> Any:
         view = cls()
@@ -73,7 +82,7 @@ class ItemReader:
             rows = self.public_pages().order_by("path")
             if after is not None:
                 rows = rows.filter(path__gt=after)
-            found = list(rows.values_list("pk", "path", "content_type_id")[:limit])
+            found = list(rows.values_list(*PAGE_COLUMNS)[:limit])
             return self._pages(found), (found[-1][1] if found else after)
         queryset = self._queryset(kind)
         if after is not None:
@@ -100,7 +109,7 @@ class ItemReader:
             return self.settings()
         if kind == ChangeLogEntry.PAGE:
             rows = self.public_pages().filter(pk__in=ids)
-            return self._pages(list(rows.values_list("pk", "path", "content_type_id")))
+            return self._pages(list(rows.values_list(*PAGE_COLUMNS)))
         if kind in (ChangeLogEntry.AUTHOR, ChangeLogEntry.REDIRECT):
             return self._serialise(kind, list(self._queryset(kind).filter(pk__in=ids)))
         return []
@@ -121,24 +130,32 @@ class ItemReader:
             self._public = self.pages_view.get_base_queryset()
         return self._public
 
-    def _pages(self, rows: list[tuple[int, str, int]]) -> list[Envelope]:
+    def _pages(self, rows: list[tuple[Any, ...]]) -> list[Envelope]:
+        """Envelopes of the pages in ``rows`` (:data:`PAGE_COLUMNS`), from the cache if valid.
+
+        A page whose serialised form is cached under its current key is not
+        serialised again (:mod:`cms.sync.serialised`); the others are, in bulk
+        per page type, and stored for the next sync.
+        """
+        as_of = current_clock_value()  # before any page is read: see serialised.store
+        base_url = get_full_url(self.request, "/")
+        keys = {pk: page_key(base_url, rev, published) for pk, _, _, rev, published in rows}
+        data: dict[int, RawJSON] = serialised.load(keys)
         by_type: dict[int, list[int]] = defaultdict(list)
-        for pk, _path, content_type_id in rows:
-            by_type[content_type_id].append(pk)
-        data: dict[int, dict[str, Any]] = {}
-        context = self.pages_view.get_serializer_context()
+        for pk, _path, content_type_id, _, _ in rows:
+            if pk not in data:
+                by_type[content_type_id].append(pk)
+        fresh: dict[int, tuple[str, str]] = {}
         for content_type_id, ids in by_type.items():
             model = ContentType.objects.get_for_id(content_type_id).model_class()
             if model is None:
                 continue
-            select = ("locale", *getattr(model, "api_select_related", ()))
-            prefetch = getattr(model, "api_prefetch_related", ())
-            pages = model.objects.filter(pk__in=ids).select_related(*select)
-            serializer = self._serializer(BulkPagesAPIViewSet, model)
-            for item in serializer(
-                pages.prefetch_related(*prefetch), many=True, context=context
-            ).data:
-                data[item["id"]] = dict(item)
+            for item in self.serialise_pages(model, ids):
+                text = serialised.encode(item)
+                data[item["id"]] = text
+                fresh[item["id"]] = (keys[item["id"]], text)
+        self.serialised_count += len(fresh)
+        serialised.store(fresh, as_of)
         return [
             {
                 "kind": ChangeLogEntry.PAGE,
@@ -147,9 +164,24 @@ class ItemReader:
                 "order": path,
                 "data": data[pk],
             }
-            for pk, path, _ in rows
+            for pk, path, *_ in rows
             if pk in data
         ]
+
+    def serialise_pages(self, model: type, ids: list[int]) -> list[dict[str, Any]]:
+        """The API representation of pages ``ids`` of ``model``, serialised now (no cache).
+
+        A fixed number of queries for the page type's bulk relations
+        (``api_select_related``, ``api_prefetch_related``), plus Wagtail's own
+        per-field look-ups of StreamField blocks.
+        """
+        select = ("locale", *getattr(model, "api_select_related", ()))
+        prefetch = getattr(model, "api_prefetch_related", ())
+        pages = model.objects.filter(pk__in=ids).select_related(*select)  # type: ignore[attr-defined]
+        serializer = self._serializer(BulkPagesAPIViewSet, model)
+        context = self.pages_view.get_serializer_context()
+        items = serializer(pages.prefetch_related(*prefetch), many=True, context=context).data
+        return [dict(item) for item in items]
 
     def _queryset(self, kind: str) -> Any:
         if kind == ChangeLogEntry.AUTHOR:
@@ -170,9 +202,14 @@ class ItemReader:
     def _serializer(self, view_class: Any, model: type) -> Any:
         if model not in self._serializers:
             # Authors are read with fields=*, redirects and pages' own listing defaults
-            # exactly as the builder requests them (see jamtail/gather.py).
+            # exactly as the builder requests them (see jamtail/content/gather.py).
             fields = [] if model is Redirect else ALL_FIELDS
             self._serializers[model] = view_class._get_serializer_class(
                 api_router, model, fields, show_details=False
             )
         return self._serializers[model]
+
+
+def current_clock_value() -> int:
+    """The change log's last handed-out sequence number (0 before the first change)."""
+    return SyncClock.objects.filter(pk=1).values_list("value", flat=True).first() or 0

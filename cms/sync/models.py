@@ -62,3 +62,33 @@ class ChangeLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} {self.item_id} ({self.event})"
+
+
+class SerialisedPage(models.Model):
+    """A page's sync ``data`` as JSON text, so an unchanged page is serialised once.
+
+    ``key`` names what the text was made from: the serialiser version, the
+    API base URL of the request, the page's latest revision and publication
+    time (see :func:`cms.sync.serialised.page_key`); a row with another key is
+    never served. ``as_of`` is the change-log clock value read before the
+    page was read: the row is stored only if no change-log entry after it
+    names the page (the read may predate such a change).
+
+    Every change-log entry for a page deletes its row in the same transaction
+    (:func:`cms.sync.capture.append`), so anything the change log widens a
+    change to (a linked page moved, an image, an author, a tag, the site's
+    address) invalidates the rows it may have made stale. No foreign key: a
+    row of a deleted page is never read (the page is not listed) and its
+    deletion is in the change log, which removes the row.
+    """
+
+    page_id = models.BigIntegerField(primary_key=True)
+    key = models.CharField(max_length=255)
+    data = models.TextField(help_text="the page item's data, JSON")
+    as_of = models.BigIntegerField(help_text="change-log clock value read before serialising")
+
+    class Meta:
+        verbose_name = "serialised page"
+
+    def __str__(self) -> str:
+        return f"page {self.page_id} ({self.key})"

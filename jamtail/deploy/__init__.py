@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib
 
-from ..exceptions import ConfigError
-from .base import DeployBackend, DeployError, DeployPlan, DeployResult
-from .files import SiteFiles
+from jamtail.deploy.base import DeployBackend, DeployError, DeployPlan, DeployResult
+from jamtail.deploy.files import SiteFiles
+from jamtail.exceptions import ConfigError
+from jamtail.settings import Settings
 
 __all__ = [
     "TARGETS",
@@ -44,6 +45,7 @@ def backend_class(target: str) -> type[DeployBackend]:
     return backend
 
 
-def get_backend(target: str) -> DeployBackend:
-    """The backend for ``target``, configured from the environment."""
-    return backend_class(target).from_environ()
+def get_backend(target: str, settings: Settings) -> DeployBackend:
+    """The backend for ``target``, configured by ``settings`` (:class:`ConfigError` when
+    ``target`` is unknown or a setting it needs is missing)."""
+    return backend_class(target).from_settings(settings)

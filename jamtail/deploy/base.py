@@ -1,10 +1,11 @@
 """The deploy backend contract: one class per target, like Wagtail's frontend-cache backends.
 
-A backend is constructed from a ``params`` dict (strings, as read from the
-environment by its ``from_environ()``); a missing required setting raises
-:class:`~jamtail.exceptions.ConfigError` naming the environment variable.
+A backend is constructed from a ``params`` dict (strings, as its
+``from_settings()`` takes them from the :class:`~jamtail.settings.Settings`);
+a missing required setting raises :class:`~jamtail.exceptions.ConfigError`
+naming the environment variable.
 
-    backend = get_backend("s3")              # registry in jamtail/deploy/__init__.py
+    backend = get_backend("s3", settings)    # registry in jamtail/deploy/__init__.py
     plan = backend.plan(site)                # reads only: what would change
     result = backend.deploy(site, plan)      # applies the plan, returns counts
     release = backend.rollback(to=None)      # previous deploy live again (if supported)
@@ -26,8 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ..exceptions import ConfigError, JamtailError
-from .files import SiteFiles
+from jamtail.deploy.files import SiteFiles
+from jamtail.exceptions import ConfigError, JamtailError
+from jamtail.settings import Settings
 
 
 class DeployError(JamtailError):
@@ -92,8 +94,8 @@ class DeployBackend:
         self.params = dict(params)
 
     @classmethod
-    def from_environ(cls) -> DeployBackend:
-        """The backend configured from environment variables."""
+    def from_settings(cls, settings: Settings) -> DeployBackend:
+        """The backend configured by ``settings`` (its section of them)."""
         raise NotImplementedError
 
     def require(self, key: str, env: str) -> str:

@@ -2,7 +2,7 @@
 
 Digests are computed on first use and kept, so a backend that needs SHA-1
 (Netlify) and one that needs MD5 (S3 ETags) each hash a file once. A site
-built by ``jamtail build`` carries a manifest (:mod:`jamtail.manifest`) with
+built by ``jamtail build`` carries a manifest (:mod:`jamtail.write.manifest`) with
 every file's size, SHA-1 and MD5: its digests are used instead of reading the
 files, for every file whose size matches and that was not modified after the
 manifest was written (a file edited by hand afterwards is hashed again).
@@ -17,9 +17,9 @@ import mimetypes
 from functools import cached_property
 from pathlib import Path
 
-from ..exceptions import ConfigError
-from ..manifest import MANIFEST_NAME, FileEntry, read_manifest
-from ..rules import HeaderRule, headers_for, load_rules
+from jamtail.exceptions import ConfigError
+from jamtail.rules import HeaderRule, headers_for, load_rules
+from jamtail.write.manifest import MANIFEST_NAME, FileEntry, read_manifest
 
 CHUNK = 1 << 20
 #: Served by Netlify and ``jamtail serve`` as rules, never as files.

@@ -28,7 +28,7 @@ What a deploy costs:
   10,000-page site is a handful of file operations.
 
 Each release keeps a copy of the manifest (``.jamtail-manifest.json``, see
-:mod:`jamtail.manifest`), written last, just before the release is renamed
+:mod:`jamtail.write.manifest`), written last, just before the release is renamed
 into place: a plan compares the build's manifest with the live release's,
 reading and checking only the files that changed (see
 :class:`~jamtail.deploy.files.SiteFiles`). A deploy killed at any point
@@ -48,10 +48,11 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..exceptions import ConfigError
-from ..manifest import MANIFEST_NAME, FileEntry, Manifest, digest_file, read_manifest
-from .base import DeployBackend, DeployError, DeployPlan, DeployResult
-from .files import SiteFiles
+from jamtail.deploy.base import DeployBackend, DeployError, DeployPlan, DeployResult
+from jamtail.deploy.files import SiteFiles
+from jamtail.exceptions import ConfigError
+from jamtail.settings import Settings
+from jamtail.write.manifest import MANIFEST_NAME, FileEntry, Manifest, digest_file, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ class LocalBackend(DeployBackend):
         try:
             self.keep = max(1, int(self.params.get("keep") or 5))
         except ValueError:
-            raise ConfigError("JAMTAIL_DEPLOY_KEEP must be a whole number") from None
+            raise ConfigError(
+                f"JAMTAIL_DEPLOY_KEEP must be a whole number, not {self.params.get('keep')!r}"
+            ) from None
         self.releases = self.root / "releases"
         self.current = self.root / "current"
         # release id -> its files: a complete release never changes under its id
@@ -78,13 +81,8 @@ class LocalBackend(DeployBackend):
         self._files: dict[str, dict[str, FileEntry]] = {}
 
     @classmethod
-    def from_environ(cls) -> LocalBackend:
-        return cls(
-            {
-                "dir": os.environ.get("JAMTAIL_DEPLOY_DIR"),
-                "keep": os.environ.get("JAMTAIL_DEPLOY_KEEP"),
-            }
-        )
+    def from_settings(cls, settings: Settings) -> LocalBackend:
+        return cls({"dir": str(settings.deploy.dir), "keep": str(settings.deploy.keep)})
 
     def live_release(self) -> str | None:
         """The id ``current`` points at, or ``None`` before the first deploy."""

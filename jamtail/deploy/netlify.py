@@ -7,8 +7,8 @@ https://docs.netlify.com/api/get-started/#file-digest-method
    ``ready``): its ``required`` lists the SHA-1s Netlify has never stored for
    this site, so an unchanged file is never uploaded twice.
 2. ``PUT /deploys/{id}/files/{path}`` (``application/octet-stream``) for each
-   path whose digest is required, in parallel, each retried with exponential
-   backoff on connection errors, 429 and 5xx.
+   path whose digest is required, in parallel, each retried under
+   :mod:`jamtail.retry`'s policy (connection errors, timeouts, 429 and 5xx).
 3. Poll ``GET /deploys/{id}`` until ``state == "ready"`` (``error`` fails).
 
 The plan (``--dry-run``) compares the manifest with the live deploy's files
@@ -19,7 +19,6 @@ The plan (``--dry-run``) compares the manifest with the live deploy's files
 from __future__ import annotations
 
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,17 +26,20 @@ from urllib.parse import quote
 
 import requests
 
-from .base import DeployBackend, DeployError, DeployPlan, DeployResult
-from .files import SiteFiles
-from .retry import Retryable, with_retries
+from jamtail.deploy.base import DeployBackend, DeployError, DeployPlan, DeployResult
+from jamtail.deploy.files import SiteFiles
+from jamtail.retry import DEFAULT as RETRY
+from jamtail.retry import retryable
+from jamtail.settings import NETLIFY_API_URL as DEFAULT_API
+from jamtail.settings import Settings
 
 log = logging.getLogger(__name__)
-DEFAULT_API = "https://api.netlify.com/api/v1/"
 
 
 class NetlifyBackend(DeployBackend):
     """Params: ``auth_token``, ``site_id`` (required); ``api_url``, ``workers``,
-    ``tries``, ``retry_delay`` (seconds), ``timeout`` (seconds to wait for ``ready``)."""
+    ``tries``, ``retry_delay`` (the longest first pause, seconds; see :mod:`jamtail.retry`),
+    ``timeout`` (seconds to wait for ``ready``)."""
 
     name = "netlify"
 
@@ -56,12 +58,13 @@ class NetlifyBackend(DeployBackend):
         self.http.headers["User-Agent"] = "jamtail-deploy"
 
     @classmethod
-    def from_environ(cls) -> NetlifyBackend:
+    def from_settings(cls, settings: Settings) -> NetlifyBackend:
+        netlify = settings.netlify
         return cls(
             {
-                "auth_token": os.environ.get("NETLIFY_AUTH_TOKEN"),
-                "site_id": os.environ.get("NETLIFY_SITE_ID"),
-                "api_url": os.environ.get("NETLIFY_API_URL"),
+                "auth_token": netlify.auth_token,
+                "site_id": netlify.site_id,
+                "api_url": netlify.api_url,
             }
         )
 
@@ -70,19 +73,19 @@ class NetlifyBackend(DeployBackend):
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         """One API call with retries; JSON body of the answer, :class:`DeployError` on failure."""
 
-        def attempt() -> requests.Response:
-            try:
-                response = self.http.request(method, self.api + path, timeout=60, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise Retryable(str(exc)) from exc
-            if response.status_code == 429 or response.status_code >= 500:
-                raise Retryable(f"HTTP {response.status_code}")
-            return response
-
+        policy = RETRY.but(attempts=self.tries, backoff=self.retry_delay)
         try:
-            response = with_retries(attempt, what, self.tries, self.retry_delay)
-        except Retryable as exc:
-            raise DeployError(f"Netlify {what} failed after {self.tries} tries: {exc}") from exc
+            response = policy.call(
+                lambda: self.http.request(method, self.api + path, timeout=60, **kwargs),
+                f"Netlify {what}",
+            )
+        except requests.RequestException as exc:
+            tried = f"after {self.tries} tries" if retryable(exc) else "at once"
+            raise DeployError(f"Netlify {what} failed {tried}: {exc}") from exc
+        if retryable(response):
+            raise DeployError(
+                f"Netlify {what} failed after {self.tries} tries: HTTP {response.status_code}"
+            )
         if response.status_code == 401:
             raise DeployError("Netlify refused the token (401): check NETLIFY_AUTH_TOKEN")
         if response.status_code == 404:

@@ -19,14 +19,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .base import DeployBackend, DeployError, DeployPlan, DeployResult
-from .files import RULE_FILES, SiteFiles, content_type, is_page, multipart_etag
+from jamtail.deploy.base import DeployBackend, DeployError, DeployPlan, DeployResult
+from jamtail.deploy.files import RULE_FILES, SiteFiles, content_type, is_page, multipart_etag
+from jamtail.settings import Settings
 
 log = logging.getLogger(__name__)
 MIN_PART = 5 * 1024 * 1024
@@ -56,19 +56,18 @@ class S3Backend(DeployBackend):
         self._cloudfront: Any = None
 
     @classmethod
-    def from_environ(cls) -> S3Backend:
+    def from_settings(cls, settings: Settings) -> S3Backend:
+        s3 = settings.s3
         return cls(
             {
-                "bucket": os.environ.get("JAMTAIL_S3_BUCKET"),
-                "prefix": os.environ.get("JAMTAIL_S3_PREFIX"),
-                "endpoint_url": os.environ.get("JAMTAIL_S3_ENDPOINT_URL")
-                or os.environ.get("AWS_ENDPOINT_URL_S3"),
-                "region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
-                "distribution_id": os.environ.get("JAMTAIL_CLOUDFRONT_DISTRIBUTION_ID"),
-                "cloudfront_endpoint_url": os.environ.get("JAMTAIL_CLOUDFRONT_ENDPOINT_URL")
-                or os.environ.get("AWS_ENDPOINT_URL_CLOUDFRONT"),
-                "public_url": os.environ.get("JAMTAIL_S3_PUBLIC_URL"),
-                "max_delete_percent": os.environ.get("JAMTAIL_S3_MAX_DELETE_PERCENT"),
+                "bucket": s3.bucket,
+                "prefix": s3.prefix,
+                "endpoint_url": s3.endpoint_url,
+                "region": s3.region,
+                "distribution_id": s3.distribution_id,
+                "cloudfront_endpoint_url": s3.cloudfront_endpoint_url,
+                "public_url": s3.public_url,
+                "max_delete_percent": str(s3.max_delete_percent),
             }
         )
 

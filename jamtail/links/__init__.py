@@ -11,8 +11,8 @@ the live site is refused, naming each, unless ``--allow-broken-links``.
 
 from __future__ import annotations
 
-from .check import FUNCTION_PATHS, BrokenLink, LinkReport, check_links, site_origin
-from .store import LinkStore
+from jamtail.links.check import FUNCTION_PATHS, BrokenLink, LinkReport, check_links, site_origin
+from jamtail.links.store import LinkStore
 
 __all__ = [
     "FUNCTION_PATHS",

@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..manifest import FileEntry, Manifest
-from ..rules import RedirectRule, parse_redirects
-from .extract import PageLinks, extract, page_url
-from .store import CheckState, LinkStore
+from jamtail.links.extract import PageLinks, extract, page_url
+from jamtail.links.store import CheckState, LinkStore
+from jamtail.rules import RedirectRule, parse_redirects
+from jamtail.write.manifest import FileEntry, Manifest
 
 log = logging.getLogger(__name__)
 

@@ -123,6 +123,30 @@ def _without_raw_text(text: str) -> str:
     return "".join(kept) if pos else text
 
 
+def _elsewhere(value: str, origin: str) -> bool:
+    """Whether ``value`` is plainly an ``http(s)://`` URL of another host than ``origin``.
+
+    The common external link, told without ``urljoin``/``urlsplit``: the
+    authority runs to the first ``/``, ``?`` or ``#`` (RFC 3986 section 3.2).
+    Values with characters ``urlsplit`` would remove (tab, CR, LF) are left to it.
+    """
+    head = value[:8].lower()
+    if head.startswith("https://"):
+        start = 8
+    elif head.startswith("http://"):
+        start = 7
+    else:
+        return False
+    if "\t" in value or "\n" in value or "\r" in value:
+        return False
+    end = len(value)
+    for stop in "/?#":
+        found = value.find(stop, start)
+        if 0 <= found < end:
+            end = found
+    return value[:end].lower() != origin
+
+
 def _add(found: set[str], value: str, url: str, origin: str) -> None:
     """Add ``value`` as ``/path[#fragment]`` if it is a link to this site."""
     value = value.strip()
@@ -131,6 +155,8 @@ def _add(found: set[str], value: str, url: str, origin: str) -> None:
         path = path.partition("?")[0]
     elif value.startswith("#"):
         path, fragment = url, value[1:]
+    elif _elsewhere(value, origin):
+        return
     else:
         try:
             parts = urlsplit(urljoin(url, value))

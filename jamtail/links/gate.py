@@ -1,6 +1,6 @@
 """The deploy's side of the link check: refuse a site that adds broken internal links.
 
-A build records its broken links in its manifest (:mod:`jamtail.manifest`).
+A build records its broken links in its manifest (:mod:`jamtail.write.manifest`).
 Before a deploy changes anything, the links the new site breaks are compared
 with the live site's: links already broken there (say, from imported
 content) do not block a deploy, a link the new site breaks that the live
@@ -21,9 +21,9 @@ broken later are refused.
 
 from __future__ import annotations
 
-from ..exceptions import BrokenLinksError
-from ..manifest import MANIFEST_NAME, Manifest
-from .check import BrokenLink
+from jamtail.exceptions import BrokenLinksError
+from jamtail.links.check import BrokenLink
+from jamtail.write.manifest import MANIFEST_NAME, Manifest
 
 #: New broken links named in the refusal; the exception carries them all.
 LISTED = 100

@@ -1,7 +1,7 @@
 """Non-HTML outputs, one module each: ``sitemap``, ``feeds``, ``robots``,
 ``redirects``, ``headers``, ``search`` (the full-text index).
 
-Each module has one function taking the :class:`~jamtail.plan.SitePlan` and
+Each module has one function taking the :class:`~jamtail.plan.planner.SitePlan` and
 returning (or yielding, lazily) ``(path, bytes)`` pairs; :data:`OUTPUTS` is
 the explicit registry the build runs, in order. An output may also declare
 an incremental form (:attr:`Generator.update`); the build uses it when it
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..plan import SitePlan
-from . import feeds, headers, redirects, robots, search, sitemap
+from jamtail.outputs import feeds, headers, redirects, robots, search, sitemap
+from jamtail.plan.planner import SitePlan
 
 OutputFunction = Callable[[SitePlan], Iterable[tuple[str, bytes]]]
 """The full form: the plan in, ``(path, bytes)`` pairs out."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
-from ..plan import SitePlan
+from jamtail.plan.planner import SitePlan
 
 
 def _timestamp(page: dict[str, Any]) -> dt.datetime:

@@ -13,8 +13,8 @@ file, so the policy is tested locally exactly as the CDN will apply it.
 
 from __future__ import annotations
 
-from ..plan import SitePlan
-from ..security import CSP, SECURITY_HEADERS
+from jamtail.plan.planner import SitePlan
+from jamtail.security import CSP, SECURITY_HEADERS
 
 __all__ = ["CSP", "RULES", "build_headers"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..plan import SitePlan
+from jamtail.plan.planner import SitePlan
 
 
 def build_robots(plan: SitePlan) -> list[tuple[str, bytes]]:

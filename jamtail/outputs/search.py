@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..plan import SitePlan
-from ..search.shards import build_index, update_index
+from jamtail.plan.planner import SitePlan
+from jamtail.search.shards import build_index, update_index
 
 
 def build_search_index(plan: SitePlan) -> Iterator[tuple[str, bytes]]:

@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
-from ..plan import SitePlan
+from jamtail.plan.planner import SitePlan
 
 log = logging.getLogger(__name__)
 NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -26,8 +26,9 @@ def build_sitemap(plan: SitePlan) -> list[tuple[str, bytes]]:
     base = plan.site["base_url"]
     if not base:
         log.warning(
-            "the site settings have no base URL: the sitemap's <loc>, the feeds' links, "
-            "canonical and Open Graph URLs are relative, and robots.txt has no Sitemap line "
+            "the site settings have no base URL: the sitemap's <loc> and the feeds' links "
+            "are relative, pages have no canonical link, og:url or og:image, and robots.txt "
+            "has no Sitemap line "
             "(the sitemap protocol needs absolute URLs). Set Settings > Site settings > "
             "Base URL in the CMS to the site's public address, e.g. https://example.org"
         )

@@ -12,8 +12,8 @@ to ``_search/`` (``index.json`` and the shards); ``functions/search.py``
 answers ``/api/search`` from it. See docs/search.md.
 """
 
-from .query import IndexUnavailable, QueryError, SearchIndex, open_index, search
-from .shards import INDEX_PATH, build_index, save_index, update_index
+from jamtail.search.query import IndexUnavailable, QueryError, SearchIndex, open_index, search
+from jamtail.search.shards import INDEX_PATH, build_index, save_index, update_index
 
 __all__ = [
     "INDEX_PATH",

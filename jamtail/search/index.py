@@ -36,8 +36,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..lazy import BodyLoader, LazyPage
-from .text import body_parts, clean, page_text
+from jamtail.content.lazy import BodyLoader, LazyPage
+from jamtail.search.text import body_parts, clean, page_text
 
 # Cached body texts are valid while the code that extracts them is unchanged.
 TEXT_CODE = hashlib.blake2b(
@@ -138,7 +138,7 @@ def body_texts(pages: Iterable[dict[str, Any]]) -> dict[int, list[str]]:
     """The :func:`~jamtail.search.text.body_parts` of lazy pages, by id, without reading bodies.
 
     Kept in the content cache per version of each body (see
-    :meth:`jamtail.lazy.BodyLoader.derived`), so a full build reads only new
+    :meth:`jamtail.content.lazy.BodyLoader.derived`), so a full build reads only new
     or changed bodies; pages that are not lazy are left out (read as usual).
     """
     lazy = [p for p in pages if isinstance(p, LazyPage) and p.lazy_hashes]

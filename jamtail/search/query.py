@@ -35,9 +35,9 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .ranking import Hit, ranked_hits
-from .reader import IndexUnavailable, SearchIndex, open_index
-from .text import MARK_CLOSE, MARK_OPEN
+from jamtail.search.ranking import Hit, ranked_hits
+from jamtail.search.reader import IndexUnavailable, SearchIndex, open_index
+from jamtail.search.text import MARK_CLOSE, MARK_OPEN
 
 __all__ = ["IndexUnavailable", "SearchIndex", "open_index"]  # re-exported: the function's API
 

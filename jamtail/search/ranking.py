@@ -43,7 +43,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .reader import SearchIndex, varints
+from jamtail.search.reader import SearchIndex, varints
 
 K1 = 1.2  # fts5_aux.c's BM25 constants
 B = 0.75

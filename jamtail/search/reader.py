@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .index import SCHEMA_VERSION
-from .shards import read_meta
+from jamtail.search.index import SCHEMA_VERSION
+from jamtail.search.shards import read_meta
 
 MMAP_BYTES = 1 << 30  # address space only; the file's size is what is mapped
 

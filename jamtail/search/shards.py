@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .index import (
+from jamtail.search.index import (
     SCHEMA_VERSION,
     SECTION_TYPE,
     Document,
@@ -50,7 +50,7 @@ from .index import (
     section_chain,
     write_shard,
 )
-from .text import clean
+from jamtail.search.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ def patch_index(
 ) -> list[tuple[str, bytes | Path]] | None:
     """The index after ``changed`` pages changed only in what they say, or ``None``.
 
-    For a patch build (:mod:`jamtail.patch`): the site has the same pages
+    For a patch build (:mod:`jamtail.build.patch`): the site has the same pages
     at the same URLs with the same sections and tags, so only the shards
     holding a changed page are rewritten (its document made anew, the
     others read back) and ``index.json`` names their new files. ``by_url``

@@ -1,6 +1,6 @@
 """Plain text of a page for the search index: no markup, no scripts, one space between words.
 
-``page_text(page)`` reads the page dict as :mod:`jamtail.gather` gives it:
+``page_text(page)`` reads the page dict as :mod:`jamtail.content.gather` gives it:
 rich text fields (``intro``) are HTML, ``body`` is a StreamField as a list of
 ``{"type", "value"}`` blocks (see ``cms/content/blocks.py``):
 

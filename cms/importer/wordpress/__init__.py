@@ -12,6 +12,6 @@
 
 from .importer import import_wordpress
 from .report import ItemOutcome, WpReport
-from .wxr import WxrError, read_wxr
+from .wxr import WxrError, read_wxr, read_wxrs
 
-__all__ = ["ItemOutcome", "WpReport", "WxrError", "import_wordpress", "read_wxr"]
+__all__ = ["ItemOutcome", "WpReport", "WxrError", "import_wordpress", "read_wxr", "read_wxrs"]

@@ -91,6 +91,13 @@ class WpResolver(Protocol):
     def is_embed_url(self, url: str) -> bool:
         """Whether an oEmbed provider Wagtail knows serves ``url``."""
 
+    def reusable(self, ref: int) -> str | None:
+        """The content of the reusable block (``wp_block`` item) ``ref``; ``None`` when
+        the export does not have it."""
+
+    def footnotes(self) -> list[tuple[str, str]]:
+        """The item's footnotes (WordPress 6.3+ ``footnotes`` meta) as ``(id, HTML)``."""
+
     def is_local(self, url: str) -> bool:
         """Whether ``url`` is on the old site (so its file belongs in the library)."""
 
@@ -102,6 +109,7 @@ class Converter:
     resolver: WpResolver
     warnings: list[str] = field(default_factory=list)
     _pending: list[Block] = field(default_factory=list)
+    _reusing: set[int] = field(default_factory=set)
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -114,7 +122,7 @@ class Converter:
         blocks: list[Block] = []
         for node in parse_blocks(content):
             blocks.extend(self.block(node))
-        return merge_paragraphs(blocks)
+        return _unescape_brackets(merge_paragraphs(blocks))
 
     # --- Gutenberg ----------------------------------------------------------------------
 
@@ -129,15 +137,58 @@ class Converter:
             return self.embed_block(node)
         if node.children:
             return [b for child in node.children for b in self.block(child)]
+        tree = _fragment(node.html) if node.html.strip() else None
+        if tree is not None and len(tree) == 1 and tree[0].tag == "pre":
+            # A plugin's code block (SyntaxHighlighter, Code Syntax Block...): code.
+            value = {"language": str(node.attrs.get("language") or _language(tree[0]))[:50]}
+            return [{"type": "code", "value": {**value, "code": _pre_text(tree[0])}}]
         if node.html.strip():
             self.warn(f"block {name} has no Jamtail equivalent: its HTML was kept as text")
             return self.classic(node.html)
         self.warn(f"block {name} has no Jamtail equivalent and no content: dropped")
         return []
 
+    def reusable_block(self, node: GBlock) -> list[Block]:
+        """``<!-- wp:block {"ref":N} /-->``: the reusable block's own content, in place."""
+        ref = _int_or_none(node.attrs.get("ref"))
+        content = self.resolver.reusable(ref) if ref is not None else None
+        if ref is None or content is None:
+            self.warn(f"reusable block #{ref} is not in the export: its content is missing")
+            return []
+        if ref in self._reusing:
+            self.warn(f"reusable block #{ref} contains itself: the inner copy was left out")
+            return []
+        self._reusing.add(ref)
+        try:
+            return [b for child in parse_blocks(content) for b in self.block(child)]
+        finally:
+            self._reusing.discard(ref)
+
     def heading_block(self, node: GBlock) -> list[Block]:
         level = int(node.attrs.get("level") or _heading_level(node.html) or 2)
-        return [heading(" ".join(_text(node.html).split()), level)]
+        block = heading(" ".join(_text(node.html).split()), level)
+        block["value"]["anchor"] = _anchor(node.attrs.get("anchor"), node.html)
+        return [block]
+
+    def media_and_children(self, node: GBlock) -> list[Block]:
+        """Cover and media & text: the block's own image (a cover's background, the
+        media beside the text), then its inner blocks."""
+        blocks: list[Block] = []
+        url = str(node.attrs.get("url") or node.attrs.get("mediaUrl") or "")
+        media_id = _int_or_none(node.attrs.get("id") or node.attrs.get("mediaId"))
+        tree = _fragment(node.html)
+        img = tree.find(".//img")
+        video = tree.find(".//video")
+        if img is not None:
+            blocks += self.image(
+                _img_src(img) or url, img.get("alt", ""), "", media_id or _wp_image_class(img)
+            )
+        elif video is not None or node.attrs.get("mediaType") == "video":
+            src = (video.get("src", "") if video is not None else "") or url
+            blocks += self.media(src, "video") if src else []
+        elif url:
+            blocks += self.image(url, str(node.attrs.get("alt") or ""), "", media_id)
+        return blocks + self.children_only(node)
 
     def image_block(self, node: GBlock) -> list[Block]:
         tree = _fragment(node.html)
@@ -146,7 +197,7 @@ class Converter:
             return []
         caption = tree.find(".//figcaption")
         return self.image(
-            img.get("src", ""),
+            _img_src(img),
             img.get("alt", ""),
             _inner_text(caption) if caption is not None else "",
             _int_or_none(node.attrs.get("id")),
@@ -156,9 +207,30 @@ class Converter:
         if node.children:
             return [b for child in node.children for b in self.block(child)]
         ids = [int(i) for i in node.attrs.get("ids", []) if str(i).isdigit()]
-        if ids:
-            return self.gallery(ids)
-        return self.classic(node.html)
+        if not ids:
+            return self.classic(node.html)
+        # The pre-5.9 gallery: its images' captions are written in the block, and win
+        # over the attachments' own; the gallery's caption follows the images.
+        tree = _fragment(node.html)
+        captions = {}
+        for figure in tree.iter("figure"):
+            img, cap = figure.find(".//img"), figure.find("figcaption")
+            image_id = _int_or_none(img.get("data-id")) if img is not None else None
+            if image_id is not None and cap is not None:
+                captions[image_id] = " ".join(_inner_text(cap).split())
+        blocks = self.gallery(ids)
+        by_pk = dict(zip([b["value"]["image"] for b in blocks], blocks, strict=False))
+        for image_id, caption in captions.items():
+            pk = self.resolver.image("", image_id)
+            if pk in by_pk and caption:
+                by_pk[pk]["value"]["caption"] = caption[:1000]
+        outer = [c for c in tree if c.tag == "figure" for c in c if c.tag == "figcaption"]
+        outer += [c for c in tree if c.tag == "figcaption"]
+        for cap in outer:
+            text = " ".join(_inner_text(cap).split())
+            if text:
+                blocks.append(self.paragraph(f"<p><i>{html_lib.escape(text)}</i></p>"))
+        return blocks
 
     def list_block(self, node: GBlock) -> list[Block]:
         return self.classic(node.inner_with_children())
@@ -166,7 +238,8 @@ class Converter:
     def quote_block(self, node: GBlock) -> list[Block]:
         tree = _fragment(node.inner_with_children())
         quote = tree.find(".//blockquote")
-        return [self.quote(quote if quote is not None else tree)]
+        source = quote if quote is not None else tree
+        return [self.quote(source), *self.images_in(source)]
 
     def code_block(self, node: GBlock) -> list[Block]:
         tree = _fragment(node.html)
@@ -182,8 +255,48 @@ class Converter:
         ]
 
     def table_block(self, node: GBlock) -> list[Block]:
-        table = _fragment(node.html).find(".//table")
-        return [self.table(table)] if table is not None else []
+        tree = _fragment(node.html)
+        table = tree.find(".//table")
+        if table is None:
+            return []
+        block = self.table(table)
+        images = self.images_in(table)
+        caption = tree.find(".//figcaption")
+        if caption is not None and not block["value"]["caption"]:
+            block["value"]["caption"] = " ".join(_inner_text(caption).split())
+        return [block, *images]
+
+    def social_links_block(self, node: GBlock) -> list[Block]:
+        """Social icons (``core/social-link`` blocks keep their address in attributes
+        only): one line of links named after each service."""
+        links = []
+        for child in node.children or [node]:
+            url = str(child.attrs.get("url") or "").strip()
+            if url:
+                service = str(child.attrs.get("service") or "").title()
+                label = str(child.attrs.get("label") or service or url)
+                links.append(f'<a href="{html_lib.escape(url)}">{html_lib.escape(label)}</a>')
+        return [self.paragraph("<p>" + " · ".join(links) + "</p>")] if links else []
+
+    def details_block(self, node: GBlock) -> list[Block]:
+        """``<details><summary>Q</summary>...``: the summary in bold, then the rest."""
+        summary = _fragment(node.html).find(".//summary")
+        text = " ".join(_inner_text(summary).split()) if summary is not None else ""
+        head = [self.paragraph(f"<p><b>{html_lib.escape(text)}</b></p>")] if text else []
+        return head + self.children_only(node)
+
+    def footnotes_block(self, node: GBlock) -> list[Block]:
+        """WordPress 6.3's footnotes: their text is in the post's ``footnotes`` meta
+        (``[{"id", "content"}]``); a numbered list whose items keep their ids, so the
+        ``#id`` links in the text still land on them."""
+        notes = self.resolver.footnotes()
+        if not notes:
+            return []
+        items = "".join(
+            f'<li id="{html_lib.escape(note_id)}">{_clean_inline(content)}</li>'
+            for note_id, content in notes
+        )
+        return [{"type": "raw_html", "value": f'<ol class="footnotes">{items}</ol>'}]
 
     def embed_block(self, node: GBlock) -> list[Block]:
         url = str(node.attrs.get("url") or "").strip() or _text(node.html).strip()
@@ -233,7 +346,16 @@ class Converter:
             stash.append(blocks)
             return f'\n\n<jt-block data-i="{len(stash) - 1}"></jt-block>\n\n'
 
+        # Code shows shortcodes, it does not run them: [b]..[/b] in a BBCode tutorial.
+        code: list[str] = []
+
+        def hide(match: re.Match[str]) -> str:
+            code.append(match.group(0))
+            return f"\ue002{len(code) - 1}\ue003"
+
+        content = re.sub(r"<(pre|code)\b.*?</\1>", hide, content, flags=re.S | re.I)
         content = self.shortcodes(content, put)
+        content = re.sub("\ue002(\\d+)\ue003", lambda m: code[int(m.group(1))], content)
         content = _BARE_URL_LINE.sub(
             lambda m: (
                 put(self.embed(m.group(1)))
@@ -254,7 +376,15 @@ class Converter:
         return blocks
 
     def shortcodes(self, content: str, put: Callable[[list[Block]], str]) -> str:
-        """Replace every shortcode by a stashed block marker (known) or its content (unknown)."""
+        """Replace every shortcode by a stashed block marker (known, or kept as a marked
+        ``shortcode`` code block) or, for an unknown enclosing one, its converted content.
+
+        Unknown enclosing shortcodes are layout wrappers more often than not (page
+        builders nest ``[vc_row][vc_column]...``): their content is converted in turn,
+        so no inner tag is left as text. A ``[word]`` without attributes inside a
+        sentence is prose (``[sic]``), as WordPress leaves it when no plugin claims it;
+        alone in its paragraph, or with ``_``/``-`` in its name, it is a shortcode.
+        """
 
         def enclosing(match: re.Match[str]) -> str:
             name, attrs, inner = (
@@ -262,20 +392,34 @@ class Converter:
                 match.group("attrs"),
                 match.group("inner"),
             )
-            return self.shortcode(name, parse_atts(attrs), inner, put)
+            if name in CODE_SHORTCODES:
+                return put(self.code_shortcode(name, parse_atts(attrs), inner))
+            if name not in KNOWN_SHORTCODES:
+                inner = self.shortcodes(inner, put)
+            return self.shortcode(name, parse_atts(attrs), inner, put, match.group(0))
 
         def single(match: re.Match[str]) -> str:
             name, attrs = match.group("name").lower(), match.group("attrs")
-            if name not in KNOWN_SHORTCODES and not attrs.strip():
-                return match.group(0)  # "[word]" in prose: WordPress leaves it as text too
-            return self.shortcode(name, parse_atts(attrs), None, put)
+            tag = match.group(0)
+            if name not in KNOWN_SHORTCODES and not _looks_like_shortcode(match):
+                return tag  # "[word]" in prose: WordPress leaves it as text too
+            return self.shortcode(name, parse_atts(attrs), None, put, tag)
 
+        def orphan_closer(match: re.Match[str]) -> str:
+            self.warn(f"closing shortcode tag {match.group(0)} without its opening tag: removed")
+            return ""
+
+        # [[name]] is WordPress's escape for a shortcode shown as text: "[name]".
+        content = _ESCAPED.sub(
+            lambda m: m.group(1).replace("[", _OPEN).replace("]", _CLOSE), content
+        )
         content = _ENCLOSING.sub(enclosing, content)
-        return _SINGLE.sub(single, content)
+        content = _SINGLE.sub(single, content)
+        return _CLOSER.sub(orphan_closer, content)
 
     def shortcode(
         self, name: str, atts: dict[str, str], inner: str | None,
-        put: Callable[[list[Block]], str],
+        put: Callable[[list[Block]], str], tag: str = "",
     ) -> str:  # fmt: skip
         if name in ("caption", "wp_caption"):
             return put(self.caption(atts, inner or ""))
@@ -311,17 +455,32 @@ class Converter:
         if name == "tweet":
             url = atts.get("0") or atts.get("url") or ""
             return put(self.embed(url)) if url.startswith("http") else ""
-        if name in (
-            "playlist",
-            "wpvideo",
-            "contact-form",
-            "contact-form-7",
-            "jetpack_subscription_form",
-        ):
-            self.warn(f"shortcode [{name}] needs a WordPress plugin; it was dropped")
-            return ""
-        self.warn(f"shortcode [{name}] is unknown; its tags were dropped, its text kept")
-        return inner or ""
+        if name == "vc_single_image" and atts.get("image", "").isdigit():
+            return put(self.gallery([int(atts["image"])]))  # WPBakery's image element
+        if name == "et_pb_image" and atts.get("src"):  # Divi's image module
+            return put(self.image(atts["src"], atts.get("alt", ""), "", None))
+        if inner is not None:
+            self.warn(f"shortcode [{name}] is unknown; its tags were dropped, its content kept")
+            return inner
+        # A plugin's output (a form, a cart, a table of contents) that a static page
+        # cannot make: kept where it was as a marked block for an editor to replace.
+        self.warn(f"shortcode [{name}] needs a WordPress plugin: kept as a 'shortcode' code block")
+        return put([{"type": "code", "value": {"language": "shortcode", "code": tag.strip()}}])
+
+    def code_shortcode(self, name: str, atts: dict[str, str], inner: str) -> list[Block]:
+        """SyntaxHighlighter's ``[code lang="php"]...[/code]``, ``[sourcecode]`` and
+        ``[python]...[/python]`` (also WordPress.com's): a code block. The visual
+        editor stored the code HTML-escaped with ``<br>``/``<p>`` for line breaks."""
+        language = atts.get("language") or atts.get("lang") or atts.get("0") or ""
+        if name not in ("code", "sourcecode"):
+            language = language or name
+        code = inner
+        if re.search(r"&(?:lt|gt|amp|quot|#\d+);", code):
+            code = re.sub(r"<br\s*/?>\n?", "\n", code, flags=re.I)
+            code = re.sub(r"</p>\s*<p>", "\n\n", code, flags=re.I)
+            code = html_lib.unescape(re.sub(r"</?p>", "", code, flags=re.I))
+        code = code.strip("\n").replace("\r\n", "\n")
+        return [{"type": "code", "value": {"language": language[:50], "code": code}}]
 
     def caption(self, atts: dict[str, str], inner: str) -> list[Block]:
         tree = _fragment(inner)
@@ -336,7 +495,7 @@ class Converter:
             caption = " ".join(_inner_text(tree).split())
         match = re.search(r"attachment_(\d+)", atts.get("id", ""))
         return self.image(
-            img.get("src", ""), img.get("alt", ""), caption,
+            _img_src(img), img.get("alt", ""), caption,
             int(match.group(1)) if match else _wp_image_class(img),
         )  # fmt: skip
 
@@ -397,13 +556,17 @@ class Converter:
             return self.split_markers(el, stash)
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
             text = " ".join(_inner_text(el).split())
-            return [heading(text, int(tag[1]))] if text else []
+            if not text:
+                return []
+            block = heading(text, int(tag[1]))
+            block["value"]["anchor"] = _anchor(el.get("id"), "")
+            return [block]
         if tag == "pre":
             return [{"type": "code", "value": {"language": _language(el), "code": _pre_text(el)}}]
         if tag == "blockquote":
-            return [self.quote(el)]
+            return [self.quote(el), *self.images_in(el)]
         if tag == "table":
-            return [self.table(el)]
+            return [self.table(el), *self.images_in(el)]
         if tag == "hr":
             return [{"type": "paragraph", "value": "<hr/>"}]
         if tag == "figure":
@@ -411,7 +574,7 @@ class Converter:
             if img is not None:
                 cap = el.find(".//figcaption")
                 return self.image(
-                    img.get("src", ""), img.get("alt", ""),
+                    _img_src(img), img.get("alt", ""),
                     _inner_text(cap).strip() if cap is not None else "", _wp_image_class(img),
                 )  # fmt: skip
         if tag == "dl":
@@ -421,9 +584,23 @@ class Converter:
             return []
         if tag in ("iframe", "video", "audio", "object", "embed"):
             src = el.get("src") or el.get("data") or ""
+            if tag == "object":  # Flash-era embeds: <param name="movie">, an inner <embed>
+                movie = el.xpath(".//param[@name='movie' or @name='src']/@value")
+                inner = el.xpath(".//embed/@src")
+                src = src or (movie[0] if movie else "") or (inner[0] if inner else "")
+            src = "https:" + src if src.startswith("//") else src
+            youtube = _YOUTUBE_IFRAME.match(src)
+            if youtube:  # the player's address -> the video's, which oEmbed knows
+                src = f"https://www.youtube.com/watch?v={youtube.group(1)}"
             if src and self.resolver.is_embed_url(src):
                 return self.embed(src)
-            return self.raw(lxml_html.tostring(el, encoding="unicode"))
+            kept = self.raw(lxml_html.tostring(el, encoding="unicode"))
+            if not kept and tag in ("object", "embed"):
+                self.warn(
+                    f"<{tag}> (a Flash-era plugin embed) removed: browsers cannot play it; "
+                    f"it pointed at {src or 'nothing'}"
+                )
+            return kept
         if tag in ("div", "section", "article", "aside", "header", "footer", "center"):
             inner = _inner_html(el)
             return self.classic(inner) if inner.strip() else []
@@ -451,9 +628,7 @@ class Converter:
         """A paragraph-like element: its images become image blocks, the rest rich text."""
         blocks: list[Block] = []
         for img in list(el.iter("img")):
-            blocks.extend(
-                self.image(img.get("src", ""), img.get("alt", ""), "", _wp_image_class(img))
-            )
+            blocks.extend(self.image(_img_src(img), img.get("alt", ""), "", _wp_image_class(img)))
             parent = img.getparent()
             # Drop the image and a link that only wrapped it (to the full-size file).
             target = (
@@ -466,6 +641,18 @@ class Converter:
         if _text(html).strip() or "<hr" in html:
             blocks.append(self.paragraph(html))
         return blocks
+
+    def images_in(self, el: Any) -> list[Block]:
+        """The images inside a quote or a table (whose blocks hold text only), as image
+        blocks to follow it: moved, not lost."""
+        images = list(el.iter("img"))
+        if images:
+            self.warn(f"{len(images)} image(s) inside a {el.tag} moved after it")
+        return [
+            b
+            for img in images
+            for b in self.image(_img_src(img), img.get("alt", ""), "", _wp_image_class(img))
+        ]
 
     def paragraph(self, html: str) -> Block:
         return {"type": "paragraph", "value": self.rich_text(html)}
@@ -632,16 +819,30 @@ _GUTENBERG: dict[str, Callable[[Converter, GBlock], list[Block]]] = {
     "columns": Converter.children_only,
     "column": Converter.children_only,
     "group": Converter.children_only,
-    "cover": Converter.children_only,
-    "media-text": Converter.children_only,
+    "cover": Converter.media_and_children,
+    "media-text": Converter.media_and_children,
+    "block": Converter.reusable_block,
     "buttons": Converter.children_only,
     "button": Converter.children_only,
-    "details": Converter.children_only,
+    "details": Converter.details_block,
+    "social-links": Converter.social_links_block,
+    "social-link": Converter.social_links_block,
+    "footnotes": Converter.footnotes_block,
 }
 
 
 # --- shortcodes (wp-includes/shortcodes.php) -----------------------------------------------
 
+CODE_SHORTCODES = {
+    "code", "sourcecode", "as3", "actionscript3", "bash", "shell", "sh", "c", "cpp",
+    "csharp", "c-sharp", "css", "delphi", "pascal", "diff", "patch", "erlang", "go",
+    "golang", "groovy", "haskell", "java", "javafx", "js", "javascript", "jscript",
+    "json", "kotlin", "latex", "matlab", "objc", "perl", "pl", "php", "plain", "text",
+    "powershell", "ps", "py", "python", "r", "ruby", "rails", "rust", "scala", "sql",
+    "swift", "tex", "ts", "typescript", "vb", "vbnet", "xml", "xhtml", "xslt", "html",
+    "yaml",
+}  # fmt: skip
+"""SyntaxHighlighter Evolved's enclosing shortcodes (and WordPress.com's ``[code]``)."""
 KNOWN_SHORTCODES = {
     "caption", "wp_caption", "gallery", "embed", "audio", "video", "playlist",
     "wpvideo", "youtube", "vimeo", "tweet",
@@ -650,11 +851,48 @@ _NAME = r"(?P<name>[a-zA-Z_][\w-]*)"
 _ENCLOSING = re.compile(
     r"\[" + _NAME + r"(?P<attrs>(?:\s[^\]]*)?)\](?P<inner>.*?)\[/(?P=name)\]", re.S
 )
-_SINGLE = re.compile(r"\[" + _NAME + r"(?P<attrs>(?:\s[^\]]*?)?)\s*/?\]")
+_SINGLE = re.compile(r"\[" + _NAME + r"(?P<attrs>(?:\s[^\]]*?)?)\s*(?P<close>/?)\]")
+_CLOSER = re.compile(r"\[/[a-zA-Z_][\w-]*\]")
+
+
+_ESCAPED = re.compile(
+    r"\[(\[[a-zA-Z_][\w-]*(?:\s[^\]]*)?\](?:[^\[]*?\[/[a-zA-Z_][\w-]*\])?)\]", re.S
+)
+_OPEN, _CLOSE = "\ue000", "\ue001"  # an escaped shortcode's brackets, until the end
+
+
+def _unescape_brackets(value: Any) -> Any:
+    """``value`` (blocks, or any of their values) with escaped shortcodes' brackets back."""
+    if isinstance(value, str):
+        return value.replace(_OPEN, "[").replace(_CLOSE, "]")
+    if isinstance(value, list):
+        return [_unescape_brackets(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unescape_brackets(v) for k, v in value.items()}
+    return value
+
+
+def _looks_like_shortcode(match: re.Match[str]) -> bool:
+    """Whether an unknown ``[name ...]`` is a shortcode rather than bracketed prose:
+    it has ``key=value`` attributes, is self-closed (``/]``), has ``_`` or ``-`` in its
+    name, or stands alone on its line (WordPress's block-level shortcodes)."""
+    name, attrs = match.group("name"), match.group("attrs")
+    if "=" in attrs or match.group("close") or "_" in name or "-" in name:
+        return True
+    text = match.string
+    start = text.rfind("\n", 0, match.start()) + 1
+    end = text.find("\n", match.end())
+    line = text[start : end if end >= 0 else len(text)]
+    return re.sub(r"</?p>|&nbsp;", "", line).strip() == match.group(0)
+
+
 _ATT = re.compile(
     r"""([\w-]+)\s*=\s*"([^"]*)"(?:\s|$)|([\w-]+)\s*=\s*'([^']*)'(?:\s|$)|([\w-]+)\s*=\s*([^\s'"]+)(?:\s|$)|"([^"]*)"(?:\s|$)|'([^']*)'(?:\s|$)|(\S+)(?:\s|$)"""
 )
 _BARE_URL_LINE = re.compile(r"^[ \t]*(https?://[^\s<>\"]+)[ \t]*$", re.M)
+_YOUTUBE_IFRAME = re.compile(
+    r"https?://(?:www\.)?youtube(?:-nocookie)?\.com/(?:embed|v)/([\w-]{6,})", re.I
+)
 _EMPTY_INLINE = re.compile(r"<(b|i|code|s|sup|sub)>\s*</\1>")
 _A_HREF = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>')
 
@@ -692,7 +930,10 @@ _AUTOP_BLOCKS = (
 
 
 def wpautop(text: str) -> str:
-    """Double line breaks -> ``<p>``, single ones -> ``<br>``, not inside block elements."""
+    """Double line breaks -> ``<p>``, single ones -> ``<br>``, as WordPress's ``wpautop``
+    does: every chunk between blank lines is wrapped, then the wrapping is taken off
+    block elements again (a ``<blockquote>`` gets its paragraphs inside it, list items
+    are never wrapped); ``<pre>``, scripts and styles are left alone."""
     if not text.strip():
         return ""
     pres: list[str] = []
@@ -701,21 +942,27 @@ def wpautop(text: str) -> str:
         pres.append(match.group(0))
         return f"<pre-keep-{len(pres) - 1}></pre-keep-{len(pres) - 1}>"
 
+    blocks = _AUTOP_BLOCKS + r"|pre-keep-\d+"
     text = re.sub(r"<(pre|script|style)\b.*?</\1>", keep, text, flags=re.S | re.I)
-    text = re.sub(rf"(<(?:{_AUTOP_BLOCKS})[\s/>])", r"\n\n\1", text, flags=re.I)
-    text = re.sub(rf"(</(?:{_AUTOP_BLOCKS})>)", r"\1\n\n", text, flags=re.I)
-    text = re.sub(r"(<pre-keep-\d+></pre-keep-\d+>)", r"\n\n\1\n\n", text)
-    out = []
-    for chunk in re.split(r"\n\s*\n", text):
-        chunk = chunk.strip()
-        if not chunk:
-            continue
-        if re.match(rf"</?(?:{_AUTOP_BLOCKS})[\s/>]|<pre-keep-", chunk, re.I):
-            out.append(chunk)
-        else:
-            out.append("<p>" + re.sub(r"(?<!<br>)\s*\n\s*", "<br>\n", chunk) + "</p>")
-    result = "\n".join(out)
-    return re.sub(r"<pre-keep-(\d+)></pre-keep-\1>", lambda m: pres[int(m.group(1))], result)
+    text = re.sub(r"<[^<>]*>", lambda m: m.group(0).replace("\n", " "), text)  # inside tags
+    text = re.sub(r"<br\s*/?>\s*<br\s*/?>", "\n\n", text, flags=re.I)
+    text = re.sub(rf"(<(?:{blocks})[\s/>])", r"\n\n\1", text, flags=re.I)
+    text = re.sub(rf"(</(?:{blocks})>)", r"\1\n\n", text, flags=re.I)
+    chunks = [c.strip("\n") for c in re.split(r"\n\s*\n", text) if c.strip()]
+    out = "".join(f"<p>{c.strip()}</p>\n" for c in chunks)
+    out = re.sub(r"<p>\s*</p>", "", out)
+    out = re.sub(r"<p>([^<]+)</(div|address|form)>", r"<p>\1</p></\2>", out, flags=re.I)
+    out = re.sub(rf"<p>\s*(</?(?:{blocks})[^>]*>)\s*</p>", r"\1", out, flags=re.I)
+    out = re.sub(r"<p>(<li.+?)</p>", r"\1", out, flags=re.I | re.S)
+    out = re.sub(r"<p><blockquote([^>]*)>", r"<blockquote\1><p>", out, flags=re.I)
+    out = out.replace("</blockquote></p>", "</p></blockquote>")
+    out = re.sub(rf"<p>\s*(</?(?:{blocks})[^>]*>)", r"\1", out, flags=re.I)
+    out = re.sub(rf"(</?(?:{blocks})[^>]*>)\s*</p>", r"\1", out, flags=re.I)
+    out = re.sub(r"(?<!<br>)\s*\n", "<br>\n", out)
+    out = re.sub(rf"(</?(?:{blocks})[^>]*>)\s*<br>", r"\1", out, flags=re.I)
+    out = re.sub(r"<br>(\s*</?(?:p|li|div|dl|dd|dt|th|pre|td|ul|ol)[^>]*>)", r"\1", out, flags=re.I)
+    out = re.sub(r"<p>\s*</p>", "", out).strip()
+    return re.sub(r"<pre-keep-(\d+)></pre-keep-\1>", lambda m: pres[int(m.group(1))], out)
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -772,7 +1019,10 @@ def _language(el: Any) -> str:
         filter(None, [el.get("class", "")] + [c.get("class", "") for c in el.iter("code")])
     )
     match = re.search(r"(?:language|lang)-([\w+#-]+)|brush:\s*([\w+#-]+)", classes)
-    return (match.group(1) or match.group(2)) if match else ""
+    if match:
+        return match.group(1) or match.group(2)
+    # WP-Syntax and others: <pre lang="php">, <pre data-lang="php">.
+    return str(el.get("lang") or el.get("data-lang") or "")[:50]
 
 
 def _heading_level(html: str) -> int | None:
@@ -780,11 +1030,39 @@ def _heading_level(html: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _clean_inline(html: str) -> str:
+    """Inline HTML cleaned to what rich text holds (links, emphasis, code)."""
+    for old, new in _RICH_RENAMES.items():
+        html = re.sub(rf"<(/?){old}\b", rf"<\1{new}", html, flags=re.I)
+    return nh3.clean(html, tags=RICH_TAGS - {"p", "ul", "ol", "li", "hr"}, link_rel=None)
+
+
+def _anchor(attr: Any, html: str) -> str:
+    """A heading's anchor (``id``), from the block's ``anchor`` or the tag's ``id``, so
+    that ``#links`` to it keep working; ``""`` when it has none."""
+    value = str(attr or "")
+    if not value and html:
+        match = re.search(r"<h[1-6]\b[^>]*\bid=[\"']([^\"']+)", html)
+        value = match.group(1) if match else ""
+    return re.sub(r"[^\w-]", "", value)[:255]
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _img_src(img: Any) -> str:
+    """An image's address: ``src``, or, when a lazy-loading plugin left a placeholder
+    there (a ``data:`` URI or nothing), its ``data-src``/``data-lazy-src``/``data-orig-file``."""
+    src = str(img.get("src") or "")
+    if not src or src.startswith("data:"):
+        for name in ("data-src", "data-lazy-src", "data-orig-file", "data-original"):
+            if img.get(name):
+                return str(img.get(name))
+    return src
 
 
 def _wp_image_class(img: Any) -> int | None:

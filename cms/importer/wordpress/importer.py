@@ -28,10 +28,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html as html_lib
+import json
 import logging
 import re
 import time
+import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -55,14 +59,15 @@ from cms.content.models import (
     StandardPage,
 )
 
+from ..collector import collector_paused
 from ..errors import TargetError
-from ..importer import find_parent
+from ..importer import find_parent, is_reserved_path
 from ..markdown import LinkTarget
 from ..media import LibraryFiles
 from ..slugs import SiblingSlugs, dedupe, make_slug
 from .content import Converter, wpautop
 from .report import ItemOutcome, WpReport
-from .wxr import WxrExport, WxrItem, read_wxr
+from .wxr import WxrExport, WxrItem, read_wxr, read_wxrs
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +96,35 @@ SKIP_REASONS = {
     "wp_navigation": "block theme navigation menu: Jamtail's menus come from the page tree",
     "wp_font_family": "block theme font",
     "wp_font_face": "block theme font",
+    "wp_block": "reusable block: its content is imported into each post that uses it",
+    "wp_pattern": "block pattern: its content is imported into each post that uses it",
+    # Plugins' records: private data or settings, never pages a reader saw.
+    "shop_order": "WooCommerce order: private customer data, not content",
+    "shop_order_refund": "WooCommerce refund: private customer data, not content",
+    "shop_order_placehold": "WooCommerce order: private customer data, not content",
+    "shop_subscription": "WooCommerce subscription: private customer data, not content",
+    "shop_coupon": "WooCommerce coupon: shop settings, not content",
+    "shop_webhook": "WooCommerce webhook: shop settings, not content",
+    "product_variation": "WooCommerce product variation: part of its product",
+    "scheduled-action": "Action Scheduler task record",
+    "feedback": "Jetpack contact form response: private data, not content",
+    "flamingo_inbound": "Flamingo contact form message: private data, not content",
+    "flamingo_contact": "Flamingo address book entry: private data, not content",
+    "wpcf7_contact_form": "Contact Form 7 form definition: a static page cannot run it",
+    "acf-field-group": "Advanced Custom Fields settings",
+    "acf-field": "Advanced Custom Fields settings",
+    "acf-post-type": "Advanced Custom Fields settings",
+    "acf-taxonomy": "Advanced Custom Fields settings",
+    "guest-author": "Co-Authors Plus guest author profile: its name is the posts' author",
+    "jp_mem_plan": "Jetpack membership plan: shop settings, not content",
 }
+READER_COMMENT_TYPES = ("", "comment", "review")
+"""``wp:comment_type`` of comments readers wrote (``review``: WooCommerce's product
+reviews); pingbacks, trackbacks and plugins' notes (``order_note``) are not."""
+REDIRECT_MAX_LENGTH = Redirect._meta.get_field("old_path").max_length or 255
+BUILT_TOP_SLUGS = {"search", "_search", "tags", "authors", "api", "preview"}
+"""Top-level paths the build or the functions answer (the search page, the tag and
+author indexes, ``/api/``, ``/preview``): a page there would be overwritten or hidden."""
 PROTECTED_NOTICE = (
     "<p>This post was password-protected on the old site; its content is not public.</p>"
 )
@@ -109,17 +142,31 @@ _COMMENT_STATUS = {
 _EMBED_PATTERNS = [re.compile(u) for p in all_providers for u in p["urls"]]
 
 
+@collector_paused()
 def import_wordpress(
-    path: Path | str,
+    path: Path | str | Sequence[Path | str],
     uploads: Path | str | None = None,
     parent_path: str = "/",
     section_slug: str = "blog",
     dry_run: bool = False,
+    post_types: Sequence[str] = (),
 ) -> WpReport:
-    """Import the WXR file ``path`` below the page at ``parent_path``; see the module doc."""
+    """Import the WXR file ``path`` below the page at ``parent_path``; see the module doc.
+
+    ``path`` may be a list of the files ``wp export`` split one site's export into:
+    they are read as one export (:func:`~.wxr.read_wxrs`). ``post_types`` names custom
+    post types (``portfolio``, ``product``) to import as articles, each type in a
+    section of its own; other custom types are reported as lost."""
     started = time.monotonic()
-    export = read_wxr(path)
-    report = WpReport(source=str(path), dry_run=dry_run)
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    if len(paths) == 1:
+        export = read_wxr(paths[0])
+        notes = [f"{Path(paths[0]).name}: {note}" for note in export.notes]
+    else:
+        export = read_wxrs(paths)
+        notes = export.notes
+    report = WpReport(source=", ".join(str(p) for p in paths), dry_run=dry_run)
+    report.warnings.extend(notes)
     uploads_dir = _uploads_root(Path(uploads)) if uploads else None
     if uploads is not None and (uploads_dir is None or not uploads_dir.is_dir()):
         raise TargetError(f"--uploads {uploads} is not a folder")
@@ -127,6 +174,7 @@ def import_wordpress(
     with outer:
         site, parent = find_parent(parent_path)
         run = _WpImport(export, site, parent, uploads_dir, report, dry_run, section_slug)
+        run.extra_types = {t.strip() for t in post_types if t.strip()}
         run.run()
         report.images = run.files.created_images
         report.documents = run.files.created_documents
@@ -137,9 +185,12 @@ def import_wordpress(
 
 
 def _uploads_root(path: Path) -> Path | None:
-    """``DIR`` itself, or ``DIR/wp-content/uploads`` when DIR is a WordPress root."""
-    nested = path / "wp-content" / "uploads"
-    return nested if nested.is_dir() else path if path.is_dir() else None
+    """``DIR`` itself, or ``DIR/wp-content/uploads`` when DIR is a WordPress root, or
+    ``DIR/uploads`` when DIR is its ``wp-content``."""
+    for nested in (path / "wp-content" / "uploads", path / "uploads"):
+        if nested.is_dir() and path.name != "uploads":
+            return nested
+    return path if path.is_dir() else None
 
 
 @dataclass
@@ -174,6 +225,7 @@ class _WpImport:
         self.host = base.netloc.lower()
         self.base_path = base.path.rstrip("/")
         self.key_prefix = f"wordpress:{self.host}{self.base_path}/"
+        self.hosts = _site_hosts(export)
         self.sources = {
             s.key: s for s in ImportSource.objects.filter(key__startswith=self.key_prefix)
         }
@@ -188,6 +240,8 @@ class _WpImport:
         self.redirects = {r.old_path: r for r in Redirect.objects.filter(site=site)}
         self.site_prefix_len = len(site.root_page.url_path) - 1
         self.section: Page | None = None
+        self.extra_types: set[str] = set()  # custom post types imported as articles
+        self.type_sections: dict[str, Page] = {}
         self.item_warnings: list[str] = []
 
     # --- the stages ---------------------------------------------------------------------
@@ -197,17 +251,19 @@ class _WpImport:
         for item in self.export.items:
             if item.post_type == "attachment":
                 self.attachment(item)
-            elif item.post_type in ("post", "page"):
+            elif item.post_type in ("post", "page") or item.post_type in self.extra_types:
                 if item.status in ("trash", "auto-draft", "inherit"):
                     self.skip(item, f"status {item.status}: not content a reader saw", True)
                 else:
                     content_items.append(item)
-                    self.path_to_id[self.site_path(item.link)] = item.post_id
+                    self.path_to_id[unquote(self.site_path(item.link))] = item.post_id
             else:
                 reason = SKIP_REASONS.get(item.post_type)
                 self.skip(
                     item,
-                    reason or f"post type {item.post_type!r} has no Jamtail equivalent",
+                    reason
+                    or f"post type {item.post_type!r} has no Jamtail equivalent "
+                    f"(--post-types {item.post_type} imports it as articles)",
                     expected=reason is not None,
                 )
         if any(i.post_type == "post" for i in content_items):
@@ -278,12 +334,22 @@ class _WpImport:
     # --- attachments ----------------------------------------------------------------------
 
     def attachment(self, item: WxrItem) -> None:
-        rel = _upload_rel(item.attachment_url or item.guid)
+        # _wp_attached_file is the path under uploads/ whatever the URL: media offloaded
+        # to a CDN or S3 (no /wp-content/uploads/ in it), WordPress.com's files host.
+        # (WordPress's file names never hold "%", so decoding it is safe.)
+        attached = unquote(item.meta.get("_wp_attached_file", "").strip().lstrip("/"))
+        url = item.attachment_url or item.guid
+        # Without either, the URL's own path: a files host (WordPress.com's
+        # site.files.wordpress.com/2019/03/a.jpg) keeps the uploads layout in it.
+        rel = _upload_rel(url) or attached or unquote(urlsplit(url).path).strip("/") or None
         file = self.locate(rel) if rel else None
+        if file is None and attached and attached != rel:
+            file = self.locate(attached)
         att = _Attachment(item, rel or "", file)
         self.attachments[item.post_id] = att
-        if rel:
-            self.attachment_by_rel[rel] = att
+        for known in (rel, attached):
+            for key in _rel_keys(known or ""):
+                self.attachment_by_rel.setdefault(key, att)
         if file is None:
             where = f"under --uploads {self.uploads}" if self.uploads else "(no --uploads given)"
             reason = f"file not found {where}: {rel or item.attachment_url}"
@@ -291,11 +357,21 @@ class _WpImport:
             self.skip(item, reason, expected=False)
             return
         known_before = self.files.created_images + self.files.created_documents
-        if file.suffix.lower() in IMAGE_EXTENSIONS:
-            alt = item.meta.get("_wp_attachment_image_alt", "") or _plain(item.excerpt)
-            att.image_id = self.files.image(file, alt).id
-        else:
-            att.document_id = self.files.document(file)
+        try:
+            with transaction.atomic():
+                if file.suffix.lower() in IMAGE_EXTENSIONS:
+                    alt = item.meta.get("_wp_attachment_image_alt", "") or _plain(item.excerpt)
+                    att.image_id = self.files.image(file, alt).id
+                else:
+                    att.document_id = self.files.document(file)
+        except Exception as exc:  # a truncated or empty upload: this file, not the import
+            logger.warning("WordPress attachment %s: %s", item.post_id, exc, exc_info=True)
+            self.files.forget()
+            att.file, att.image_id, att.document_id = None, None, None
+            reason = f"the file cannot be read ({type(exc).__name__}: {exc}): {file}"
+            self.warn(f"attachment #{item.post_id} {item.title!r}: {reason}")
+            self.skip(item, reason, expected=False)
+            return
         is_new = self.files.created_images + self.files.created_documents > known_before
         if is_new and item.title.strip():
             # The library named it after the file; WordPress's title is the editor's.
@@ -317,27 +393,54 @@ class _WpImport:
             return None
         parts = [p for p in rel.split("/") if p and p not in (".", "..")]
         for start in range(len(parts)):
-            candidate = self.uploads.joinpath(*parts[start:])
-            if candidate.is_file():
-                return candidate
+            # Accented names as the export writes them (NFC) or as a copy made on a Mac
+            # stores them (NFD).
+            for form in ("NFC", "NFD"):
+                tail = [unicodedata.normalize(form, p) for p in parts[start:]]
+                candidate = self.uploads.joinpath(*tail)
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def attachment_at(self, url: str) -> _Attachment | None:
+        """The attachment an uploaded file's URL names, on any host: the site, a CDN
+        that keeps or drops ``/wp-content/uploads/``, Jetpack's image CDN
+        (``i0.wp.com/<host>/<path>``), a resized copy (``-300x200``) or WordPress's
+        ``-scaled`` big-image copy. Matched on the longest tail of the path that is an
+        attachment's path under uploads; ``None`` when no attachment has it."""
+        path = unquote(urlsplit(html_lib.unescape(url)).path)
+        rel = _upload_rel(url)
+        candidates = [rel] if rel else []
+        parts = [p for p in path.split("/") if p]
+        candidates += ["/".join(parts[i:]) for i in range(len(parts))]
+        for candidate in candidates:
+            for key in (candidate, _SIZE_SUFFIX.sub("", candidate)):
+                att = self.attachment_by_rel.get(key)
+                if att is not None:
+                    return att
         return None
 
     def image_for(self, src: str, attachment_id: int | None) -> int | None:
         att = self.attachments.get(attachment_id) if attachment_id else None
         if att is not None and att.image_id is not None:
             return att.image_id
+        att = self.attachment_at(src)
+        if att is not None and att.image_id is not None:
+            return att.image_id
         rel = _upload_rel(src) if self.is_local(src) else None
         if rel is None:
             return None
-        for candidate in (rel, _SIZE_SUFFIX.sub("", rel)):
-            att = self.attachment_by_rel.get(candidate)
-            if att is not None and att.image_id is not None:
-                return att.image_id
         file = self.locate(rel) or self.locate(_SIZE_SUFFIX.sub("", rel))
         if file is None:
             self.item_warnings.append(f"image not found under --uploads: {rel}")
             return None
-        return self.files.image(file).id
+        try:
+            with transaction.atomic():
+                return self.files.image(file).id
+        except Exception as exc:  # an unreadable file: the post imports without it
+            self.files.forget()
+            self.item_warnings.append(f"image {rel} cannot be read ({type(exc).__name__})")
+            return None
 
     # --- place ------------------------------------------------------------------------------
 
@@ -362,8 +465,41 @@ class _WpImport:
         self.section = page.specific
         return self.section
 
+    def type_section(self, item: WxrItem) -> Page:
+        """The section of a custom post type named by ``--post-types``: made once, titled
+        after the type, at the base its items' permalinks share (``/portfolio/x/`` ->
+        ``portfolio``), else at the type's name."""
+        post_type = item.post_type
+        if post_type in self.type_sections:
+            return self.type_sections[post_type]
+        key = f"{self.key_prefix}section:{post_type}"
+        source = self.sources.get(key)
+        page = Page.objects.filter(pk=source.page_id).first() if source else None
+        if page is None:
+            bases = [
+                self.site_path(i.link).strip("/").split("/")[0]
+                for i in self.export.items
+                if i.post_type == post_type and "?" not in self.site_path(i.link)
+            ]
+            base = max(set(bases), key=bases.count) if bases else ""
+            wanted = make_slug(unquote(base) or post_type, fallback=post_type)
+            taken = self.sibling_slugs.taken(self.parent)
+            if self.parent.pk == self.site.root_page_id:
+                taken = taken | BUILT_TOP_SLUGS
+            page = SectionPage(
+                title=post_type.replace("_", " ").replace("-", " ").title(),
+                slug=dedupe(wanted, taken),
+            )
+            self.parent.add_child(instance=page)
+            page.save_revision().publish()
+            ImportSource.objects.update_or_create(key=key, defaults={"page": page, "digest": ""})
+            self.sibling_slugs.taken(self.parent).add(page.slug)
+        self.type_sections[post_type] = page.specific
+        return self.type_sections[post_type]
+
     def place(self, item: WxrItem) -> Page:
-        model = ArticlePage if item.post_type == "post" else StandardPage
+        is_article = item.post_type == "post" or item.post_type in self.extra_types
+        model = ArticlePage if is_article else StandardPage
         source = self.sources.get(self.key(item))
         if source is not None:
             page = Page.objects.filter(pk=source.page_id).first()
@@ -376,7 +512,7 @@ class _WpImport:
                     )
                 return page
         if model is ArticlePage:
-            parent = self.posts_section()
+            parent = self.posts_section() if item.post_type == "post" else self.type_section(item)
         else:
             parent = self.pages.get(item.parent_id) or self.parent
             if item.parent_id and item.parent_id not in self.pages:
@@ -385,14 +521,19 @@ class _WpImport:
                     f"imported; placed under {self.parent.title!r}"
                 )
         slugs = self.sibling_slugs.taken(parent)
+        wanted = make_slug(
+            unquote(item.slug) or item.title, fallback=f"{item.post_type}-{item.post_id}"
+        )
+        taken = slugs
+        if parent.pk == self.site.root_page_id and wanted in BUILT_TOP_SLUGS:
+            taken = slugs | BUILT_TOP_SLUGS
+            self.warn(
+                f"{item.post_type} #{item.post_id} {item.title!r}: /{wanted}/ is made by the "
+                f"build; the page is at /{dedupe(wanted, taken)}/ instead"
+            )
         page = model(
             title=_title(item),
-            slug=dedupe(
-                make_slug(
-                    unquote(item.slug) or item.title, fallback=f"{item.post_type}-{item.post_id}"
-                ),
-                slugs,
-            ),
+            slug=dedupe(wanted, taken),
             live=False,
             has_unpublished_changes=True,
         )
@@ -448,6 +589,8 @@ class _WpImport:
         self.item_warnings.extend(converter.warnings)
         page.body = [{**b, "id": str(uuid.uuid4())} for b in body]
         page.summary = _plain(item.excerpt)[:1000]
+        page.seo_title = _seo(item, SEO_TITLE_KEYS)[:255]
+        page.search_description = _seo(item, SEO_DESCRIPTION_KEYS)
         if isinstance(page, ArticlePage):
             page.date = (item.date or timezone.now()).date()
             thumb = item.meta.get("_thumbnail_id", "")
@@ -457,7 +600,7 @@ class _WpImport:
                 self.item_warnings.append(f"featured image #{thumb} was not imported")
             page.tags.set(self.tags(item))
             page.article_authors = [
-                ArticleAuthor(author=a, sort_order=0) for a in self.author(item)
+                ArticleAuthor(author=a, sort_order=n) for n, a in enumerate(self.author(item))
             ]
         note = self.publish(item, page)
         page.refresh_from_db(fields=["live", "url_path", "go_live_at", "has_unpublished_changes"])
@@ -481,12 +624,16 @@ class _WpImport:
                 "password-protected in WordPress: the title is public, the content is kept "
                 "in a draft revision (a static page cannot keep a password)"
             )
-            body = page.body
+            # WordPress shows neither the content nor the excerpt of a protected post
+            # ("There is no excerpt because this is a protected post.").
+            body, summary = page.body, getattr(page, "summary", "")
+            description = page.search_description
             page.body = [{"type": "paragraph", "id": str(uuid.uuid4()), "value": PROTECTED_NOTICE}]
+            page.summary = page.search_description = ""
             page.go_live_at = None
             page.save_revision().publish()
             page.refresh_from_db(fields=["live", "url_path", "has_unpublished_changes"])
-            page.body = body
+            page.body, page.summary, page.search_description = body, summary, description
             page.save_revision()
             return "password-protected: published without its content (in a draft revision)"
         if status == "future" and item.date and item.date > timezone.now():
@@ -514,34 +661,44 @@ class _WpImport:
         return list(dict.fromkeys(n for n in names if n))
 
     def author(self, item: WxrItem) -> list[Author]:
-        login = item.creator
-        if not login:
-            return []
-        wxr_author = self.export.authors.get(login)
-        name = wxr_author.display_name if wxr_author else login
-        slug = make_slug(name, fallback="author")
-        if slug not in self.authors:
-            self.authors[slug] = Author.objects.create(name=name[:255], slug=slug)
-        return [self.authors[slug]]
+        """The post's authors: Co-Authors Plus's ``author`` terms when the site used that
+        plugin (several authors, in order; guest authors by their name), else
+        ``dc:creator``. A login the export has no ``wp:author`` record for (a deleted
+        user, WXR 1.0) is named after the login."""
+        authors = []
+        for login in _author_logins(item):
+            wxr_author = self.export.authors.get(login)
+            name = wxr_author.display_name if wxr_author else login
+            slug = make_slug(name, fallback="author")
+            if slug not in self.authors:
+                self.authors[slug] = Author.objects.create(name=name[:255], slug=slug)
+            authors.append(self.authors[slug])
+        return list(dict.fromkeys(authors))
 
     def comments(self, item: WxrItem, page: ArticlePage) -> None:
         existing = {(c.created_at, c.author_name): c for c in Comment.objects.filter(page=page)}
         made: dict[int, Comment] = {}
+        held = 0
         for wc in sorted(item.comments, key=lambda c: (c.parent_id != 0, c.id)):
-            if wc.type not in ("", "comment"):
+            if wc.type not in READER_COMMENT_TYPES:
                 self.report.comments_skipped += 1
                 continue
             created = wc.date or item.date or timezone.now()
             name = (wc.author or "Anonymous")[:80]
             comment = existing.get((created, name))
             if comment is None:
+                status = _COMMENT_STATUS.get(wc.approved, Comment.PENDING)
+                if item.password and status == Comment.APPROVED:
+                    # WordPress shows a protected post's comments only with its password.
+                    status = Comment.PENDING
+                    held += 1
                 comment = Comment(
                     page=page,
                     author_name=name,
                     author_email=wc.email if "@" in wc.email else "",
                     body_markdown=wc.content,
                     body_html=wpautop(wc.content),
-                    status=_COMMENT_STATUS.get(wc.approved, Comment.PENDING),
+                    status=status,
                     created_at=created,
                 )
                 comment.save()
@@ -556,7 +713,12 @@ class _WpImport:
                     )
                 elif made[wc.id].parent_id != parent.pk:
                     Comment.objects.filter(pk=made[wc.id].pk).update(parent=parent)
-        if any(wc.type not in ("", "comment") for wc in item.comments):
+        if held:
+            self.item_warnings.append(
+                f"{held} approved comment(s) on a password-protected post imported as "
+                "pending: WordPress showed them only with the password"
+            )
+        if any(wc.type not in READER_COMMENT_TYPES for wc in item.comments):
             self.item_warnings.append("pingbacks/trackbacks skipped: they are not reader comments")
 
     # --- redirects --------------------------------------------------------------------------
@@ -574,15 +736,16 @@ class _WpImport:
         return paths
 
     def is_local(self, url: str) -> bool:
-        """Whether ``url`` is on the old site (relative, its host with or without ``www.``,
-        or any host's ``/wp-content/uploads/``: a CDN or an earlier domain of the site)."""
+        """Whether ``url`` is on the old site (relative, one of its hosts with or without
+        ``www.``: today's and earlier ones named by guids, or any host's
+        ``/wp-content/uploads/``: a CDN or an earlier domain of the site)."""
         host = urlsplit(url).netloc.lower()
-        return not host or _bare(host) == _bare(self.host) or "/wp-content/uploads/" in url
+        return not host or _bare(host) in self.hosts or "/wp-content/uploads/" in url
 
     def site_path(self, url: str) -> str:
         """The path (and query) of an old URL of this site, ``""`` for another host."""
         parts = urlsplit(url)
-        if parts.netloc and _bare(parts.netloc.lower()) != _bare(self.host):
+        if parts.netloc and _bare(parts.netloc.lower()) not in self.hosts:
             return ""
         path = parts.path or "/"
         return path + (f"?{parts.query}" if parts.query else "")
@@ -597,6 +760,17 @@ class _WpImport:
 
     def redirect(self, old: str, own: str, page: Page) -> None:
         if old == own or old in ("", "/"):
+            return
+        if is_reserved_path(old):
+            self.item_warnings.append(
+                f"old URL {old} is answered by the build or the functions now: no redirect"
+            )
+            return
+        if len(old) > REDIRECT_MAX_LENGTH:
+            self.item_warnings.append(
+                f"old URL {old[:60]}... is longer than a redirect can hold "
+                f"({REDIRECT_MAX_LENGTH} characters): no redirect"
+            )
             return
         live = Page.objects.filter(
             url_path=self.site.root_page.url_path + old.strip("/") + "/", live=True
@@ -631,7 +805,8 @@ class _WpImport:
 
     def archive_redirects(self) -> None:
         """WordPress's archive pages -> Jamtail's: ``/category/a/b/``, ``/tag/t/`` and
-        ``/type/gallery/`` -> ``/tags/<slug>/``; ``/author/login/`` -> ``/authors/<slug>/``.
+        ``/type/gallery/`` -> ``/tags/<slug>/``; ``/author/login/`` -> ``/authors/<slug>/``;
+        the site's feeds (``/feed/``, ``/feed/atom/``, ``?feed=rss2``...) -> ``/atom.xml``.
 
         Only for tags and authors of live articles (the pages a build makes), and for
         WordPress's default bases (``category``, ``tag``), which the export does not name.
@@ -652,13 +827,25 @@ class _WpImport:
                 old = self._archive_path(term.domain, term.slug)
                 if slug and old:
                     targets.setdefault(old, f"/tags/{slug}/")
-            if item.creator:
-                author = self.export.authors.get(item.creator)
-                name = author.display_name if author else item.creator
-                old = f"{self.base_path}/author/{item.creator}/"
+            for login in _author_logins(item):
+                author = self.export.authors.get(login)
+                name = author.display_name if author else login
+                old = f"{self.base_path}/author/{make_slug(login, fallback='author')}/"
                 targets.setdefault(old, f"/authors/{make_slug(name, fallback='author')}/")
+        if live_ids:
+            # Feed readers keep WordPress's feed addresses: they go to the site's Atom
+            # feed (Jamtail writes /atom.xml when there is an article).
+            base = self.base_path
+            for old in (
+                "/feed/", "/feed/rss2/", "/feed/rss/", "/feed/atom/", "/feed/rdf/",
+                "/?feed=rss2", "/?feed=rss", "/?feed=atom",
+            ):  # fmt: skip
+                targets.setdefault(f"{base}{old}", "/atom.xml")
         for old, link in targets.items():
             path = Redirect.normalise_path(old)
+            if len(path) > REDIRECT_MAX_LENGTH:
+                self.warn(f"archive {path[:60]}...: longer than a redirect can hold, no redirect")
+                continue
             redirect = self.redirects.get(path)
             if redirect is None:
                 redirect = Redirect(old_path=path, site=self.site, is_permanent=True)
@@ -725,10 +912,10 @@ class _Resolver:
         if not path or href.startswith("#"):
             return None
         rel = _upload_rel(href)
+        att = self.run.attachment_at(href) if rel is not None else None
+        if att is not None and att.document_id:
+            return LinkTarget("document", att.document_id)
         if rel is not None:
-            att = self.run.attachment_by_rel.get(rel)
-            if att is not None and att.document_id:
-                return LinkTarget("document", att.document_id)
             file = self.run.locate(rel)
             if file is not None and file.suffix.lower() not in IMAGE_EXTENSIONS:
                 return LinkTarget("document", self.run.files.document(file))
@@ -741,9 +928,10 @@ class _Resolver:
                 if key == "attachment_id" and post_id in self.run.attachments:
                     post_id = self.run.attachments[post_id].item.parent_id
                 return self._page(post_id)
-        by_path = self.run.path_to_id.get(parts.path) or self.run.path_to_id.get(
-            parts.path.rstrip("/") + "/"
-        )
+        # Percent-encoding differs between links (%e4 in WordPress, %E4 in browsers,
+        # or the characters themselves): paths are compared decoded.
+        bare = unquote(parts.path)
+        by_path = self.run.path_to_id.get(bare) or self.run.path_to_id.get(bare.rstrip("/") + "/")
         return self._page(by_path) if by_path else None
 
     def _page(self, post_id: int) -> LinkTarget | None:
@@ -763,8 +951,51 @@ class _Resolver:
     def is_embed_url(self, url: str) -> bool:
         return any(p.match(url) for p in _EMBED_PATTERNS)
 
+    def footnotes(self) -> list[tuple[str, str]]:
+        try:
+            notes = json.loads(self.item.meta.get("footnotes") or "[]")
+        except ValueError:
+            self.run.item_warnings.append("its footnotes could not be read: they are missing")
+            return []
+        if not isinstance(notes, list):
+            return []
+        return [
+            (str(n.get("id", "")), str(n.get("content", ""))) for n in notes if isinstance(n, dict)
+        ]
+
+    def reusable(self, ref: int) -> str | None:
+        block = self.run.by_id.get(ref)
+        if block is None or block.post_type not in ("wp_block", "wp_pattern"):
+            return None
+        return block.content
+
     def is_local(self, url: str) -> bool:
         return self.run.is_local(url)
+
+
+SEO_TITLE_KEYS = ("_yoast_wpseo_title", "rank_math_title", "_aioseop_title",
+                  "_seopress_titles_title", "_genesis_title")  # fmt: skip
+SEO_DESCRIPTION_KEYS = ("_yoast_wpseo_metadesc", "rank_math_description", "_aioseop_description",
+                        "_seopress_titles_desc", "_genesis_description")  # fmt: skip
+
+
+def _seo(item: WxrItem, keys: tuple[str, ...]) -> str:
+    """The title or description an SEO plugin (Yoast, Rank Math, All in One SEO,
+    SEOPress, Genesis) kept for the item, ``""`` when none did, or when it is a
+    template of the plugin's variables (``%%title%% %%sep%% %%sitename%%``), which
+    only the plugin can fill in."""
+    for key in keys:
+        value = _plain(item.meta.get(key, ""))
+        if value and "%%" not in value and not re.search(r"%\w+%", value):
+            return value
+    return ""
+
+
+def _author_logins(item: WxrItem) -> list[str]:
+    """The logins of a post's authors: Co-Authors Plus's ``author`` terms (``cap-<login>``)
+    in order, else ``dc:creator``; ``[]`` when it names none."""
+    terms = [t.name or t.slug.removeprefix("cap-") for t in item.terms_in("author")]
+    return [login for login in dict.fromkeys(terms or [item.creator]) if login]
 
 
 def _term_tag_name(domain: str, name: str, slug: str) -> str:
@@ -777,6 +1008,15 @@ def _term_tag_name(domain: str, name: str, slug: str) -> str:
     return ""
 
 
+def _rel_keys(rel: str) -> list[str]:
+    """The paths an attachment is known by: its own, and for WordPress 5.3+'s big-image
+    copies (``photo-scaled.jpg``, ``photo-rotated.jpg``) the original's, which resized
+    copies (``photo-300x200.jpg``) are named after."""
+    if not rel:
+        return []
+    return list(dict.fromkeys([rel, re.sub(r"-(?:scaled|rotated)(?=\.\w+$)", "", rel)]))
+
+
 def _upload_rel(url: str) -> str | None:
     """The path of an uploaded file under ``wp-content/uploads/`` (or multisite ``files/``)."""
     path = unquote(urlsplit(url).path)
@@ -784,6 +1024,23 @@ def _upload_rel(url: str) -> str | None:
         if marker in path:
             return path.split(marker, 1)[1]
     return None
+
+
+def _site_hosts(export: WxrExport) -> set[str]:
+    """The hosts the site has had (without ``www.``): its own, and those of its items'
+    ``guid``s of the form ``host/?p=N`` (WordPress writes the guid once, so a site
+    that moved from ``name.wordpress.com`` or ``old.example.com`` still names it
+    there, and its posts' links to each other often do too)."""
+    hosts = {
+        _bare(urlsplit(url).netloc.lower())
+        for url in (export.base_site_url, export.link)
+        if urlsplit(url).netloc
+    }
+    for item in export.items:
+        parts = urlsplit(item.guid)
+        if parts.netloc and re.fullmatch(r"(?:p|page_id|attachment_id)=\d+", parts.query):
+            hosts.add(_bare(parts.netloc.lower()))
+    return hosts
 
 
 def _bare(host: str) -> str:

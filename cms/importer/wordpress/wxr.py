@@ -7,12 +7,23 @@ namespace version is read from the file, so 1.0, 1.1 and 1.2 exports all parse.
 Parsing is safe for files nobody here wrote: lxml with entity resolution, DTD
 loading and network access off (no billion-laughs, no external entities).
 
+Real exports are not always well-formed, and WordPress's own importer reads them
+anyway (it falls back to a regular-expression parser). What they get wrong is
+repaired before parsing, each repair noted in ``WxrExport.notes``: blank lines or
+a byte-order mark a plugin or theme printed before the XML declaration; control
+characters XML 1.0 forbids (pasted from word processors: form feeds, vertical
+tabs...), removed; bytes that are not UTF-8 in a UTF-8 file (text saved as
+Windows-1252 by an old plugin), read as Windows-1252.
+
 ``read_wxr(path)`` returns a :class:`WxrExport`; raises :class:`WxrError` for a
 file that is not XML or not a WXR export.
 """
 
 from __future__ import annotations
 
+import codecs
+import html.entities
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -112,6 +123,7 @@ class WxrExport:
     authors: dict[str, WxrAuthor]
     items: list[WxrItem]
     category_parents: dict[str, str] = field(default_factory=dict)  # nicename -> parent
+    notes: list[str] = field(default_factory=list)  # repairs made to read the file
 
 
 def _parser() -> etree.XMLParser:
@@ -129,12 +141,25 @@ def _parser() -> etree.XMLParser:
 def read_wxr(path: Path | str) -> WxrExport:
     """Parse the WXR file at ``path``; raise :class:`WxrError` when it is not one."""
     try:
-        tree = etree.parse(str(path), _parser())
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise WxrError(f"{path}: cannot read: {exc}") from exc
+    data, notes = repair(data)
+    try:
+        try:
+            root = etree.fromstring(data, _parser())
+        except etree.XMLSyntaxError as exc:
+            if "Entity '" not in str(exc):
+                raise
+            # HTML's named entities (&nbsp;) outside CDATA, from exporters that are
+            # not WordPress itself: XML has only five; the rest become numbers.
+            data, count = numeric_entities(data)
+            if not count:
+                raise
+            notes.append(f"{count} HTML named entities outside CDATA read as characters")
+            root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise WxrError(f"{path}: not well-formed XML: {exc}") from exc
-    root = tree.getroot()
     channel = root.find("channel")
     wp_ns = next(
         (ns for ns in (root.nsmap or {}).values() if ns and _is_wp_ns(ns)),
@@ -169,7 +194,108 @@ def read_wxr(path: Path | str) -> WxrExport:
         authors=authors,
         items=items,
         category_parents=category_parents,
+        notes=notes,
     )
+
+
+def read_wxrs(paths: list[Path | str]) -> WxrExport:
+    """Several WXR files of one site read as one export, in the order given: what
+    ``wp export`` writes for a big site (``site.wordpress.2024-01-01.000.xml``,
+    ``.001.xml``... split at 15 MB), where a post's featured image or parent page
+    may be in another file. The channel (title, URLs) is the first file's; authors,
+    categories and items are those of all. Raises :class:`WxrError` for a file that
+    is not an export, or for files of different sites."""
+    exports = [read_wxr(path) for path in paths]
+    first = exports[0]
+    for path, other in zip(paths[1:], exports[1:], strict=True):
+        if other.base_site_url.rstrip("/") != first.base_site_url.rstrip("/"):
+            raise WxrError(
+                f"{path}: an export of {other.base_site_url}, not of {first.base_site_url}: "
+                "import each site on its own"
+            )
+    merged = WxrExport(
+        version=first.version,
+        title=first.title,
+        link=first.link,
+        base_site_url=first.base_site_url,
+        authors={},
+        items=[],
+    )
+    seen: set[int] = set()
+    for path, export in zip(paths, exports, strict=True):
+        merged.authors.update(export.authors)
+        merged.category_parents.update(export.category_parents)
+        merged.notes += [f"{Path(path).name}: {note}" for note in export.notes]
+        for item in export.items:
+            if item.post_id not in seen:  # an item is in one file; never twice
+                seen.add(item.post_id)
+                merged.items.append(item)
+    return merged
+
+
+_LEADING_JUNK = re.compile(rb"\A(?:\xef\xbb\xbf|\s)+(?=<)")
+_FORBIDDEN_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_DECLARED_ENCODING = re.compile(rb"\A<\?xml[^>]*encoding=[\"']([\w.-]+)", re.I)
+
+
+def repair(data: bytes) -> tuple[bytes, list[str]]:
+    """The bytes of an export made parseable as WordPress's importer reads them, and a
+    note for each repair (see the module doc). Well-formed files come back unchanged."""
+    notes: list[str] = []
+    stripped = _LEADING_JUNK.sub(b"", data, count=1)
+    if stripped != data:
+        notes.append(
+            "blank lines before the XML declaration (printed by a plugin or theme) were ignored"
+        )
+        data = stripped
+    data, count = _FORBIDDEN_CONTROLS.subn(b"", data)
+    if count:
+        notes.append(f"{count} control character(s) XML does not allow were removed")
+    declared = _DECLARED_ENCODING.match(data)
+    if declared is None or declared.group(1).lower().replace(b"-", b"") == b"utf8":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="wp-cp1252")
+            notes.append("bytes that are not UTF-8 were read as Windows-1252")
+            data = text.encode("utf-8")
+    return data, notes
+
+
+_CDATA = re.compile(rb"(<!\[CDATA\[.*?\]\]>)", re.S)
+_NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+
+
+def numeric_entities(data: bytes) -> tuple[bytes, int]:
+    """``data`` with HTML's named entities outside CDATA sections as numeric character
+    references (``&nbsp;`` -> ``&#160;``), and how many were replaced. XML's own five
+    and names HTML does not know are left as they are."""
+    count = 0
+
+    def number(match: re.Match[bytes]) -> bytes:
+        nonlocal count
+        name = match.group(1)
+        text = html.entities.html5.get(name.decode("ascii") + ";")
+        if name in _XML_ENTITIES or text is None:
+            return match.group(0)
+        count += 1
+        return b"".join(b"&#%d;" % ord(c) for c in text)
+
+    parts = _CDATA.split(data)
+    for i in range(0, len(parts), 2):  # even parts are outside CDATA
+        parts[i] = _NAMED_ENTITY.sub(number, parts[i])
+    return b"".join(parts), count
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return bad.decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("wp-cp1252", _cp1252_fallback)
 
 
 def _is_wp_ns(ns: str) -> bool:
@@ -193,10 +319,7 @@ def _item(node: etree._Element, wp: str, excerpt_ns: str) -> WxrItem:
         key = _text(pm, wp + "meta_key")
         if key:
             meta[key] = pm.findtext(wp + "meta_value") or ""
-    terms = [
-        WxrTerm(c.get("domain") or "category", c.get("nicename") or "", (c.text or "").strip())
-        for c in node.findall("category")
-    ]
+    terms = _terms(node.findall("category"))
     comments = [_comment(c, wp) for c in node.findall(wp + "comment")]
     return WxrItem(
         post_id=_int(_text(node, wp + "post_id")),
@@ -220,6 +343,35 @@ def _item(node: etree._Element, wp: str, excerpt_ns: str) -> WxrItem:
         comments=comments,
         raw=etree.tostring(node),
     )
+
+
+def _terms(nodes: list[etree._Element]) -> list[WxrTerm]:
+    """An item's terms as WordPress's importer reads them.
+
+    WXR 1.0 (WordPress 2.x-3.0) writes each category twice, once bare
+    (``<category>Name</category>``, "for backwards compatibility") and once with
+    its ``domain`` and ``nicename``; tags are in the ``tag`` domain, which is
+    ``post_tag`` today. A bare category stands for itself only when no term of
+    the item has its name (the oldest exports have nothing else); its slug is
+    then made from the name.
+    """
+    terms: list[WxrTerm] = []
+    bare: list[tuple[str, str]] = []
+    for c in nodes:
+        name = (c.text or "").strip()
+        domain = c.get("domain") or "category"
+        domain = "post_tag" if domain == "tag" else domain
+        slug = c.get("nicename") or ""
+        if slug:
+            terms.append(WxrTerm(domain, slug, name))
+        elif name:
+            bare.append((domain, name))
+    named = {t.name for t in terms}
+    for domain, name in dict.fromkeys(bare):
+        if name not in named:
+            slug = re.sub(r"[^\w]+", "-", name.lower()).strip("-") or name
+            terms.append(WxrTerm(domain, slug, name))
+    return list(dict.fromkeys(terms))
 
 
 def _comment(node: etree._Element, wp: str) -> WxrComment:

@@ -20,12 +20,20 @@ type MetaPage = Pick<Page, "type" | "title" | "url"> & Partial<Page>;
 /**
  * Title, description, canonical link, Open Graph and feed links of a page, as
  * site/templates/base.html writes them. `noindex` for the 404 page and previews.
+ * The description is the page's own, else the site's description, else its tagline.
+ * Without a base URL in the site settings there is no canonical link, `og:url` or
+ * `og:image`: relative URLs are not valid there (RFC 6596; the Open Graph protocol).
  */
 export function pageMetadata(page: MetaPage, options: { feeds?: { title: string; url: string }[]; noindex?: boolean; title?: string } = {}): Metadata {
   const site = loadSite();
   const description =
-    page.search_description || page.summary || page.description || site.settings.tagline || undefined;
-  const canonical = site.absolute(page.url);
+    page.search_description ||
+    page.summary ||
+    page.description ||
+    site.settings.description ||
+    site.settings.tagline ||
+    undefined;
+  const canonical = site.base ? site.absolute(page.url) : undefined;
   const feeds = options.feeds ?? site.feedLinks();
   const image = page.hero_image;
   return {
@@ -42,7 +50,7 @@ export function pageMetadata(page: MetaPage, options: { feeds?: { title: string;
       description,
       url: canonical,
       siteName: site.name,
-      images: image ? [{ url: site.absolute(image.url), alt: image.alt }] : undefined,
+      images: image && site.base ? [{ url: site.absolute(image.url), alt: image.alt }] : undefined,
       ...(page.type === "ArticlePage"
         ? { publishedTime: page.date, tags: (page.tags || []).map((t) => t.name) }
         : {}),
@@ -61,7 +69,7 @@ export function articleJsonLd(page: Page): string {
     datePublished: page.date,
     dateModified: page.last_published_at || page.date,
     author: (page.authors || []).map((a) => ({ "@type": "Person", name: a.name, url: site.absolute(a.url) })),
-    mainEntityOfPage: site.absolute(page.url),
+    mainEntityOfPage: site.base ? site.absolute(page.url) : undefined,
     publisher: { "@type": "Organization", name: site.name },
   };
   if (page.hero_image) ld.image = site.absolute(page.hero_image.url);

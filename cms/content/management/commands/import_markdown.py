@@ -1,5 +1,5 @@
 """``manage.py import_markdown DIR [--parent PATH] [--slug SLUG] [--static DIR]... [--dry-run]
-[--format FAMILY] [--config FILE] [--trust-html] [--report FILE] [--strict]``.
+[--format FAMILY] [--config FILE] [--trust-html] [--report FILE] [--strict] [--renditions]``.
 
 A thin wrapper over :func:`cms.importer.import_directory`: warnings, skipped
 files and failures go to stderr as ``path: reason`` lines, the counts to
@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cms.importer import ImporterError, import_directory
 from cms.importer.families import FAMILIES
-from cms.importer.report import SKIPPED
+from cms.importer.report import PAGE, SKIPPED
 from jamtail.progress import ProgressBar
 
 
@@ -63,6 +63,11 @@ class Command(BaseCommand):
             help="Keep inline HTML as written (default: sanitised with nh3; see docs/security.md).",
         )
         parser.add_argument(
+            "--renditions",
+            action="store_true",
+            help="Make new images' renditions during the import (default: the build's first use).",
+        )
+        parser.add_argument(
             "--strict",
             action="store_true",
             help="Fail when any file is skipped or any warning is reported.",
@@ -81,6 +86,7 @@ class Command(BaseCommand):
                 config_path=options["config"],
                 trust_html=options["trust_html"],
                 progress=bar,
+                renditions=options["renditions"],
             )
         except ImporterError as exc:
             raise CommandError(str(exc)) from exc
@@ -93,10 +99,15 @@ class Command(BaseCommand):
         for skipped in report.files:
             if skipped.outcome == SKIPPED:
                 self.stderr.write(f"skipped: {skipped.path}: {skipped.reason}")
+        for skipped_redirect in report.skipped_redirects:
+            self.stderr.write(f"skipped redirect: {skipped_redirect}")
         for error in report.failed:
             self.stderr.write(str(error))
         self.stdout.write(report.summary())
         if not report.ok(strict=options["strict"]):
             if report.failed:
                 raise CommandError(f"{len(report.failed)} file(s) failed to import")
+            lost = [f for f in report.content_files() if f.outcome != PAGE]
+            if lost:
+                raise CommandError(f"{len(lost)} content file(s) were not imported (see skipped)")
             raise CommandError("--strict: files were skipped or warnings reported")

@@ -1,9 +1,10 @@
-"""``manage.py import_wordpress FILE [--uploads DIR] [--parent PATH] [--section-slug SLUG]
-[--dry-run] [--report FILE] [--strict]``.
+"""``manage.py import_wordpress FILE [FILE...] [--uploads DIR] [--parent PATH] [--section-slug SLUG]
+[--post-types TYPES] [--dry-run] [--report FILE] [--strict]``.
 
 A thin wrapper over :func:`cms.importer.wordpress.import_wordpress`: warnings and
 failed or lost items go to stderr, the counts and skip reasons to stdout, the whole
-report to ``--report FILE`` as JSON. Exits non-zero (``CommandError``) when an item
+report to ``--report FILE`` as JSON. Several FILEs are the parts ``wp export``
+split one site's export into, read as one. Exits non-zero (``CommandError``) when an item
 failed, and with ``--strict`` also when any warning was raised or any content was
 lost (a missing upload, an unknown post type); skips by design (menu items,
 revisions) never fail an import.
@@ -25,7 +26,13 @@ class Command(BaseCommand):
     help = "Import a WordPress export (WXR) and its uploads as Wagtail pages, images and comments."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, help="The WXR export (Tools > Export in WordPress).")
+        parser.add_argument(
+            "file",
+            type=Path,
+            nargs="+",
+            help="The WXR export (Tools > Export in WordPress), or all the files "
+            "`wp export` split it into.",
+        )
         parser.add_argument(
             "--uploads", type=Path, help="The site's wp-content/uploads folder (or the site root)."
         )
@@ -36,6 +43,12 @@ class Command(BaseCommand):
             "--section-slug",
             default="blog",
             help="Slug of the posts section made when --parent is not a section (default: blog).",
+        )
+        parser.add_argument(
+            "--post-types",
+            default="",
+            help="Custom post types to import as articles, comma-separated "
+            "(e.g. portfolio,product); each gets a section of its own.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Do everything; keep nothing.")
         parser.add_argument("--report", type=Path, help="Write the full report here as JSON.")
@@ -51,6 +64,7 @@ class Command(BaseCommand):
                 parent_path=options["parent"],
                 section_slug=options["section_slug"],
                 dry_run=options["dry_run"],
+                post_types=options["post_types"].split(","),
             )
         except (ImporterError, WxrError) as exc:
             raise CommandError(str(exc)) from exc

@@ -1,0 +1,196 @@
+"""Media: make every media URL in the content local to the built site.
+
+Images and documents live in the CMS's storage (``/media/...`` on the CMS, or
+an S3 bucket). The static site must not depend on the CMS being up, so every
+media URL found in the content (image dicts, ``src``/``href`` attributes in
+rich text) is rewritten to a root-relative ``/media/...`` path and the file
+is copied into the build. Downloads go through a persistent cache so a second
+build of unchanged content downloads no image again
+(files without a content hash are revalidated with a conditional GET).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from jamtail.content.client import CMSClient
+from jamtail.content.lazy import LazyPage
+
+log = logging.getLogger(__name__)
+
+_ATTR_RE = re.compile(r'(\s(?:src|href|poster)=")([^"]+)(")')
+LOCAL_PREFIX = "/media/"
+
+
+class MediaLocaliser:
+    """Rewrite media URLs to local paths and remember which files to fetch.
+
+    ``api_url`` is the CMS API root; ``media_url`` the CMS's ``MEDIA_URL``
+    (absolute, as the site-settings endpoint gives it); ``site_origin`` the
+    scheme and host of the CMS's page URLs, stripped from internal links.
+    :attr:`files` maps local path (``/media/images/x.png``) to
+    ``(absolute source URL, version)`` where version is the image's file hash
+    when known (a changed file has a new hash and is fetched again).
+    """
+
+    def __init__(self, api_url: str, media_url: str, site_origin: str = ""):
+        self.media_base = urljoin(api_url, media_url or "/media/")
+        self.api_url = api_url
+        self.site_origin = site_origin.rstrip("/")
+        self.files: dict[str, tuple[str, str]] = {}
+        # The same rendition recurs on many pages: url, version -> (local, file or None).
+        self._seen: dict[tuple[str, str], tuple[str, tuple[str, str] | None]] = {}
+
+    @property
+    def key(self) -> str:
+        """What the rewriting depends on, as one string (a different key, different URLs)."""
+        return f"{self.media_base}\0{self.api_url}\0{self.site_origin}"
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """Strings that every URL this localiser rewrites contains: the media path, the origin.
+
+        ``("",)`` (found in anything) when the media files are at the root of a host.
+        """
+        path = urlsplit(self.media_base).path
+        if path in ("", "/"):
+            return ("",)
+        return (path, self.site_origin) if self.site_origin else (path,)
+
+    def local_url(self, url: str, version: str = "") -> str:
+        """Return the site path for ``url``; URLs outside the media storage are unchanged."""
+        key = (url, version)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = self._local_url(url, version)
+        if seen[1] is not None:
+            self.files.setdefault(seen[0], seen[1])
+        return seen[0]
+
+    def _local_url(self, url: str, version: str) -> tuple[str, tuple[str, str] | None]:
+        absolute = urljoin(self.api_url, url)
+        if absolute.startswith(self.media_base):
+            local = LOCAL_PREFIX + absolute[len(self.media_base) :].split("?", 1)[0]
+            return local, (absolute, version)
+        if self.site_origin and url.startswith(self.site_origin + "/"):
+            return url[len(self.site_origin) :], None
+        return url, None
+
+    def files_of(self, value: Any) -> dict[str, tuple[str, str]]:
+        """The media files ``value`` refers to (also added to :attr:`files`)."""
+        return self.localise_with_files(value)[1]
+
+    def localise_with_files(self, value: Any) -> tuple[Any, dict[str, tuple[str, str]]]:
+        """:meth:`localise` ``value``; also return the media files it refers to."""
+        outer, self.files = self.files, {}
+        try:
+            return self.localise(value), self.files
+        finally:
+            mine, self.files = self.files, outer
+            for local, source in mine.items():
+                outer.setdefault(local, source)
+
+    def localise(self, value: Any) -> Any:
+        """Return ``value`` (any JSON-like data) with every media URL made local."""
+        if isinstance(value, dict):
+            if "renditions" in value and "url" in value:
+                return self._image(value)
+            return {key: self.localise(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.localise(item) for item in value]
+        if isinstance(value, str) and "<" in value and "=" in value:
+            return _ATTR_RE.sub(lambda m: m[1] + self.local_url(m[2]) + m[3], value)
+        return value
+
+    def _image(self, image: dict[str, Any]) -> dict[str, Any]:
+        version = image.get("file_hash") or ""
+        renditions = [
+            {**r, "url": self.local_url(r["url"], version)} for r in image.get("renditions", [])
+        ]
+        return {**image, "url": self.local_url(image["url"], version), "renditions": renditions}
+
+
+def localise_pages(
+    pages: list[dict[str, Any]], localiser: MediaLocaliser
+) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    """``pages`` with media URLs made local, and the media files each page uses, by id.
+
+    Every file is also added to ``localiser.files``. A
+    :class:`~jamtail.content.lazy.LazyPage` keeps its lazy fields (the body) unread:
+    its loader localises them when they are read, and the files they refer
+    to come from the content cache's per-page record (computed once per
+    version of the body), so a build reads only the bodies it renders.
+    """
+    lazy = [p for p in pages if isinstance(p, LazyPage) and p.lazy_hashes]
+    body_files: dict[int, dict[str, list[str]]] = {}
+    for loader in {id(p.loader): p.loader for p in lazy}.values():
+        loader.transform, loader.transform_key = localiser.localise, localiser.key
+        loader.transform_markers = localiser.markers
+        loader.forget()
+        mine = [p for p in lazy if p.loader is loader]
+        body_files.update(loader.derived("media", localiser.key, mine, localiser.files_of))
+    result = []
+    media: dict[int, list[str]] = {}
+    for page in pages:
+        head, files = localiser.localise_with_files(page)
+        for local, (source, version) in body_files.get(page["id"], {}).items():
+            files.setdefault(local, (source, version))
+            localiser.files.setdefault(local, (source, version))
+        media[page["id"]] = sorted(files)
+        result.append(page.with_head(head) if isinstance(page, LazyPage) else head)
+    return result, media
+
+
+class MediaStore:
+    """Copy media files into a build directory through a download cache.
+
+    ``cache_dir`` keeps one file per (source URL, version); files are
+    hard-linked into the build when the file system allows, else copied.
+    """
+
+    def __init__(self, client: CMSClient, cache_dir: Path, workers: int = 8):
+        self.client = client
+        self.cache_dir = cache_dir
+        self.workers = workers
+
+    def place(self, files: dict[Path, tuple[str, str]]) -> int:
+        """Put each ``target: (source URL, version)`` in place; return bytes downloaded."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return sum(pool.map(self._place, sorted(files.items())))
+
+    def cached_path(self, source: str, version: str) -> Path:
+        """Where the cache keeps the file for ``(source URL, version)``."""
+        key = hashlib.sha256(f"{source}\0{version}".encode()).hexdigest()
+        return self.cache_dir / key[:2] / key
+
+    def _place(self, job: tuple[Path, tuple[str, str]]) -> int:
+        target, (source, version) = job
+        cached = self.cached_path(source, version)
+        size = 0
+        if not cached.exists():
+            size = self.client.download(source, cached)
+        elif not version:
+            # No content hash to key on (documents, rich-text images): revalidate.
+            size = self.client.download(source, cached, revalidate=True)
+        try:
+            os.link(cached, target)
+        except OSError:
+            shutil.copyfile(cached, target)
+        return size
+
+
+def safe_relative(url_path: str) -> Path:
+    """A relative file path for a URL path, refusing ``..`` and absolute escapes."""
+    parts = [p for p in urlsplit(url_path).path.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise ValueError(f"path escapes the site: {url_path!r}")
+    return Path(*parts) if parts else Path()

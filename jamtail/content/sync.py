@@ -1,0 +1,148 @@
+"""Sync: keep a local content cache up to date through the CMS sync API, and read it as Content.
+
+:func:`sync` asks ``/api/v2/sync/`` for what changed since the cursor stored
+in ``cache_dir/content.sqlite3`` (everything, the first time) and applies it,
+page by page as it arrives, in one SQLite transaction together with the new
+cursor; it returns a :class:`~jamtail.content.cache.Delta` naming the items whose content changed.
+Each sync that changes anything stamps the changed items with the next
+sequence number, so a build can ask for everything changed since the one
+before it (:meth:`ContentCache.changed_since`). :func:`read_content` reads the
+cache as the same :class:`~jamtail.content.gather.Content` that
+:func:`~jamtail.content.gather.gather` reads from the CMS, with page bodies left in
+the cache until asked for (:mod:`jamtail.content.lazy`); :meth:`ContentCache.pages`
+reads just some pages, for patch builds. :func:`sync_content` is both in one.
+See docs/sync.md for the endpoint and the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from jamtail.content.cache import CACHE_NAME, ContentCache, Delta
+from jamtail.content.client import CMSClient
+from jamtail.content.gather import Content, gather
+from jamtail.exceptions import CMSError, ContentError
+
+log = logging.getLogger(__name__)
+
+
+class CursorRejected(CMSError):
+    """The CMS refused the cursor (400 forged/malformed, 410 expired): sync everything again."""
+
+
+def sync_content(client: CMSClient, cache_dir: Path, full: bool = False) -> tuple[Content, Delta]:
+    """Bring the content cache up to date (:func:`sync`) and read it: ``(Content, Delta)``.
+
+    ``Content`` equals what :func:`~jamtail.content.gather.gather` returns for the
+    same CMS state (pages in page-tree order, authors by name then id,
+    redirects by id). Raises as :func:`sync`, and ``ContentError`` when the
+    CMS has no live page.
+    """
+    delta = sync(client, cache_dir, full)
+    if delta.gathered is not None:
+        return delta.gathered, delta
+    started = time.perf_counter()
+    content = read_content(cache_dir)
+    delta.timings["read"] = time.perf_counter() - started
+    return content, delta
+
+
+def read_content(cache_dir: Path) -> Content:
+    """The content cache under ``cache_dir`` as :class:`Content` (page bodies lazy).
+
+    Raises ``ContentError`` when it holds no live page.
+    """
+    cache = ContentCache.open(cache_dir / CACHE_NAME)
+    try:
+        content = cache.read()
+    finally:
+        cache.close()
+    if not content.pages:
+        raise ContentError("the CMS has no live pages: publish a home page first")
+    return content
+
+
+def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
+    """Bring the content cache in ``cache_dir`` up to date with the CMS.
+
+    Returns the :class:`~jamtail.content.cache.Delta`.
+
+    Makes a delta sync from the stored cursor, or a full sync when there is
+    no cursor, when ``full`` is true, when the cache was filled from another
+    CMS (``client.api_url`` differs) or is unreadable, or when the CMS refuses
+    the cursor (expired or invalid: logged as a warning, then synced in full).
+    The items and the new cursor are stored in one SQLite transaction: an
+    error or a killed process leaves the cache exactly as it was. A CMS
+    without the sync endpoint is read in full (``delta.gathered``). Raises
+    ``CMSError``/``CMSUnavailableError`` when the CMS fails.
+    """
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache = ContentCache.open(cache_dir / CACHE_NAME)
+    try:
+        cursor, reason = cache.cursor_for(client.api_url)
+        if full:
+            cursor, reason = None, "a full sync was requested"
+        delta = Delta(full=cursor is None, reason=reason or "")
+        try:
+            cache.apply(_fetch_all(client, cursor, delta), delta, client.api_url)
+        except CursorRejected as exc:
+            log.warning("the CMS refused the stored sync cursor, syncing everything: %s", exc)
+            delta = Delta(full=True, reason=f"the CMS refused the cursor: {exc}")
+            cache.apply(_fetch_all(client, None, delta), delta, client.api_url)
+        except CMSError as exc:
+            if "answered 404" not in str(exc):
+                raise
+            log.warning("the CMS has no sync endpoint (%s); reading it in full", exc)
+            delta = Delta(full=True, reason="the CMS has no sync endpoint")
+            delta.gathered = gather(client)
+            return delta
+    finally:
+        cache.close()
+    log.info(
+        "synced %s: %d changes in %d requests",
+        "in full" if delta.full else "the delta",
+        len(delta.changes),
+        delta.requests,
+    )
+    return delta
+
+
+def _fetch_all(client: CMSClient, cursor: str | None, delta: Delta) -> Iterator[dict[str, Any]]:
+    """Every item of one sync, following ``next_page``; sets ``delta.cursor`` at the end.
+
+    Items come one request (a page of up to 500) at a time, so a full sync
+    of a large site never holds it all; ``delta.timings["fetch"]`` adds up
+    the time spent waiting for the CMS.
+    """
+    while True:
+        started = time.perf_counter()
+        body = _get_sync_page(client, cursor)
+        delta.timings["fetch"] = delta.timings.get("fetch", 0.0) + time.perf_counter() - started
+        delta.requests += 1
+        yield from body["items"]
+        if body.get("next_sync_cursor"):
+            delta.cursor = body["next_sync_cursor"]
+            return
+        next_page = body.get("next_page")
+        if not next_page:
+            raise CMSError("the CMS sync answered neither next_page nor next_sync_cursor")
+        cursor = parse_qs(urlsplit(next_page).query).get("cursor", [""])[0]
+
+
+def _get_sync_page(client: CMSClient, cursor: str | None) -> dict[str, Any]:
+    url = client.url("sync/")
+    try:
+        body = client.get_json(url, {"cursor": cursor} if cursor else None)
+    except CMSError as exc:
+        code = exc.data.get("code") if isinstance(exc.data, dict) else None
+        if cursor and exc.status in (400, 410) and code in ("invalid_cursor", "cursor_expired"):
+            raise CursorRejected(f"{exc.status} {code}: {exc.data.get('message')}") from exc
+        raise
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise CMSError(f"CMS API {url} did not answer a sync page (no items list)")
+    return body

@@ -1,0 +1,115 @@
+"""Render outputs on every core: forked worker processes write HTML straight to disk.
+
+The parent claims every output path first (so conflicts are found before any
+work), then forks ``jobs`` workers that inherit the plan and the renderer
+copy-on-write and receive only index ranges. Each worker renders its outputs,
+writes them to their claimed paths and sends back, per output, only its
+manifest entry (size, SHA-1, MD5) and the templates it loaded: no HTML
+crosses a process boundary or stays in memory after its file is written, so
+memory does not grow with the site. The first error (e.g.
+:class:`~jamtail.exceptions.TemplateRenderError`) is re-raised in the parent.
+Small jobs (one chunk), ``jobs=1`` and platforms without ``fork`` render
+in-process.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jamtail.plan.planner import Output
+from jamtail.render.renderer import Renderer
+from jamtail.write.manifest import FileEntry, digest_bytes
+from jamtail.write.writer import replace_file
+
+Progress = Callable[[int, int], None]
+CHUNK = 64
+# A worker copies the parent's objects it touches (reference counts are writes), so
+# on a large site its memory grows with every chunk; a fresh fork every 16 chunks
+# starts small again, for the price of a fork per 1,024 outputs.
+CHUNKS_PER_WORKER = 16
+
+# Set in the parent just before forking; workers read it (never pickled).
+_JOB: tuple[Renderer, list[Output], list[Path], list[FileEntry | None]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What rendering one output produced: its file's manifest entry and templates loaded."""
+
+    entry: FileEntry
+    templates: tuple[str, ...]
+
+
+def default_jobs() -> int:
+    """Worker count: the CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def render_to_paths(
+    renderer: Renderer,
+    outputs: list[Output],
+    paths: list[Path],
+    jobs: int,
+    progress: Progress | None = None,
+    current: list[FileEntry | None] | None = None,
+) -> list[Rendered]:
+    """Render ``outputs[i]`` into ``paths[i]`` for all i; return what each produced, in order.
+
+    ``current[i]``: the manifest entry of the file already at ``paths[i]``
+    (``None``: no file); a rendering with the same digest is not written.
+    Other files are replaced, never written into (see :func:`replace_file`).
+    """
+    existing: list[FileEntry | None] = list(current) if current is not None else []
+    existing += [None] * (len(outputs) - len(existing))
+    global _JOB
+    chunks = [(start, min(start + CHUNK, len(outputs))) for start in range(0, len(outputs), CHUNK)]
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(chunks) <= 1 or not can_fork:
+        _JOB = (renderer, outputs, paths, existing)
+        try:
+            return _report(map(_render_chunk, chunks), len(outputs), progress)
+        finally:
+            _JOB = None
+    _JOB = (renderer, outputs, paths, existing)
+    # Workers share the parent's memory copy-on-write; the cyclic garbage collector
+    # would write into every object it scans and so copy them all. Frozen objects
+    # are never scanned (see gc.freeze).
+    gc.collect()
+    gc.freeze()
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, maxtasksperchild=CHUNKS_PER_WORKER) as pool:
+            return _report(pool.imap_unordered(_render_chunk, chunks), len(outputs), progress)
+    finally:
+        gc.unfreeze()
+        _JOB = None
+
+
+def _report(results, total: int, progress: Progress | None) -> list[Rendered]:
+    rendered: list[Rendered | None] = [None] * total
+    done = 0
+    for start, chunk in results:
+        rendered[start : start + len(chunk)] = chunk
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return rendered  # type: ignore[return-value]  # every slot is filled by its chunk
+
+
+def _render_chunk(bounds: tuple[int, int]) -> tuple[int, list[Rendered]]:
+    assert _JOB is not None
+    renderer, outputs, paths, current = _JOB
+    chunk = []
+    for i in range(*bounds):
+        html, templates = renderer.render_tracked(outputs[i])
+        data = html.encode("utf-8")
+        entry = digest_bytes(data)
+        if entry != current[i]:
+            replace_file(paths[i], data)
+        chunk.append(Rendered(entry, tuple(sorted(templates))))
+    return bounds[0], chunk
