@@ -93,9 +93,9 @@ class Manifest:
             "files": {p: [e.size, e.sha1, e.md5] for p, e in sorted(self.files.items())},
         }
         if self.broken_links is not None:
-            data["broken_links"] = [list(link) for link in sorted(self.broken_links)]
+            data["broken_links"] = sorted(self.broken_links)  # tuples encode as arrays
         if self.broken_links_before is not None:
-            data["broken_links_before"] = [list(link) for link in sorted(self.broken_links_before)]
+            data["broken_links_before"] = sorted(self.broken_links_before)
         target = site_dir / MANIFEST_NAME
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
