@@ -90,11 +90,11 @@ def _run_build(args: argparse.Namespace) -> BuildResult:
         full=args.full,
         settings=args.settings,
     )
-    from jamtail.build.nextjs import build_next
-
     bar = ProgressBar()
     try:
         if args.settings.frontend == "next":
+            from jamtail.build.nextjs import build_next
+
             return build_next(config)
         return build(config, progress=bar)
     finally:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class ProgressBar:
@@ -19,6 +21,8 @@ class ProgressBar:
         if not self.enabled:
             return
         if self.bar is None:
+            from tqdm import tqdm  # only when drawing: the runner's builds have no TTY
+
             self.bar = tqdm(total=total, desc=self.label, unit="page", leave=False)
         self.bar.n = done
         if done == total or done % 25 == 0:

@@ -19,7 +19,7 @@ from jamtail.cli import main as jamtail_main
 from jamtail.deploy import SiteFiles
 from jamtail.deploy.local import LocalBackend
 from jamtail.exceptions import TemplateRenderError
-from jamtail.write.manifest import MANIFEST_NAME, read_manifest
+from jamtail.write.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
 from jamtail.write.writer import Writer
 from tests.factories import demo_site
 
@@ -227,6 +227,26 @@ def test_the_manifest_lists_every_file_with_its_size_and_digests(site, config):
         assert entry.md5 == hashlib.md5(data).hexdigest(), path
     raw = json.loads((config.out_dir / MANIFEST_NAME).read_text())
     assert raw["build"] == manifest.build and raw["format"] == 1
+
+
+def test_a_manifest_reads_back_as_written_and_is_read_again_when_its_bytes_change(tmp_path):
+    entry = FileEntry(5, hashlib.sha1(b"hello").hexdigest(), hashlib.md5(b"hello").hexdigest())
+    written = Manifest("b1", {"z.html": entry, "a.html": entry}, None, [("/z/", "/gone/")], [])
+    for name in ("build", "release"):  # a release holds the build's bytes
+        (tmp_path / name).mkdir()
+        written.write(tmp_path / name)
+    for name in ("build", "release"):
+        read = read_manifest(tmp_path / name)
+        assert read is not None
+        assert (read.build, read.files) == ("b1", written.files)
+        assert read.broken_links == [("/z/", "/gone/")]
+        assert list(read.files) == ["a.html", "z.html"]
+    path = tmp_path / "release" / MANIFEST_NAME
+    path.write_bytes(path.read_bytes().replace(b'"b1"', b'"b2"'))
+    assert read_manifest(tmp_path / "release").build == "b2"
+    path.write_bytes(b'{"format": 1, "build": "b3", "files": {"a.html": [1]}}')
+    assert read_manifest(tmp_path / "release") is None
+    assert read_manifest(tmp_path / "build").build == "b1"
 
 
 def test_deploy_plans_from_the_manifests_and_uploads_only_changed_files(site, config, tmp_path):
