@@ -144,6 +144,21 @@ def test_a_broken_link_added_by_an_edit_is_found_by_a_patch_build_and_by_a_full_
 
 
 @pytestmark_db
+def test_a_broken_link_is_mended_by_the_page_published_at_its_address(site, config, tmp_path):
+    links = '<a href="/blog/coming-soon/">soon</a> <a href="/blog/never/">never</a>'
+    set_body(site["about"], f"<p>{links}</p>")
+    assert build(config).broken_links == [
+        BrokenLink("/about/", "/blog/coming-soon/"),
+        BrokenLink("/about/", "/blog/never/"),
+    ]
+    article(site["blog"], "Coming soon", dt.date(2024, 5, 1), slug="coming-soon")
+    result = build(config)  # the about page is not read again: only the new file mends it
+    assert "about/index.html" not in dict(result.rebuilt)
+    assert result.broken_links == [BrokenLink("/about/", "/blog/never/")]
+    assert result.broken_links == full_build(config, tmp_path).broken_links
+
+
+@pytestmark_db
 def test_a_removed_page_that_others_link_to_is_caught(site, config, tmp_path):
     set_body(site["posts"][0], '<p><a href="/about/">about us</a></p>')
     assert build(config).broken_links == []

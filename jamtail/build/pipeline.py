@@ -554,7 +554,7 @@ def _incremental_result(
 
 def _pairs(links: LinkReport) -> tuple[list[tuple[str, str]], list[tuple[str, str]] | None]:
     """The manifest's ``broken_links`` and ``broken_links_before``."""
-    return [(link.source, link.target) for link in links.broken], links.before
+    return list(links.broken), links.before  # BrokenLinks are (source, target) pairs
 
 
 def _report_links(result: BuildResult, links: LinkReport) -> None:

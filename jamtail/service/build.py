@@ -3,9 +3,10 @@
 A worker (:mod:`.worker`) hands :class:`SiteBuild` the batch of hooks it took
 from the site's inbox. :meth:`SiteBuild.run` runs
 ``jamtail build [site build_args] --deploy TARGET --report FILE`` (or the
-site's ``command`` with ``--report FILE``) as one subprocess (building and
-deploying in one process saves the deploy's start-up) with the site's
-environment, and reports each build id of the batch to the CMS
+site's ``command`` with ``--report FILE``) as one process (building and
+deploying in one process saves the deploy's start-up), forked from the fork
+server that has the pipeline imported (:mod:`.launch`) or else a subprocess,
+with the site's environment, and reports each build id of the batch to the CMS
 (``/api/v2/builds/<id>/``, ``Authorization: Bearer $JAMTAIL_RUNNER_TOKEN``):
 ``running``, then ``succeeded`` or ``failed`` with times, the log tail and the
 build's :class:`~jamtail.report.BuildReport` (counts, deploy URL, errors) as
@@ -15,18 +16,16 @@ The outcome says whether a retry may help (:data:`~jamtail.exceptions.RETRYABLE_
 the CMS unreachable, the deploy failed, or the build killed by a signal), or
 not (a content, template or settings error fails the same way again).
 The build is started with ``PR_SET_PDEATHSIG`` (Linux): a worker killed with
-SIGKILL takes its build with it, so the build the next worker starts never
-overlaps an orphan.
+SIGKILL takes its build with it (a forked build through the fork server, which
+exits with the worker), so the build the next worker starts never overlaps an
+orphan.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -39,23 +38,17 @@ import requests
 
 from jamtail.exceptions import EXIT_DEPLOY_FAILED, RETRYABLE_EXITS
 from jamtail.report import BuildReport, ReportError
+from jamtail.service import launch
 from jamtail.service.sites import Site
 
 log = logging.getLogger(__name__)
 
 LOG_TAIL_CHARS = 8000
 HOOK_BODY_ENV_LIMIT = 64 * 1024  # bytes; Linux's limit for one string is 128 KiB
-PR_SET_PDEATHSIG = 1
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    # Not Linux: a killed worker may leave its build running to its end.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class Reporter:
@@ -122,7 +115,7 @@ class SiteBuild:
         self.cache_dir = cache_dir or site.cache_dir
         workdir.mkdir(parents=True, exist_ok=True)
         self.reporter = Reporter(site.api, token)
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[str] | launch.ForkedCommand | None = None
 
     @property
     def report_path(self) -> Path:
@@ -202,28 +195,25 @@ class SiteBuild:
         return Outcome(ok, status, retryable, error)
 
     def execute(self, env: dict[str, str]) -> tuple[str, int | None]:
-        """Run :meth:`steps`; ``(log text, exit status of the last step run)``."""
+        """Run :meth:`steps`; ``(log text, exit status of the last step run)``.
+
+        A ``jamtail`` step is forked from the fork server (:mod:`.launch`) where
+        it can be, otherwise started as a subprocess.
+        """
         output: list[str] = []
         status: int | None = 0
         for step in self.steps():
-            shown = (
-                " ".join(step[3:])
-                if step[:3] == [sys.executable, "-m", "jamtail.cli"]
-                else (" ".join(step))
-            )
+            own = step[:3] == [sys.executable, "-m", "jamtail.cli"]
+            shown = " ".join(step[3:] if own else step)
             log.info("site %s: running %s", self.site.name, shown)
             try:
-                self.process = subprocess.Popen(
-                    step, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
-                )  # fmt: skip
-                printed, _ = self.process.communicate()
+                if own and launch.available(self.site.env):
+                    returncode, printed = self._fork(step[3:], env)
+                else:
+                    returncode, printed = self._spawn(step, env)
             except OSError as exc:  # e.g. the command cannot be started at all
                 output.append(f"$ jamtail {shown}\ncannot run: {exc}")
                 return "\n".join(output), None
-            finally:
-                returncode = self.process.returncode if self.process else None
-                self.process = None
             output.append(f"$ jamtail {shown}\n{printed}")
             status = returncode
             if returncode != 0:
@@ -232,6 +222,28 @@ class SiteBuild:
                 output.append(f"exit status {returncode}{note}")
                 break
         return "\n".join(output), status
+
+    def _fork(self, argv: list[str], env: dict[str, str]) -> tuple[int | None, str]:
+        """``jamtail ARGV`` forked from the fork server: ``(exit status, what it printed)``."""
+        command = launch.ForkedCommand(argv, env, Path.cwd(), self.workdir / "build-output.log")
+        self.process = command
+        try:
+            return command.wait(), command.output()
+        finally:
+            self.process = None
+
+    def _spawn(self, step: list[str], env: dict[str, str]) -> tuple[int | None, str]:
+        """``step`` as a subprocess: ``(exit status, what it printed)``."""
+        process = subprocess.Popen(
+            step, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            stdin=subprocess.DEVNULL, preexec_fn=launch.die_with_parent,
+        )  # fmt: skip
+        self.process = process
+        try:
+            printed, _ = process.communicate()
+            return process.returncode, printed
+        finally:
+            self.process = None
 
     def stop(self) -> None:
         """End a running build (its lease was lost: another worker builds the site)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jamtail.exceptions import ConfigError
+from jamtail.service import launch
 from jamtail.service.queue import default_url, open_broker
 from jamtail.service.sites import DEFAULT_SITE, Site, load_sites
 from jamtail.service.worker import BuildService, WorkerSettings
@@ -94,6 +95,7 @@ def make_receiver(args: Any, service: BuildService) -> Any:
 
 def run_workers(service: BuildService, workers: int) -> None:
     """Consume until SIGINT/SIGTERM, sweeping for lost builds alongside (main thread only)."""
+    launch.start()  # the first build after start-up forks at once too
     sweeper = threading.Thread(target=service.sweep_forever, daemon=True, name="jamtail-sweep")
     sweeper.start()
     try:
