@@ -272,6 +272,12 @@ class RunnerSettings:
         "seconds before the first retry (doubled each time)",
         number(0),
     )
+    build_fork: bool = setting(
+        "JAMTAIL_BUILD_FORK",
+        True,
+        "fork builds from a fork server with the pipeline imported (0: a new Python each)",
+        boolean,
+    )
 
 
 @dataclass(frozen=True)

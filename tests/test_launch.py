@@ -84,6 +84,10 @@ def test_the_runner_forks_its_own_builds_and_spawns_a_sites_own_command(tmp_path
     text, status = own.execute(own.hook_environment({}))
     assert status == 3 and "own command ['--report'" in text
     assert not (tmp_path / "own" / "build-output.log").exists()
+    spawned = SiteBuild(Site(build_args=["--no-such-option"]), tmp_path / "new", fork=False)
+    text, status = spawned.execute(spawned.hook_environment({}))  # JAMTAIL_BUILD_FORK=0
+    assert status == 2 and "unrecognized arguments" in text
+    assert not (tmp_path / "new" / "build-output.log").exists()
 
 
 def test_a_site_that_sets_python_variables_gets_a_new_interpreter():

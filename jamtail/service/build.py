@@ -97,8 +97,10 @@ class SiteBuild:
 
     ``cache_dir``: the site's content cache on this machine (``JAMTAIL_CACHE_DIR``
     of its builds); empty keeps the site's own setting. ``name``: the runner
-    name shown in the CMS's build record. ``stop``: set from another thread to
-    end a running build (the worker does when it lost the site's lease).
+    name shown in the CMS's build record. ``fork``: start ``jamtail`` builds
+    from the fork server (:mod:`.launch`, ``JAMTAIL_BUILD_FORK``) where it can.
+    :meth:`stop`, from another thread, ends a running build (the worker calls
+    it when it lost the site's lease).
     """
 
     def __init__(
@@ -108,8 +110,10 @@ class SiteBuild:
         token: str = "",
         name: str = "local-runner",
         cache_dir: str = "",
+        fork: bool = True,
     ):
         self.site = site
+        self.fork = fork
         self.workdir = workdir
         self.name = name
         self.cache_dir = cache_dir or site.cache_dir
@@ -207,7 +211,7 @@ class SiteBuild:
             shown = " ".join(step[3:] if own else step)
             log.info("site %s: running %s", self.site.name, shown)
             try:
-                if own and launch.available(self.site.env):
+                if own and self.fork and launch.available(self.site.env):
                     returncode, printed = self._fork(step[3:], env)
                 else:
                     returncode, printed = self._spawn(step, env)

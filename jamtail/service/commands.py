@@ -95,7 +95,8 @@ def make_receiver(args: Any, service: BuildService) -> Any:
 
 def run_workers(service: BuildService, workers: int) -> None:
     """Consume until SIGINT/SIGTERM, sweeping for lost builds alongside (main thread only)."""
-    launch.start()  # the first build after start-up forks at once too
+    if service.settings.fork:
+        launch.start()  # the first build after start-up forks at once too
     sweeper = threading.Thread(target=service.sweep_forever, daemon=True, name="jamtail-sweep")
     sweeper.start()
     try:

@@ -70,6 +70,7 @@ class WorkerSettings:
     sweep_seconds: float = 5.0
     retries: int = 3
     retry_delay: float = 10.0
+    fork: bool = True
 
     @classmethod
     def from_settings(
@@ -85,6 +86,7 @@ class WorkerSettings:
             sweep_seconds=settings.sweep_seconds,
             retries=settings.build_retries,
             retry_delay=settings.build_retry_delay,
+            fork=settings.build_fork,
         )
 
 
@@ -181,6 +183,7 @@ class BuildService:
             token=self.settings.token,
             name=self.name,
             cache_dir=str(Path(root) / site) if (root := self.settings.cache_root) else "",
+            fork=self.settings.fork,
         )
         self.ledger.record(site, {"started_at": now_iso(), "last_status": "running"})
         lost, finished = threading.Event(), threading.Event()
