@@ -138,15 +138,15 @@ def test_a_failed_build_is_a_problem_and_emails_the_editors_whose_changes_it_car
 @pytest.mark.django_db
 def test_after_publish_the_editor_is_told_when_or_why_not(site):
     record_heartbeat("w1", started_at=timezone.now().timestamp())
-    BuildRecord.objects.create(
+    build = BuildRecord.objects.create(
         trigger="publish", status=BuildRecord.SUCCEEDED, duration=4, finished_at=timezone.now()
     )
-    # A build went out just now: this change waits the 2 s quiet period, then builds.
+    # A change made just now was built: this one waits the 2 s quiet period, then builds.
+    BuildRequest.objects.create(event="publish", build=build)
     fine, sentence = publish_message(pipeline_health())
     assert fine and sentence.startswith("The site is rebuilt with this change: live in about 6 s")
     # The first change after a quiet period builds at once.
-    BuildRecord.objects.update(requested_at=timezone.now() - dt.timedelta(minutes=5))
-    BuildRequest.objects.all().delete()
+    BuildRequest.objects.update(created_at=timezone.now() - dt.timedelta(minutes=5))
     fine, sentence = publish_message(pipeline_health())
     assert fine and sentence.startswith("The site is rebuilt with this change: live in about 4 s")
     fine, sentence = publish_message(pipeline_health(now=later(60)))

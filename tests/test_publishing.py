@@ -34,33 +34,40 @@ def at(seconds: float) -> dt.datetime:
 # -- debounce (plain arithmetic) ----------------------------------------------
 
 
-def wait(now: float, newest: float, oldest: float, last_dispatch: float | None) -> float:
-    """The debounce wait with a 2 s quiet period and a 30 s limit; times in seconds."""
-    last = None if last_dispatch is None else at(last_dispatch)
-    return debounce.seconds_to_wait(at(now), at(newest), at(oldest), 2, 30, last_dispatch=last)
+def wait(now: float, newest: float, oldest: float, last_change: float | None) -> float:
+    """The debounce wait with a 2 s quiet period and a 30 s limit; times in seconds.
+    ``last_change``: the newest change already built."""
+    last = None if last_change is None else at(last_change)
+    return debounce.seconds_to_wait(at(now), at(newest), at(oldest), 2, 30, last_change=last)
 
 
 def test_the_first_change_after_a_quiet_period_builds_at_once():
-    assert wait(0.1, newest=0, oldest=0, last_dispatch=None) == 0
-    assert wait(60.1, newest=60, oldest=60, last_dispatch=0) == 0
-    assert wait(3.1, newest=3, oldest=2, last_dispatch=0) == 0  # quiet since the last build
+    assert wait(0.1, newest=0, oldest=0, last_change=None) == 0
+    assert wait(60.1, newest=60, oldest=60, last_change=0) == 0
+    assert wait(3.1, newest=3, oldest=2, last_change=0) == 0  # quiet since the last change
+
+
+def test_changes_a_few_seconds_apart_each_build_at_once():
+    # An editor publishing every 3.5 s: the quiet period runs from the last change,
+    # so it does not matter that the previous build was dispatched late (at 3.9 s).
+    assert wait(5.6, newest=5.5, oldest=5.5, last_change=1.9) == 0
 
 
 def test_a_change_soon_after_a_build_waits_for_the_quiet_period():
-    assert wait(0.5, newest=0.2, oldest=0.2, last_dispatch=0) == 1.7
+    assert wait(0.5, newest=0.2, oldest=0.2, last_change=0) == 1.7
 
 
 def test_a_newer_change_pushes_the_build_back():
-    assert wait(2.0, newest=1.5, oldest=0.5, last_dispatch=0) == 1.5
+    assert wait(2.0, newest=1.5, oldest=0.5, last_change=0) == 1.5
 
 
 def test_after_the_quiet_period_the_build_goes_now():
-    assert wait(3.5, newest=1.5, oldest=0.5, last_dispatch=0) == 0
+    assert wait(3.5, newest=1.5, oldest=0.5, last_change=0) == 0
 
 
 def test_a_steady_stream_of_changes_still_builds_after_max_wait():
-    assert wait(29, newest=28.9, oldest=0.5, last_dispatch=0) == 1.5
-    assert wait(31, newest=30.9, oldest=0.5, last_dispatch=0) == 0
+    assert wait(29, newest=28.9, oldest=0.5, last_change=0) == 1.5
+    assert wait(31, newest=30.9, oldest=0.5, last_change=0) == 0
 
 
 def test_nothing_pending_means_no_wait():

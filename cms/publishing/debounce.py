@@ -1,11 +1,17 @@
 """The debounce rule, as plain arithmetic so it can be tested without a clock.
 
-The first change after a quiet period (no build dispatched in the ``quiet``
-seconds before it) is built at once: a single publish goes live without waiting.
+The first change after a quiet period (no change in the ``quiet`` seconds
+before it) is built at once: a single publish goes live without waiting.
 Changes that follow it within ``quiet`` seconds are debounced: their build is
 dispatched once no new change has arrived for ``quiet`` seconds, or once the
 oldest waiting change has waited ``max_wait`` seconds (so a steady stream of
 edits still goes live). A burst shorter than ``max_wait`` makes two builds at most.
+
+The quiet period runs from the last change, not from the last dispatch: an
+editor publishing every few seconds gets every build at once, where timing
+from the dispatch would delay each build by the quiet period after the first
+one was delayed (the delayed dispatch made the next change "close to a build").
+Changes that arrive while a build runs are coalesced by the build service.
 Everything pending is claimed at dispatch, so the last change is always in the
 last build.
 """
@@ -21,17 +27,18 @@ def seconds_to_wait(
     oldest: datetime | None,
     quiet: float,
     max_wait: float,
-    last_dispatch: datetime | None = None,
+    last_change: datetime | None = None,
 ) -> float:
     """Seconds until the pending changes should be built; ``0`` means build now.
 
     ``newest``/``oldest``: creation times of the newest and oldest unclaimed
     requests (``None`` when there are none: build now, which claims nothing).
-    ``last_dispatch``: when the latest build was dispatched (``None``: never).
+    ``last_change``: when the newest change already claimed by a build was made
+    (``None``: none was).
     """
     if newest is None or oldest is None:
         return 0.0
-    if last_dispatch is None or (oldest - last_dispatch).total_seconds() >= quiet:
+    if last_change is None or (oldest - last_change).total_seconds() >= quiet:
         return 0.0  # the leading edge: the first change after a quiet period
     until_quiet = quiet - (now - newest).total_seconds()
     until_deadline = max_wait - (now - oldest).total_seconds()

@@ -77,7 +77,9 @@ def seconds_to_dispatch(now: datetime, change_now: bool = False) -> float:
         times["oldest"],
         settings.JAMTAIL_BUILD_QUIET_SECONDS,
         settings.JAMTAIL_BUILD_MAX_WAIT_SECONDS,
-        last_dispatch=BuildRecord.objects.aggregate(last=Max("requested_at"))["last"],
+        last_change=BuildRequest.objects.filter(build__isnull=False).aggregate(
+            last=Max("created_at")
+        )["last"],
     )
 
 
