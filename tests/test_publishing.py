@@ -20,7 +20,12 @@ from wagtail.contrib.redirects.models import Redirect
 from cms.content.models import Author, SiteSettings, StandardPage
 from cms.publishing import debounce
 from cms.publishing.models import BuildRecord, BuildRequest
-from cms.publishing.tasks import claim_pending, hook_backoff, resume_deliveries
+from cms.publishing.tasks import (
+    claim_pending,
+    hook_backoff,
+    resume_deliveries,
+    seconds_to_dispatch,
+)
 from tests.factories import demo_site, make_image, publish
 from tests.test_webhooks import SECRET, ScriptedHook
 
@@ -68,6 +73,10 @@ def test_after_the_quiet_period_the_build_goes_now():
 def test_a_steady_stream_of_changes_still_builds_after_max_wait():
     assert wait(29, newest=28.9, oldest=0.5, last_change=0) == 1.5
     assert wait(31, newest=30.9, oldest=0.5, last_change=0) == 0
+
+
+def test_once_the_last_build_is_reported_finished_a_change_builds_at_once():
+    assert debounce.seconds_to_wait(at(0.5), at(0.2), at(0.2), 2, 30, at(0), settled=True) == 0
 
 
 def test_nothing_pending_means_no_wait():
@@ -375,6 +384,27 @@ def test_the_runner_reports_status_and_the_build_report_with_its_token(client, t
         "/api/v2/builds/", {"trigger": "cron"}, content_type="application/json", **token
     )
     assert created.status_code == 201 and created.json()["trigger"] == "cron"
+
+
+@pytest.mark.django_db
+def test_a_change_made_during_a_build_goes_out_when_that_build_is_reported_finished(
+    site, hook, client, token, django_capture_on_commit_callbacks
+):
+    BuildRequest.objects.create(event="publish")
+    running = claim_pending("publish")  # being built now
+    assert running is not None
+    BuildRecord.objects.filter(pk=running.pk).update(status=BuildRecord.RUNNING)
+    BuildRequest.objects.create(event="publish")  # made during that build
+    assert seconds_to_dispatch(dt.datetime.now(dt.UTC)) > 1.5  # waits: a build runs
+    body = json.dumps({"status": "succeeded"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(
+            f"/api/v2/builds/{running.pk}/", body, content_type="application/json", **token
+        )
+    assert response.status_code == 200
+    [(_path, payload, valid)] = hook.received  # the waiting change, built at once
+    assert valid and payload["build_id"] != running.pk
+    assert not BuildRequest.objects.filter(build__isnull=True).exists()
 
 
 @pytest.mark.django_db

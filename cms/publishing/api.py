@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -27,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from jamtail.report import BuildReport, ReportError
 
 from .models import BuildRecord
+from .tasks import dispatch_after_build
 
 REPORTED_FIELDS = {
     "status": str,
@@ -137,7 +139,10 @@ def build_detail(request: HttpRequest, build_id: int) -> JsonResponse:
     data = _body(request)
     if data is None:
         return JsonResponse({"message": "body must be a JSON object"}, status=400)
+    was = build.status
     if errors := _update(build, data):
         return JsonResponse({"message": "; ".join(errors)}, status=400)
     build.save()
+    if build.status != was and build.status in (BuildRecord.SUCCEEDED, BuildRecord.FAILED):
+        transaction.on_commit(dispatch_after_build)  # changes that waited for this build
     return JsonResponse(as_json(build))

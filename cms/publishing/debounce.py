@@ -11,7 +11,13 @@ The quiet period runs from the last change, not from the last dispatch: an
 editor publishing every few seconds gets every build at once, where timing
 from the dispatch would delay each build by the quiet period after the first
 one was delayed (the delayed dispatch made the next change "close to a build").
-Changes that arrive while a build runs are coalesced by the build service.
+
+And when the last build is known to have finished (``settled``: the build
+service reported it), nothing is building to coalesce into: a change is built
+at once even within the quiet period, so only changes that arrive while a
+build runs wait for the next one. A build that is never reported (a Netlify
+build hook, a runner without a token) never counts as finished: the quiet
+period alone decides.
 Everything pending is claimed at dispatch, so the last change is always in the
 last build.
 """
@@ -28,15 +34,16 @@ def seconds_to_wait(
     quiet: float,
     max_wait: float,
     last_change: datetime | None = None,
+    settled: bool = False,
 ) -> float:
     """Seconds until the pending changes should be built; ``0`` means build now.
 
     ``newest``/``oldest``: creation times of the newest and oldest unclaimed
     requests (``None`` when there are none: build now, which claims nothing).
     ``last_change``: when the newest change already claimed by a build was made
-    (``None``: none was).
+    (``None``: none was). ``settled``: the latest build was reported finished.
     """
-    if newest is None or oldest is None:
+    if newest is None or oldest is None or settled:
         return 0.0
     if last_change is None or (oldest - last_change).total_seconds() >= quiet:
         return 0.0  # the leading edge: the first change after a quiet period

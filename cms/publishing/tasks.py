@@ -80,7 +80,24 @@ def seconds_to_dispatch(now: datetime, change_now: bool = False) -> float:
         last_change=BuildRequest.objects.filter(build__isnull=False).aggregate(
             last=Max("created_at")
         )["last"],
+        settled=latest_build_finished(),
     )
+
+
+def latest_build_finished() -> bool:
+    """Whether the latest build was reported finished (succeeded or failed)."""
+    status = BuildRecord.objects.order_by("-requested_at", "-pk").values_list("status").first()
+    return status is not None and status[0] in (BuildRecord.SUCCEEDED, BuildRecord.FAILED)
+
+
+def dispatch_after_build() -> None:
+    """A build was reported finished: build the changes that waited for it now.
+
+    Enqueued even when a deferred dispatch waits (it would run up to the quiet
+    period later); whichever runs first claims the changes, the other finds none.
+    """
+    if BuildRequest.objects.filter(build__isnull=True).exists():
+        dispatch_builds.enqueue()
 
 
 @task()
