@@ -18,6 +18,10 @@ build asks the kernel to SIGKILL it when its parent, the fork server, exits
 with it. A build runs the code the fork server imported: restart the worker
 after upgrading Jamtail, as for the worker's own code.
 
+As with any :mod:`multiprocessing` program, a program that runs builds this
+way must guard its main module (``if __name__ == "__main__":``): each fork
+imports it again, as ``__mp_main__`` (``jamtail``'s own commands do).
+
 Used where the platform has the ``forkserver`` start method (Linux, macOS)
 and for ``jamtail`` commands only; a site's own ``command``, or one whose
 ``env`` sets ``PYTHON*`` variables (which act on an interpreter starting), runs
