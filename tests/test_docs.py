@@ -49,7 +49,8 @@ def test_every_setting_of_the_builder_and_the_functions_is_documented():
 def environment_reads(path: Path) -> list[str]:
     """Where ``path`` reads the process environment: ``os.environ`` / ``os.getenv`` used
     for anything but passing the whole environment on (``{**os.environ, ...}``,
-    ``dict(os.environ)``: a child process's environment)."""
+    ``dict(os.environ)``: a child process's environment) or replacing it
+    (``os.environ.clear()``, ``os.environ.update(...)``: a forked build's)."""
     tree = ast.parse(path.read_text())
     passed_on: set[int] = set()
     for node in ast.walk(tree):
@@ -57,6 +58,12 @@ def environment_reads(path: Path) -> list[str]:
             passed_on |= {id(v) for k, v in zip(node.keys, node.values, strict=True) if k is None}
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "dict":
             passed_on |= {id(a) for a in node.args}
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("clear", "update")
+        ):
+            passed_on.add(id(node.func.value))
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "os":

@@ -76,7 +76,13 @@ def test_a_steady_stream_of_changes_still_builds_after_max_wait():
 
 
 def test_once_the_last_build_is_reported_finished_a_change_builds_at_once():
-    assert debounce.seconds_to_wait(at(0.5), at(0.2), at(0.2), 2, 30, at(0), settled=True) == 0
+    # 1.2 s after the change before it: a person's pace, and nothing is building.
+    assert debounce.seconds_to_wait(at(1.3), at(1.2), at(1.2), 2, 30, at(0), settled=True) == 0
+
+
+def test_a_burst_waits_for_the_quiet_period_even_when_nothing_is_building():
+    # 0.2 s apart: a script or an import, built once the burst is over.
+    assert debounce.seconds_to_wait(at(0.5), at(0.2), at(0.2), 2, 30, at(0), settled=True) == 1.7
 
 
 def test_nothing_pending_means_no_wait():
@@ -390,11 +396,13 @@ def test_the_runner_reports_status_and_the_build_report_with_its_token(client, t
 def test_a_change_made_during_a_build_goes_out_when_that_build_is_reported_finished(
     site, hook, client, token, django_capture_on_commit_callbacks
 ):
-    BuildRequest.objects.create(event="publish")
+    earlier = BuildRequest.objects.create(event="publish")
     running = claim_pending("publish")  # being built now
     assert running is not None
     BuildRecord.objects.filter(pk=running.pk).update(status=BuildRecord.RUNNING)
-    BuildRequest.objects.create(event="publish")  # made during that build
+    seconds_ago = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1.5)
+    BuildRequest.objects.filter(pk=earlier.pk).update(created_at=seconds_ago)
+    BuildRequest.objects.create(event="publish")  # made during that build, 1.5 s later
     assert seconds_to_dispatch(dt.datetime.now(dt.UTC)) > 1.5  # waits: a build runs
     body = json.dumps({"status": "succeeded"})
     with django_capture_on_commit_callbacks(execute=True):

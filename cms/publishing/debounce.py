@@ -13,11 +13,14 @@ from the dispatch would delay each build by the quiet period after the first
 one was delayed (the delayed dispatch made the next change "close to a build").
 
 And when the last build is known to have finished (``settled``: the build
-service reported it), nothing is building to coalesce into: a change is built
-at once even within the quiet period, so only changes that arrive while a
-build runs wait for the next one. A build that is never reported (a Netlify
-build hook, a runner without a token) never counts as finished: the quiet
-period alone decides.
+service reported it), nothing is building to coalesce into: a change made at
+a person's pace (at least half the quiet period after the change before it)
+is built at once even within the quiet period, so such changes wait only for
+a build that is running. Changes closer together than that are a burst (a
+script, an import), debounced as above whatever is building, so a burst still
+makes two builds at most. A build that is never reported (a Netlify build
+hook, a runner without a token) never counts as finished: the quiet period
+alone decides.
 Everything pending is claimed at dispatch, so the last change is always in the
 last build.
 """
@@ -43,10 +46,13 @@ def seconds_to_wait(
     ``last_change``: when the newest change already claimed by a build was made
     (``None``: none was). ``settled``: the latest build was reported finished.
     """
-    if newest is None or oldest is None or settled:
+    if newest is None or oldest is None or last_change is None:
         return 0.0
-    if last_change is None or (oldest - last_change).total_seconds() >= quiet:
+    gap = (oldest - last_change).total_seconds()
+    if gap >= quiet:
         return 0.0  # the leading edge: the first change after a quiet period
+    if settled and gap >= quiet / 2:
+        return 0.0  # nothing is building, and this is no burst
     until_quiet = quiet - (now - newest).total_seconds()
     until_deadline = max_wait - (now - oldest).total_seconds()
     return max(0.0, min(until_quiet, until_deadline))
