@@ -58,7 +58,8 @@ class CMSError(JamtailError):
 
 
 class CMSUnavailableError(CMSError):
-    """The CMS API could not be reached (connection refused, DNS, timeout): exit 75."""
+    """The CMS API could not be reached (connection refused, DNS, timeout) or kept
+    answering 5xx (a locked database, a restart): exit 75, worth retrying."""
 
     exit_code = EXIT_UNAVAILABLE
 

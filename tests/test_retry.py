@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from jamtail.content.client import CMSClient
-from jamtail.exceptions import CMSError, CMSUnavailableError
+from jamtail.exceptions import EXIT_UNAVAILABLE, CMSError, CMSUnavailableError
 from jamtail.retry import DEFAULT, RetryPolicy, retry_after
 
 
@@ -176,9 +176,18 @@ def test_the_cms_client_reports_the_last_status_after_its_retries(scripted):
     server = scripted(*[503] * 5)
     client = CMSClient(server.url, timeout=5, retries=2)
     client.retry = client.retry.but(backoff=0.01)
-    with pytest.raises(CMSError) as caught:
+    with pytest.raises(CMSUnavailableError) as caught:  # exit 75: the worker tries again
         client.get_json("pages/")
     assert caught.value.status == 503 and server.hits == 3
+    assert caught.value.exit_code == EXIT_UNAVAILABLE
+
+
+def test_a_cms_that_refuses_a_request_is_an_error_not_an_outage(scripted):
+    server = scripted(404)
+    client = CMSClient(server.url, timeout=5, retries=2)
+    with pytest.raises(CMSError) as caught:
+        client.get_json("pages/")
+    assert not isinstance(caught.value, CMSUnavailableError) and caught.value.status == 404
 
 
 def test_the_cms_client_says_the_cms_is_down_after_its_retries():

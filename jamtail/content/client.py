@@ -58,8 +58,9 @@ class CMSClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET ``path`` and return its decoded JSON body.
 
-        Raises ``CMSUnavailableError`` when the CMS cannot be reached and
-        ``CMSError`` (with ``status`` and ``data``) for an error answer or non-JSON.
+        Raises ``CMSUnavailableError`` when the CMS cannot be reached or answers
+        5xx after the retries, and ``CMSError`` (with ``status`` and ``data``) for
+        a 4xx answer or non-JSON.
         """
         url = self.url(path)
         try:
@@ -74,7 +75,10 @@ class CMSClient:
         except requests.RequestException as exc:
             raise CMSUnavailableError(f"request to {url} failed: {exc}") from exc
         if response.status_code >= 400:
-            raise CMSError(
+            # A 5xx that outlasted the retries is the server's trouble (a locked
+            # database, a restart), which may pass: exit 75, so the worker retries.
+            error = CMSUnavailableError if response.status_code >= 500 else CMSError
+            raise error(
                 f"CMS API {response.request.url} answered {response.status_code}: "
                 f"{response.text[:300]}",
                 status=response.status_code,
