@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 TASK_NAME = "jamtail.build_site"
 
 
+RETRY_EARLY_SECONDS = 1.5  # how early Huey's once-a-second scheduler may start a retry
+
+
 class RetryableBuildFailure(JamtailError):
     """A build failed for a reason that may pass (raised so that Huey retries the task)."""
 
@@ -148,6 +151,11 @@ class BuildService:
         """The task: build ``site`` while its inbox has hooks; the number of builds made."""
         final = task is None or task.retries <= 0
         delay = float(task.retry_delay or 0) if task is not None else 0.0
+        # Huey's scheduler looks once a second and may start a retry up to a second
+        # before its time; the failed try's retry_at is the promise: wait it out.
+        early = float(self.ledger.state(site).get("retry_at") or 0) - time.time()
+        if task is not None and 0 < early <= RETRY_EARLY_SECONDS:
+            self.stopping.wait(early)
         made = 0
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         while self.ledger.pending(site):
