@@ -95,8 +95,8 @@ class ForkedCommand:
     ``env`` is its whole environment and ``cwd`` its working directory;
     standard output and error go to ``log_path`` (created or truncated).
     Like :class:`subprocess.Popen`: :meth:`poll`, :meth:`wait` and :meth:`kill`;
-    ``returncode`` is ``None`` while it runs, then its exit status, or minus the
-    signal that killed it. Raises ``OSError`` when it cannot be started.
+    the status they give is ``None`` while it runs, then its exit status, or
+    minus the signal that killed it. Raises ``OSError`` when it cannot be started.
     """
 
     def __init__(self, argv: list[str], env: Mapping[str, str], cwd: Path, log_path: Path):
@@ -105,10 +105,6 @@ class ForkedCommand:
             target=_run, args=(list(argv), dict(env), str(cwd), str(log_path)), name="jamtail"
         )
         self.process.start()
-
-    @property
-    def returncode(self) -> int | None:
-        return self.process.exitcode
 
     def poll(self) -> int | None:
         return self.process.exitcode

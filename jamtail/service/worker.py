@@ -153,9 +153,10 @@ class BuildService:
         delay = float(task.retry_delay or 0) if task is not None else 0.0
         # Huey's scheduler looks once a second and may start a retry up to a second
         # before its time; the failed try's retry_at is the promise: wait it out.
-        early = float(self.ledger.state(site).get("retry_at") or 0) - time.time()
-        if task is not None and 0 < early <= RETRY_EARLY_SECONDS:
-            self.stopping.wait(early)
+        if task is not None and task.retries < self.settings.retries:  # a retry
+            early = float(self.ledger.state(site).get("retry_at") or 0) - time.time()
+            if 0 < early <= RETRY_EARLY_SECONDS:
+                self.stopping.wait(early)
         made = 0
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         while self.ledger.pending(site):
