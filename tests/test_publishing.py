@@ -442,6 +442,9 @@ def test_the_runner_api_refuses_a_wrong_or_missing_token_and_bad_fields(client, 
     bad = json.dumps({"status": "done", "colour": "red"})
     response = client.patch(url, bad, content_type="application/json", **token)
     assert response.status_code == 400 and "colour" in response.json()["message"]
+    deep = "[" * 100_000 + "]" * 100_000  # a RecursionError (500) before
+    response = client.patch(url, deep, content_type="application/json", **token)
+    assert response.status_code == 400 and "JSON object" in response.json()["message"]
     settings.JAMTAIL_RUNNER_TOKEN = ""
     assert client.patch(url, body, content_type="application/json", **token).status_code == 403
     build.refresh_from_db()

@@ -16,7 +16,6 @@ token configured the endpoint refuses everything (403).
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
+from jamtail.jsonlimits import JSONLimitError, loads
 from jamtail.report import BuildReport, ReportError
 
 from .models import BuildRecord
@@ -102,9 +102,10 @@ def _update(build: BuildRecord, data: dict[str, Any]) -> list[str]:
 
 
 def _body(request: HttpRequest) -> dict[str, Any] | None:
+    """The JSON object in the body; ``None`` when it is not one, too big or too deep."""
     try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
+        data = loads(request.body, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440)
+    except JSONLimitError:
         return None
     return data if isinstance(data, dict) else None
 
