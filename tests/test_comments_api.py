@@ -90,6 +90,8 @@ def test_the_hash_depends_on_the_salt(site, settings):
         ({"body_markdown": ""}, "body_markdown"),
         ({"body_markdown": "x" * 5001}, "body_markdown"),
         ({"page": 999_999}, "page"),
+        ({"page": 2**63}, "page"),  # beyond any database integer: a 400, never a 500
+        ({"parent": 2**63}, "parent"),
     ],
 )
 def test_invalid_fields_are_refused_with_the_field_named(api, site, fields, field):
@@ -152,6 +154,7 @@ def test_the_public_listing_has_approved_comments_threaded_without_private_field
     assert "root@example.org" not in text and "client_hash" not in text and "email" not in text
     assert api.get("/api/v2/comments/", {"page": site["draft"].pk}).status_code == 404
     assert api.get("/api/v2/comments/").status_code == 400
+    assert api.get("/api/v2/comments/", {"page": str(2**63)}).status_code == 400
 
 
 def test_html_is_cleaned_again_on_the_way_in_and_on_the_way_out(api, site):

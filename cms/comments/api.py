@@ -50,11 +50,17 @@ from .serializers import threaded
 from .tasks import schedule_notification
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Larger ids cannot be in the database (a 400, not a database overflow's 500):
+# Wagtail's Page id is an AutoField (32 bits), a comment's a BigAutoField.
+MAX_PAGE_ID = 2**31 - 1
+MAX_COMMENT_ID = 2**63 - 1
 
 
 class NewCommentSerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1)
-    parent = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_ID)
+    parent = serializers.IntegerField(
+        min_value=1, max_value=MAX_COMMENT_ID, required=False, allow_null=True
+    )
     author_name = serializers.CharField(max_length=80, trim_whitespace=True)
     author_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     body_markdown = serializers.CharField(max_length=5000, trim_whitespace=True)
@@ -126,7 +132,7 @@ class CommentsView(APIView):
 
     def get(self, request: Request) -> Response:
         page_id = request.query_params.get("page", "")
-        if not page_id.isdigit():
+        if not (page_id.isascii() and page_id.isdigit() and int(page_id) <= MAX_PAGE_ID):
             return Response({"message": "give ?page=<page id>"}, status=400)
         page = ArticlePage.objects.live().public().filter(pk=int(page_id)).first()
         if page is None:
