@@ -6,7 +6,7 @@ header names are matched in any case). Configuration, read
 from the environment on every request:
 
 - ``JAMTAIL_SEARCH_INDEX``: the index's ``index.json`` (default
-  ``build/_search/index.json``; the shards are beside it);
+  ``build/_search/index.json``; the tantivy index is beside it);
 - ``JAMTAIL_SITE_DIR``: ``templates/`` and ``static/`` for the HTML results
   page (default ``site``).
 
@@ -19,10 +19,10 @@ or, without ``format``, when the ``Accept`` header asks for ``text/html``
 
 Errors are JSON ``{"code", "message"}`` (an HTML page for HTML requests):
 400 for a query or parameter out of bounds, 405 for a method other than GET
-and HEAD, 503 when the index is missing or unreadable. The index is opened
-read-only (``mode=ro``) and kept open in the process (:func:`current_index`):
-each request checks ``index.json`` (one ``stat``) and, when a build replaced
-it, reopens only the shards with new names.
+and HEAD, 503 when the index is missing or unreadable. The index is only
+read, and kept open in the process (:func:`current_index`): each request
+checks ``index.json`` (one ``stat``) and, when a build replaced it, reopens
+the index.
 One log line per request (logger ``functions.search``, JSON: method, status,
 ms, format, number of terms, total; never the query text).
 """
@@ -153,10 +153,10 @@ def current_index(path: Path) -> SearchIndex:
     """The index at ``path`` (its ``index.json``), kept open between requests.
 
     One ``stat`` of ``index.json`` per call: when the file is another one
-    (a build or deploy replaced it), the index is reopened, sharing the
-    connections of shards whose names are unchanged (a name names its
-    content; files are replaced, never rewritten in place, so an open shard
-    never changes under its connection). Raises :class:`IndexUnavailable`
+    (a build or deploy replaced it), the index is reopened (a millisecond
+    or two: tantivy maps the segments' files; files are replaced, never
+    rewritten in place, so an open index never changes under a request
+    still using it). Raises :class:`IndexUnavailable`
     when the index is missing or unreadable; nothing is kept then.
     """
     try:
@@ -170,12 +170,12 @@ def current_index(path: Path) -> SearchIndex:
         if cached is not None and cached[0] == key:
             return cached[1]
         try:
-            index = open_index(path, reuse=cached[1] if cached else None)
+            index = open_index(path)
         except IndexUnavailable:
             _OPEN.pop(path, None)
             raise
-        # The replaced index's other connections close when the last request
-        # using them lets go of it (no explicit close: one may still be running).
+        # The replaced index is unmapped when the last request using it lets go
+        # of it (no explicit close: one may still be running).
         _OPEN[path] = (key, index)
         return index
 

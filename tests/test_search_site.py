@@ -22,7 +22,7 @@ import pytest
 from functions import search as search_function
 from functions.devserver import make_server
 from jamtail.build.pipeline import BuildConfig, build
-from jamtail.search.query import open_index
+from jamtail.search.index import read_documents
 from jamtail.search.shards import INDEX_PATH
 from tests.cms_process import CMSProcess
 
@@ -49,13 +49,14 @@ def demo(tmp_path_factory):
     cms.stop()
 
 
-def indexed(out: Path, sql: str) -> list[tuple]:
-    """The rows ``sql`` gives on every shard of the built index."""
-    index = open_index(out / INDEX_PATH)
-    try:
-        return [row for con in index.shards for row in con.execute(sql)]
-    finally:
-        index.close()
+def indexed(out: Path) -> list[dict]:
+    """Every document stored in the built index, shard by shard."""
+    folder = (out / INDEX_PATH).parent
+    docs = []
+    for entry in json.loads((out / INDEX_PATH).read_bytes())["shards"]:
+        files = {name: folder / name for name in entry["files"]}
+        docs += read_documents(files, entry["pages"])
+    return docs
 
 
 def test_the_build_writes_the_search_page_and_an_index_of_every_published_page(demo):
@@ -63,14 +64,14 @@ def test_the_build_writes_the_search_page_and_an_index_of_every_published_page(d
     assert (out / "search" / "index.html").is_file()
     sitemap = ET.parse(out / "sitemap.xml").getroot()
     published = {loc.text for loc in sitemap.iter(f"{SITEMAP}loc")}
-    urls = {row[0] for row in indexed(out, "SELECT url FROM pages")}
+    urls = {doc["url"] for doc in indexed(out)}
     assert {u.split("//", 1)[-1].split("/", 1)[-1] for u in published} == {
         u.lstrip("/") for u in urls
     }
 
 
 def test_the_draft_post_is_not_in_the_index(demo):
-    titles = [row[0] for row in indexed(demo["out"], "SELECT title FROM fts")]
+    titles = [doc["title"] for doc in indexed(demo["out"])]
     assert titles and not [t for t in titles if t.startswith("Draft:")]
 
 

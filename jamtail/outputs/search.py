@@ -1,7 +1,8 @@
 """``_search/``: the full-text search index (see ``jamtail/search/``).
 
 Every page of the plan (the live, public pages) with its plain text, in
-shards of about a hundred pages, plus ``_search/index.json``: the shard list
+shards of about a hundred pages (tantivy segments), plus tantivy's
+``_search/meta.json`` and ``_search/index.json``: the shard list
 and the site dict and filter choices the search function's HTML results
 page is rendered with. The files are deterministic: the same content gives
 the same bytes, whether built whole or updated.
@@ -18,7 +19,8 @@ from jamtail.search.shards import build_index, update_index
 
 
 def build_search_index(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
-    """Yield ``("_search/shard-....sqlite3", bytes)`` per shard, then ``_search/index.json``."""
+    """Yield ``("_search/<segment>.<ext>", bytes)`` per shard file, then ``_search/meta.json``
+    and ``_search/index.json``."""
     return build_index(plan.pages, plan.site)
 
 

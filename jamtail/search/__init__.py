@@ -3,13 +3,14 @@
 ::
 
     text.py    page dicts -> plain text (rich text, StreamField blocks; no markup)
-    index.py   plain text -> one shard: a SQLite FTS5 database, as bytes
-    shards.py  pages -> shards (by page id) + index.json, built whole or updated
-    query.py   user text -> safe FTS5 query on every shard -> merged ranked results
+    index.py   plain text -> one shard: a tantivy segment, as files of bytes
+    shards.py  pages -> shards (by page id) + meta.json + index.json, built whole or updated
+    reader.py  index.json + the tantivy index, opened for the search function
+    query.py   user text -> a tantivy query built as objects -> ranked results, snippets
 
 The build's ``search`` output (``jamtail/outputs/search.py``) writes the index
-to ``_search/`` (``index.json`` and the shards); ``functions/search.py``
-answers ``/api/search`` from it. See docs/search.md.
+to ``_search/`` (``index.json``, tantivy's ``meta.json``, the shards' files);
+``functions/search.py`` answers ``/api/search`` from it. See docs/search.md.
 """
 
 from jamtail.search.query import IndexUnavailable, QueryError, SearchIndex, open_index, search

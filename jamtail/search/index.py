@@ -1,40 +1,50 @@
-"""One shard of the search index: a SQLite FTS5 database of some of the site's pages.
+"""One shard of the search index: a tantivy segment holding some of the site's pages.
 
-The index is a set of shards plus a small JSON file naming them (see
-:mod:`jamtail.search.shards`); this module makes and reads one shard.
+The index is a tantivy index (https://github.com/quickwit-oss/tantivy, through
+its Python binding) whose segments are the shards: :mod:`jamtail.search.shards`
+decides which pages go in which shard and writes tantivy's ``meta.json``
+naming them; this module makes and reads one segment.
 
-Schema of a shard (``PRAGMA user_version`` = :data:`SCHEMA_VERSION`)::
+A segment is written by a one-thread tantivy writer from documents in page
+id order and committed once, so the same documents give the same bytes
+(checked by the tests). tantivy names a segment's files
+``<segment id>.<extension>`` (``.term``, ``.idx``, ``.pos``, ``.store``,
+``.fieldnorm``, ``.fast``); the id it draws at random is replaced by the
+digest of the files, so a file name always means the same content.
 
-    pages(id, url, title, summary, date, type, section)    one row per page, id = CMS page id
-    fts(title, summary, body, section, tags, authors)      FTS5, rowid = pages.id,
-                                      tokenizer "porter unicode61 remove_diacritics 2"
-    page_sections(section_url, page_id)  every section a page is in (its ancestors, itself)
-    page_tags(tag, page_id)           tag slugs
-    sections(url, title), tags(slug, name)   titles and names of the sections and tags
-                                      this shard's pages refer to (so that a shard
-                                      alone gives back its documents)
+Fields (:func:`schema`)::
 
-Only what :func:`documents` is given goes in: the build passes the plan's
+    title, summary, body, section, tags, authors   text, tokenizer "jamtail"
+                                     (simple words, lower case, accents folded,
+                                     English stems), positions (phrases), not stored
+    section_urls   every section a page is in (its ancestors, itself), raw, not stored
+    tag_slugs      the page's tag slugs, raw, not stored
+    doc            the whole :data:`Document` as JSON, zlib-compressed (tantivy's own
+                   store compression, LZ4, halves text; zlib thirds it), stored, not indexed
+
+Only what :func:`write_segment` is given goes in: the build passes the plan's
 pages, which are the live, public pages the CMS API serves (Wagtail's API
 excludes drafts and pages with view restrictions), so the index holds
-nothing a reader cannot already read on the site.
-
-The bytes are deterministic: documents are inserted in page id order, FTS5
-segments are merged (``optimize``) and the database is ``VACUUM``-ed, so
-the same documents give the same file with the same SQLite library.
-:func:`read_documents` is the inverse of :func:`write_shard`, so a shard
-rebuilt from documents read back from its previous version equals one
-written from the pages.
+nothing a reader cannot already read on the site. :func:`read_documents` is
+the inverse of :func:`write_segment`, so a shard rebuilt from documents read
+back from its previous version equals one written from the pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import sqlite3
+import json
+import tempfile
+import uuid
+import zlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tantivy
 
 from jamtail.content.lazy import BodyLoader, LazyPage
 from jamtail.search.text import body_parts, clean, page_text
@@ -44,31 +54,12 @@ TEXT_CODE = hashlib.blake2b(
     (Path(__file__).parent / "text.py").read_bytes(), digest_size=8
 ).hexdigest()
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SECTION_TYPE = "SectionPage"
-TOKENIZER = "porter unicode61 remove_diacritics 2"
-# Prefix indexes for 2 and 3 characters make as-you-type prefix queries fast.
-PREFIXES = "2 3"
-COLUMNS = ("title", "summary", "body", "section", "tags", "authors")
-
-_SCHEMA = f"""
-CREATE TABLE pages (
-    id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
-    summary TEXT NOT NULL, date TEXT NOT NULL, type TEXT NOT NULL, section TEXT NOT NULL
-);
-CREATE VIRTUAL TABLE fts USING fts5(
-    {", ".join(COLUMNS)}, tokenize='{TOKENIZER}', prefix='{PREFIXES}'
-);
-CREATE TABLE page_sections (
-    section_url TEXT NOT NULL, page_id INTEGER NOT NULL, PRIMARY KEY (section_url, page_id)
-) WITHOUT ROWID;
-CREATE TABLE page_tags (
-    tag TEXT NOT NULL, page_id INTEGER NOT NULL, PRIMARY KEY (tag, page_id)
-) WITHOUT ROWID;
-CREATE TABLE sections (url TEXT PRIMARY KEY, title TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE tags (slug TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
+TOKENIZER = "jamtail"
+TEXT_FIELDS = ("title", "summary", "body", "section", "tags", "authors")
+FILTER_FIELDS = ("section_urls", "tag_slugs")
+_MIN_HEAP = 50_000_000  # bytes: tantivy's writer flushes a segment when its heap is full
 
 Document = dict[str, Any]
 """One indexed page, plain data::
@@ -162,94 +153,171 @@ def documents(pages: Iterable[dict[str, Any]]) -> list[Document]:
     return [document(p, section_chain(p, by_url)) for p in pages]
 
 
-def write_shard(docs: Iterable[Document]) -> bytes:
-    """The shard database holding ``docs``, as bytes.
+@functools.cache
+def analyzer() -> tantivy.TextAnalyzer:
+    """The ``jamtail`` tokenizer: words of letters and digits, lower case, accents folded
+    to ASCII, English (Snowball) stems; words over 40 bytes dropped.
 
-    Raises ``ValueError`` when two documents share an id or a URL.
+    ``1.52.0`` is the three words ``1``, ``52``, ``0``; ``Releases`` is ``releas``.
+    """
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+@functools.cache
+def typed_analyzer() -> tantivy.TextAnalyzer:
+    """:func:`analyzer` without the stemmer: words as typed (a half-typed word's stem is
+    no prefix of its word's stem)."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+@functools.cache
+def schema() -> tantivy.Schema:
+    """The index's tantivy schema (fields above)."""
+    builder = tantivy.SchemaBuilder()
+    for name in TEXT_FIELDS:
+        builder.add_text_field(
+            name, stored=False, tokenizer_name=TOKENIZER, index_option="position"
+        )
+    for name in FILTER_FIELDS:
+        builder.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_bytes_field("doc", stored=True, indexed=False, fast=False)
+    return builder.build()
+
+
+def open_folder(folder: Path) -> tantivy.Index:
+    """The tantivy index in ``folder`` (its ``meta.json``), with the ``jamtail`` tokenizer.
+
+    Raises ``ValueError`` when tantivy cannot open it (missing or damaged files).
+    """
+    index = tantivy.Index.open(str(folder))
+    index.register_tokenizer(TOKENIZER, analyzer())
+    return index
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One written segment: ``id`` (32 hex digits, the digest of the files), ``docs``
+    (its number of documents) and ``files`` (``{"<id>.<extension>": bytes}``)."""
+
+    id: str
+    docs: int
+    files: dict[str, bytes]
+
+
+def _tantivy_doc(doc: Document) -> tantivy.Document:
+    return tantivy.Document(
+        title=doc["title"], summary=doc["summary"], body=doc["body"], section=doc["section"],
+        tags="\n".join(t["name"] for t in doc["tags"]), authors="\n".join(doc["authors"]),
+        section_urls=[url for url, _ in doc["sections"]],
+        tag_slugs=[t["slug"] for t in doc["tags"]],
+        doc=zlib.compress(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode(), 3),
+    )  # fmt: skip
+
+
+def stored_document(raw: bytes) -> Document:
+    """The :data:`Document` stored in a hit's ``doc`` field (zlib-compressed JSON)."""
+    doc = json.loads(zlib.decompress(raw))
+    # JSON has no tuples: ``sections`` back to ``(url, title)`` pairs.
+    return {**doc, "sections": [(url, title) for url, title in doc["sections"]]}
+
+
+def write_segment(docs: Iterable[Document]) -> Segment:
+    """The segment holding ``docs`` (at least one), written in page id order.
+
+    Raises ``ValueError`` when two documents share an id or a URL or none is
+    given, ``RuntimeError`` when tantivy split the documents into two segments.
     """
     ordered = sorted(docs, key=lambda d: d["id"])
-    con = sqlite3.connect(":memory:")
-    try:
-        con.executescript(_SCHEMA)
-        sections: dict[str, str] = {}
-        tags: dict[str, str] = {}
+    if not ordered:
+        raise ValueError("a search index segment needs at least one page")
+    if len({d["id"] for d in ordered}) != len(ordered) or len({d["url"] for d in ordered}) != len(
+        ordered
+    ):
+        raise ValueError("two pages share an id or a URL in the search index")
+    with tempfile.TemporaryDirectory(prefix="jamtail-search-") as tmp:
+        index = tantivy.Index(schema(), path=tmp)
+        index.register_tokenizer(TOKENIZER, analyzer())
+        text = sum(len(d["body"]) + len(d["title"]) + len(d["summary"]) for d in ordered)
+        # One thread and one commit: one segment, the same bytes for the same documents.
+        writer = index.writer(heap_size=max(_MIN_HEAP, 8 * text), num_threads=1)
         for doc in ordered:
-            _insert(con, doc)
-            sections.update(doc["sections"])
-            tags.update((t["slug"], t["name"]) for t in doc["tags"])
-        con.executemany("INSERT INTO sections VALUES (?, ?)", sorted(sections.items()))
-        con.executemany("INSERT INTO tags VALUES (?, ?)", sorted(tags.items()))
-        con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-        con.commit()
-        con.execute("VACUUM")
-        return con.serialize()
-    except sqlite3.IntegrityError as exc:
-        raise ValueError(f"two pages share an id or a URL in the search index: {exc}") from exc
-    finally:
-        con.close()
+            writer.add_document(_tantivy_doc(doc))
+        writer.commit()
+        writer.wait_merging_threads()
+        meta = json.loads((Path(tmp) / "meta.json").read_bytes())
+        if len(meta["segments"]) != 1:
+            raise RuntimeError(f"tantivy wrote {len(meta['segments'])} segments, expected one")
+        drawn = meta["segments"][0]["segment_id"].replace("-", "")
+        parts = {p.suffix[1:]: p.read_bytes() for p in Path(tmp).glob(f"{drawn}.*")}
+    digest = hashlib.blake2b(digest_size=16)
+    for ext in sorted(parts):
+        digest.update(f"{ext}:{len(parts[ext])}:".encode())
+        digest.update(parts[ext])
+    seg_id = digest.hexdigest()
+    return Segment(seg_id, len(ordered), {f"{seg_id}.{ext}": parts[ext] for ext in sorted(parts)})
 
 
-def _insert(con: sqlite3.Connection, doc: Document) -> None:
-    con.execute(
-        "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (doc["id"], doc["url"], doc["title"], doc["summary"], doc["date"], doc["type"],
-         doc["section"]),
-    )  # fmt: skip
-    con.execute(
-        "INSERT INTO fts(rowid, title, summary, body, section, tags, authors)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (doc["id"], doc["title"], doc["summary"], doc["body"], doc["section"],
-         "\n".join(t["name"] for t in doc["tags"]), "\n".join(doc["authors"])),
-    )  # fmt: skip
-    con.executemany(
-        "INSERT OR IGNORE INTO page_sections VALUES (?, ?)",
-        [(url, doc["id"]) for url, _ in doc["sections"]],
-    )
-    con.executemany(
-        "INSERT OR IGNORE INTO page_tags VALUES (?, ?)",
-        [(t["slug"], doc["id"]) for t in doc["tags"]],
-    )
+@functools.cache
+def _index_settings() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """tantivy's ``index_settings`` and ``schema`` entries of ``meta.json`` for :func:`schema`."""
+    with tempfile.TemporaryDirectory(prefix="jamtail-search-") as tmp:
+        tantivy.Index(schema(), path=tmp)
+        meta = json.loads((Path(tmp) / "meta.json").read_bytes())
+    return meta["index_settings"], meta["schema"]
 
 
-def read_documents(shard: Path | bytes) -> list[Document]:
-    """The documents stored in a shard file or its bytes (the inverse of :func:`write_shard`).
+def meta_json(segments: Iterable[tuple[str, int]]) -> bytes:
+    """tantivy's ``meta.json`` for an index of ``segments``: ``(id, number of documents)``.
 
-    Raises ``sqlite3.Error`` when it is not a shard of this schema version.
+    The format of tantivy's ``IndexMeta`` (``index/index_meta.rs``): the
+    segments in the order given (the order ties are broken in), no deletes.
     """
-    if isinstance(shard, Path):
-        con = sqlite3.connect(f"{shard.resolve().as_uri()}?mode=ro", uri=True)
-    else:
-        con = sqlite3.connect(":memory:")
-        con.deserialize(shard)
-    try:
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema {version}, expected {SCHEMA_VERSION}")
-        section_titles = dict(con.execute("SELECT url, title FROM sections"))
-        tag_names = dict(con.execute("SELECT slug, name FROM tags"))
-        sections_of: dict[int, list[str]] = {}
-        for url, page_id in con.execute("SELECT section_url, page_id FROM page_sections"):
-            sections_of.setdefault(page_id, []).append(url)
-        tags_of: dict[int, list[str]] = {}
-        for slug, page_id in con.execute("SELECT tag, page_id FROM page_tags"):
-            tags_of.setdefault(page_id, []).append(slug)
-        rows = con.execute(
-            "SELECT p.id, p.url, p.title, p.summary, p.date, p.type, p.section, f.body, f.authors"
-            " FROM pages p JOIN fts f ON f.rowid = p.id ORDER BY p.id"
-        )
-        docs = []
-        for pid, url, title, summary, date, kind, section, body, authors in rows:
-            # Nearest first: a section's URL is longer than its ancestors'.
-            urls = sorted(sections_of.get(pid, []), key=len, reverse=True)
-            docs.append(
-                {
-                    "id": pid, "url": url, "title": title, "summary": summary, "body": body,
-                    "date": date, "type": kind, "section": section,
-                    "sections": [(u, section_titles.get(u, "")) for u in urls],
-                    "tags": [{"slug": s, "name": tag_names[s]} for s in tags_of.get(pid, [])],
-                    "authors": authors.split("\n") if authors else [],
-                }
-            )  # fmt: skip
-        return docs
-    finally:
-        con.close()
+    settings, fields = _index_settings()
+    meta = {
+        "index_settings": settings,
+        "segments": [
+            {"segment_id": str(uuid.UUID(seg_id)), "max_doc": docs, "deletes": None}
+            for seg_id, docs in segments
+        ],
+        "schema": fields,
+        "opstamp": 0,
+    }
+    return (json.dumps(meta, sort_keys=True, separators=(",", ":")) + "\n").encode()
+
+
+def read_documents(files: Mapping[str, Path | bytes], docs: int) -> list[Document]:
+    """The documents of the segment made of ``files`` (``{"<id>.<extension>": file or bytes}``)
+    holding ``docs`` documents, in page id order: the inverse of :func:`write_segment`.
+
+    Raises ``ValueError`` when tantivy cannot read them as such a segment.
+    """
+    names = list(files)
+    seg_id = names[0].split(".", 1)[0] if names else ""
+    if not names or any(n.split(".", 1)[0] != seg_id for n in names):
+        raise ValueError(f"not the files of one segment: {names}")
+    with tempfile.TemporaryDirectory(prefix="jamtail-search-") as tmp:
+        folder = Path(tmp)
+        for name, data in files.items():
+            if isinstance(data, Path):
+                (folder / name).symlink_to(data.resolve())
+            else:
+                (folder / name).write_bytes(data)
+        (folder / "meta.json").write_bytes(meta_json([(seg_id, docs)]))
+        searcher = open_folder(folder).searcher()
+        found = [
+            stored_document(searcher.doc(tantivy.DocAddress(0, n))["doc"][0]) for n in range(docs)
+        ]
+    return sorted(found, key=lambda d: d["id"])

@@ -1,43 +1,46 @@
 """Query the search index: user text in, ranked results with safe snippets out.
 
-User input never reaches FTS5 query syntax. :func:`parse_terms` cuts the
+User input never reaches a query language. :func:`parse_terms` cuts the
 text into words (letters and digits, joined by ``.``, ``'`` or ``-``, so
-``1.52`` and ``don't`` stay whole); :func:`match_expression` quotes each as
-an FTS5 string (``"1.52"``, which FTS5 reads as the phrase ``1 52``), so
-quotes, ``NEAR``, ``AND``/``OR``/``NOT``, ``*``, ``^``, column filters
-(``title:``) and parentheses are only ever words or separators. Every term
-must match (implicit AND); the last one also matches as a prefix, for
-results as the reader types.
+``1.52`` and ``don't`` stay whole); each word is cut into tokens by the
+index's own tokenizer and becomes a tantivy term query (one token) or
+phrase query (``1.52`` is the phrase ``1 52``), built as objects
+(:func:`term_query`), so quotes, ``AND``/``OR``/``NOT``, ``*``, ``^``,
+field names (``title:``) and parentheses are only ever words or
+separators. Every term must match (implicit AND); the last one also
+matches as a prefix, for results as the reader types.
 
 Limits (a :class:`QueryError`, HTTP 400, when exceeded): a query of at most
 :data:`MAX_QUERY_CHARS` characters; ``page`` from 1 to :data:`MAX_PAGE`;
 filters of at most 200 characters. Terms beyond :data:`MAX_TERMS` are
 ignored. Control characters are dropped.
 
-Ranking: pages whose title holds every term come first (the title boost:
-FTS5's BM25 normalises by the length of the whole page, so column weights
-alone let a short page that names a term once beat the long page titled
-with it); then BM25 (``bm25()``) with column weights :data:`WEIGHTS`; ties
-go to the newer page. The index is sharded: every shard answers its best
-hits, which are merged on BM25 with the whole index's statistics
-(:mod:`jamtail.search.ranking`); the total is the sum of the shards'.
-Snippets come from the body (else the summary) with ``snippet()``; the text
-is HTML-escaped first, then the matches are wrapped in ``<mark>``.
+Ranking: pages whose title holds every term come first (a constant
+:data:`TITLE_TIER` added to their score: BM25 normalises by a field's
+length, so without it a short page naming a term once in its summary could
+beat the long page titled with it); then BM25 summed over the fields, each
+weighted by :data:`WEIGHTS`, with the whole index's statistics (tantivy
+scores every segment with the statistics of all of them). Equal scores keep
+the index's order (shard, then page id), so pages of results never overlap.
+A prefix match of the last word scores a constant (its field's weight).
+Snippets come from the body (else the summary): about
+:data:`SNIPPET_TOKENS` words around the first match, HTML-escaped, the
+matching words wrapped in ``<mark>``.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import sqlite3
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from jamtail.search.ranking import Hit, ranked_hits
+import tantivy
+
+from jamtail.search.index import analyzer, schema, stored_document, typed_analyzer
 from jamtail.search.reader import IndexUnavailable, SearchIndex, open_index
-from jamtail.search.text import MARK_CLOSE, MARK_OPEN
 
 __all__ = ["IndexUnavailable", "SearchIndex", "open_index"]  # re-exported: the function's API
 
@@ -49,9 +52,13 @@ PER_PAGE = 10
 MIN_PREFIX_CHARS = 2
 SNIPPET_TOKENS = 24
 WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4.0, "authors": 2.0}
+# Above any BM25 sum a query of MAX_TERMS words reaches here, and small enough
+# that a 32-bit float still tells scores apart by a thousandth above it.
+TITLE_TIER = 10_000.0
 _APOSTROPHE = "\u2019"  # the typographic apostrophe: a word as typed with it, or not
 _TERM = re.compile(r"\w+(?:['\u2019.\-]\w+)*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ue000-\uf8ff]")
+_WORD = re.compile(r"\w+")
 
 
 class QueryError(ValueError):
@@ -104,26 +111,14 @@ def parse_terms(query: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
-def match_expression(terms: list[str]) -> str:
-    """The FTS5 query for ``terms``: each a quoted string, the last also a prefix.
+def prefix_worthy(term: str) -> bool:
+    """Whether ``term``, the last word, also matches as a prefix.
 
-    Not a prefix when the last word ends in a single letter (``a``, ``cargo's``):
-    every word starting with one letter is a large share of the index, slow
-    to merge and no help to the reader. A single digit stays a prefix
-    (``rust 1.7`` finds 1.70).
+    Not when it ends in a single letter (``a``, ``cargo's``): every word
+    starting with one letter is a large share of the index, slow to merge
+    and no help to the reader. A single digit stays a prefix (``rust 1.7``
+    finds 1.70).
     """
-    return " ".join(phrases(terms))
-
-
-def phrases(terms: list[str]) -> list[str]:
-    """The FTS5 phrases of :func:`match_expression`, one per term."""
-    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    if quoted and _prefix_worthy(terms[-1]):
-        quoted[-1] += "*"
-    return quoted
-
-
-def _prefix_worthy(term: str) -> bool:
     last = re.split(r"[^\w]+", term)[-1]
     return len(last) >= MIN_PREFIX_CHARS or last.isdigit()
 
@@ -153,40 +148,54 @@ def check_query(value: str | None) -> str:
     return value
 
 
-def highlight(snippet: str) -> str:
-    """HTML for a snippet with markers: escape the text, then turn markers into ``<mark>``."""
-    return html.escape(snippet).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
+def tokens(term: str) -> list[str]:
+    """The index's tokens for ``term`` (stems): ``releases`` is ``["releas"]``."""
+    return analyzer().analyze(term)
 
 
-# Rank every hit on the FTS table alone (auxiliary functions cannot run in a
-# join or a window), then make snippets for the requested page only. Each
-# shard gives its best :limit hits with the ranking key and the page's length
-# (FTS5's column sizes), for merging on the whole index's BM25.
-_HITS_SQL = """
-WITH hits AS MATERIALIZED (
-    SELECT rowid AS id, bm25(fts, {weights}) AS score FROM fts WHERE fts MATCH :match
-), titled AS MATERIALIZED (
-    SELECT rowid AS id FROM fts WHERE fts MATCH :title_match
-), ranked AS (
-    SELECT p.id, p.url, p.date, h.id IN (SELECT id FROM titled) AS titled, h.score
-    FROM hits h JOIN pages p ON p.id = h.id
-    WHERE 1 {filters}
-    ORDER BY titled DESC, h.score, p.date DESC, p.url
-    LIMIT :limit
-)
-SELECT r.*, d.sz, (SELECT count(*) FROM hits h WHERE 1 {filters})
-FROM ranked r JOIN fts_docsize d ON d.id = r.id
-ORDER BY r.titled DESC, r.score, r.date DESC, r.url
-"""
-_WEIGHTS_SQL = ", ".join(str(w) for w in WEIGHTS.values())
-# The shown fields of the page of results only (a shard's hits carry what ranks them).
-_SNIPPETS_SQL = """
-SELECT rowid, snippet(fts, 2, :open, :close, '…', :tokens),
-       snippet(fts, 1, :open, :close, '…', :tokens),
-       (SELECT title FROM pages WHERE id = fts.rowid),
-       (SELECT section FROM pages WHERE id = fts.rowid)
-FROM fts WHERE fts MATCH :match AND rowid IN ({ids})
-"""
+def _typed(term: str) -> list[str]:
+    """``term``'s tokens as typed, not stemmed: a stem of a half-typed word is no prefix."""
+    return typed_analyzer().analyze(term)
+
+
+def term_query(name: str, words: list[str], prefix: bool = False) -> tantivy.Query:
+    """The query for one term in field ``name``: its ``words`` (tokens) as a term, a phrase,
+    or (``prefix``) a phrase whose last word is a prefix (constant score)."""
+    phrase: list[str | tuple[int, str]] = list(words)
+    if prefix:
+        return tantivy.Query.phrase_prefix_query(schema(), name, phrase)
+    if len(words) == 1:
+        return tantivy.Query.term_query(schema(), name, words[0], index_option="freq")
+    return tantivy.Query.phrase_query(schema(), name, phrase)
+
+
+def build_query(terms: list[str], section: str = "", tag: str = "") -> tantivy.Query | None:
+    """The tantivy query for ``terms`` (from :func:`parse_terms`) and the filters; ``None``
+    when no term has a token (nothing to look for)."""
+    q, must, should = tantivy.Query, tantivy.Occur.Must, tantivy.Occur.Should
+    clauses, in_title = [], []
+    for number, term in enumerate(terms):
+        words = tokens(term)
+        if not words:  # only words too long to be indexed: nothing can match or miss
+            continue
+        typed = _typed(term) if number == len(terms) - 1 and prefix_worthy(term) else []
+        fields = []
+        for name, weight in WEIGHTS.items():
+            fields.append((should, q.boost_query(term_query(name, words), weight)))
+            if typed:
+                fields.append((should, q.boost_query(term_query(name, typed, True), weight)))
+        clauses.append((must, q.boolean_query(fields)))
+        title = [(should, term_query("title", words))]
+        if typed:
+            title.append((should, term_query("title", typed, True)))
+        in_title.append((must, q.boolean_query(title)))
+    if not clauses:
+        return None
+    clauses.append((should, q.const_score_query(q.boolean_query(in_title), TITLE_TIER)))
+    for name, value in (("section_urls", section), ("tag_slugs", tag)):
+        if value:  # filters narrow, never score
+            clauses.append((must, q.const_score_query(q.term_query(schema(), name, value), 0.0)))
+    return q.boolean_query(clauses)
 
 
 def search(
@@ -199,65 +208,111 @@ def search(
 ) -> SearchResults:
     """Run ``query`` (user text) with optional ``section`` (URL) and ``tag`` (slug) filters.
 
-    Returns page ``page`` of the ranked hits; no terms means no hits. Each
-    shard is asked for its best hits, which are merged by the ranking key
-    (title tier, BM25 score, newer date, URL) with BM25 put on the whole
-    index's statistics (:func:`~jamtail.search.ranking.ranked_hits`);
-    ``total`` is the sum of the shards' counts. Holds ``index.lock``.
-    Raises :class:`IndexUnavailable` when the index cannot be queried.
+    Returns page ``page`` of the ranked hits and the number of all hits;
+    no terms means no hits. Raises :class:`IndexUnavailable` when the
+    index cannot be queried.
     """
     started = time.perf_counter()
     terms = parse_terms(query)
     out = SearchResults(query, terms, section, tag, page, per_page)
-    if terms:
-        filters = ""
-        if section:
-            filters += (
-                " AND h.id IN (SELECT page_id FROM page_sections WHERE section_url = :section)"
-            )
-        if tag:
-            filters += " AND h.id IN (SELECT page_id FROM page_tags WHERE tag = :tag)"
-        sql = _HITS_SQL.format(filters=filters, weights=_WEIGHTS_SQL)
-        match = match_expression(terms)
-        params = {
-            "match": match, "section": section, "tag": tag,
-            "title_match": f"title : ({match})",
-        }  # fmt: skip
-        with index.lock:
-            try:
-                hits, out.total = ranked_hits(
-                    index, sql, params, phrases(terms), _WEIGHTS_SQL, page * per_page
-                )
-                chosen = hits[(page - 1) * per_page : page * per_page]
-                snippets = _snippets(index, match, chosen)
-            except sqlite3.Error as exc:
-                raise IndexUnavailable(f"the search index cannot be queried: {exc}") from exc
-        for shard, (page_id, url, date, *_) in chosen:
-            body_snip, summary_snip, title, sect = snippets[(shard, page_id)]
-            text = body_snip if MARK_OPEN in body_snip or not summary_snip else summary_snip
-            out.results.append(Result(title, url, date, sect, highlight(text)))
+    built = build_query(terms, section, tag) if terms else None
+    if built is not None:
+        try:
+            found = index.searcher.search(built, per_page, offset=(page - 1) * per_page)
+            docs = [index.searcher.doc(address)["doc"][0] for _, address in found.hits]
+        except ValueError as exc:
+            raise IndexUnavailable(f"the search index cannot be queried: {exc}") from exc
+        out.total = found.count or 0  # type: ignore[attr-defined]  # not in the binding's stub
+        marks = Marks(terms)
+        for raw in docs:
+            doc = stored_document(raw)
+            text, at = doc["body"], marks.first(doc["body"])
+            if at < 0 and doc["summary"]:
+                text, at = doc["summary"], marks.first(doc["summary"])
+            shown = snippet(text, marks, at)
+            out.results.append(Result(doc["title"], doc["url"], doc["date"], doc["section"], shown))
         out.pages = -(-out.total // per_page)
     out.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return out
 
 
-def _snippets(
-    index: SearchIndex, match: str, hits: list[Hit]
-) -> dict[tuple[int, int], tuple[str, str, str, str]]:
-    """``{(shard, page id): (body snippet, summary snippet, title, section)}``.
+class Marks:
+    """Which words of a text match the query's ``terms``: the same stem as a term's
+    token, or, for the last term, starting like it as typed."""
 
-    Snippets have marker characters around the matches.
-    """
-    by_shard: dict[int, list[int]] = {}
-    for shard, row in hits:
-        by_shard.setdefault(shard, []).append(int(row[0]))
-    params = {"open": MARK_OPEN, "close": MARK_CLOSE, "tokens": SNIPPET_TOKENS, "match": match}
-    found = {}
-    for shard, ids in by_shard.items():
-        sql = _SNIPPETS_SQL.format(ids=", ".join(str(i) for i in ids))
-        for row in index.shards[shard].execute(sql, params):
-            found[(shard, row[0])] = (row[1] or "", row[2] or "", row[3], row[4])
-    return found
+    def __init__(self, terms: list[str]):
+        self.stems = {t for term in terms for t in tokens(term)}
+        last = terms[-1] if terms else ""
+        self.prefix = _typed(last)[-1] if last and prefix_worthy(last) and _typed(last) else ""
+        # Where to look first: a stem is the start of most of its word's forms.
+        self.starts = sorted({s[: max(3, len(s) - 1)] for s in self.stems} | {self.prefix} - {""})
+        # An ASCII word that starts like none of them is no match (most words):
+        # telling so costs less than asking the tokenizer.
+        self._heads = tuple({s[:2] for s in self.starts})
+        self._seen: dict[str, bool] = {}
+
+    def match(self, word: str) -> bool:
+        """Whether ``word`` (one word of page text) is a match."""
+        if word.isascii() and not word.lower().startswith(self._heads):
+            return False
+        known = self._seen.get(word)
+        if known is None:
+            known = any(s in self.stems for s in tokens(word)) or (
+                bool(self.prefix) and any(t.startswith(self.prefix) for t in _typed(word))
+            )
+            self._seen[word] = known
+        return known
+
+    def first(self, text: str) -> int:
+        """Where the first matching word of ``text`` starts; -1 when none does.
+
+        Substring searches for each word's start (as written, capitalised,
+        in capitals), each checked as a word: lower-casing a long body, or a
+        regular expression over it, costs more.
+        """
+        best = -1
+        for start in self.starts:
+            for form in {start, start.capitalize(), start.upper()}:
+                at = text.find(form)
+                while at >= 0 and (best < 0 or at < best):
+                    begin = at
+                    while begin > 0 and text[begin - 1].isalnum():
+                        begin -= 1
+                    end = at + len(form)
+                    while end < len(text) and text[end].isalnum():
+                        end += 1
+                    if self.match(text[begin:end]):
+                        best = begin
+                        break
+                    at = text.find(form, end)
+        return best
+
+
+def snippet(text: str, marks: Marks, found: int, words: int = SNIPPET_TOKENS) -> str:
+    """About ``words`` words of ``text`` from a little before its first match (at
+    ``found``, -1 for none: from the start), as HTML: the text escaped, matching words
+    in ``<mark>``, ``…`` where the text was cut."""
+    start = 0
+    if found > 0:
+        # A few words of context before the match.
+        start = found
+        for _ in range(4):
+            start = text.rfind(" ", 0, max(0, start - 1)) + 1
+            if start == 0:
+                break
+    parts = text[start:].split(" ", words)
+    window = " ".join(parts[:words])
+    out = ["…" if start > 0 else ""]
+    last = 0
+    for match in _WORD.finditer(window):
+        if marks.match(match.group()):
+            out.append(html.escape(window[last : match.start()]))
+            out.append(f"<mark>{html.escape(match.group())}</mark>")
+            last = match.end()
+    out.append(html.escape(window[last:]))
+    if len(parts) > words:
+        out.append("…")
+    return "".join(out)
 
 
 def filter_choices(index: SearchIndex) -> tuple[list[dict[str, str]], list[dict[str, str]]]:

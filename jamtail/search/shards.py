@@ -1,9 +1,11 @@
 """The sharded search index: which page goes in which shard, full builds and updates.
 
-The index is a folder ``_search/`` of the built site::
+The index is a folder ``_search/`` of the built site, a tantivy index whose
+segments are the shards::
 
-    _search/index.json                    what the search function reads first (below)
-    _search/shard-0042-<digest>.sqlite3   one shard (jamtail/search/index.py), ~64-128 pages
+    _search/index.json            what the search function reads first (below)
+    _search/meta.json             tantivy's list of the segments, in shard order
+    _search/<segment id>.<ext>    one shard's files (jamtail/search/index.py), ~64-128 pages
 
 A page's shard is a pure function of its id and the number of pages
 (:func:`shard_count`, :func:`shard_of`): an edit to one page rewrites the one
@@ -11,19 +13,20 @@ shard holding it, and the other shards stay the same files. The shard count
 is the smallest power of two that keeps at most :data:`PAGES_PER_SHARD`
 pages per shard on average; when the site crosses such a size, every shard
 is rebuilt. Empty shards are not written. A shard's file name carries the
-digest of its bytes, so a name always means the same content: the search
-function can keep shards open between requests and reopen only new names.
+digest of its bytes, so a name always means the same content, and a deploy
+uploads only the shards that changed.
 
 ``index.json`` (sorted keys, UTF-8)::
 
     {"schema": 2, "site": {...the plan's site dict...},
      "sections": [{"url", "title"}] (by URL), "tags": [{"slug", "name"}] (by name),
      "shard_count": 128,
-     "shards": [{"number": 42, "file": "shard-0042-....sqlite3", "pages": 81,
+     "shards": [{"number": 42, "segment": "<32 hex digits>", "pages": 81,
+                 "files": ["<segment>.fast", ...],
                  "members": digest of the shard's sorted page ids}]}
 
 Both :func:`build_index` and :func:`update_index` yield files one at a time
-(the shards, then ``index.json``) and hold one shard's documents at a time,
+(the shards, then ``meta.json`` and ``index.json``) and hold one shard's documents at a time,
 so a 50,000-page site is indexed in the memory of one shard. An update
 gives, byte for byte, the files a full build of the same pages gives: a
 shard is always written whole from its documents, the unchanged ones read
@@ -35,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,11 +46,13 @@ from jamtail.search.index import (
     SCHEMA_VERSION,
     SECTION_TYPE,
     Document,
+    Segment,
     body_texts,
     document,
+    meta_json,
     read_documents,
     section_chain,
-    write_shard,
+    write_segment,
 )
 from jamtail.search.text import clean
 
@@ -56,7 +60,8 @@ log = logging.getLogger(__name__)
 
 INDEX_DIR = "_search"
 INDEX_PATH = f"{INDEX_DIR}/index.json"
-PAGES_PER_SHARD = 128
+TANTIVY_META_PATH = f"{INDEX_DIR}/meta.json"
+PAGES_PER_SHARD = 512
 _GOLDEN = 0x9E3779B97F4A7C15  # 2**64 / the golden ratio: Fibonacci hashing
 _MASK64 = (1 << 64) - 1
 
@@ -67,7 +72,7 @@ def shard_count(pages: int) -> int:
     """The number of shards for a site of ``pages`` pages: a power of two, at least 1.
 
     The smallest with at most :data:`PAGES_PER_SHARD` pages per shard on
-    average, so shards hold 64 to 128 pages each on a site of more than 128.
+    average, so shards hold 256 to 512 pages each on a site of more than 512.
     """
     count = 1
     while count * PAGES_PER_SHARD < pages:
@@ -85,11 +90,6 @@ def shard_of(page_id: int, count: int) -> int:
     if bits == 0:
         return 0
     return ((page_id * _GOLDEN) & _MASK64) >> (64 - bits)
-
-
-def shard_file(number: int, data: bytes) -> str:
-    """The file name of shard ``number`` holding ``data``: number and digest of the bytes."""
-    return f"shard-{number:04d}-{hashlib.blake2b(data, digest_size=8).hexdigest()}.sqlite3"
 
 
 def _members(pages: list[Page]) -> str:
@@ -156,19 +156,40 @@ def read_meta(source: Path | bytes) -> dict[str, Any]:
     return meta
 
 
-def _entry(number: int, pages: list[Page], data: bytes) -> dict[str, Any]:
+def _entry(number: int, pages: list[Page], segment: Segment) -> dict[str, Any]:
     return {
         "number": number,
-        "file": shard_file(number, data),
+        "segment": segment.id,
+        "files": sorted(segment.files),
         "pages": len(pages),
         "members": _members(pages),
     }
 
 
+def _written(entry: dict[str, Any], segment: Segment) -> Iterator[tuple[str, bytes]]:
+    for name in entry["files"]:
+        yield f"{INDEX_DIR}/{name}", segment.files[name]
+
+
+def _tantivy_meta(entries: list[dict[str, Any]]) -> bytes:
+    return meta_json((e["segment"], e["pages"]) for e in sorted(entries, key=lambda e: e["number"]))
+
+
+def _previous_files(
+    entry: dict[str, Any] | None, previous: Mapping[str, Path]
+) -> dict[str, Path] | None:
+    """``{file name: previous Path}`` of a shard's files; ``None`` unless every one is there."""
+    if entry is None:
+        return None
+    files = {name: previous.get(f"{INDEX_DIR}/{name}") for name in entry["files"]}
+    return None if None in files.values() else files  # type: ignore[return-value]
+
+
 def build_index(pages: Iterable[Page], site: dict[str, Any]) -> Iterator[tuple[str, bytes]]:
     """Every file of the index for ``pages`` (a whole site): ``(site path, bytes)``, lazily.
 
-    The shards in number order, then ``index.json``. Raises ``ValueError``
+    The shards' files in shard number order, then ``meta.json`` and
+    ``index.json``. Raises ``ValueError``
     (while iterating) when two pages share an id or a URL.
     """
     pages = list(pages)
@@ -179,12 +200,13 @@ def build_index(pages: Iterable[Page], site: dict[str, Any]) -> Iterator[tuple[s
     for number in sorted(groups):
         members = groups[number]
         texts = body_texts(members)
-        data = write_shard(
+        segment = write_segment(
             document(p, section_chain(p, by_url), texts.get(p["id"])) for p in members
         )
-        entry = _entry(number, members, data)
+        entry = _entry(number, members, segment)
         entries.append(entry)
-        yield f"{INDEX_DIR}/{entry['file']}", data
+        yield from _written(entry, segment)
+    yield TANTIVY_META_PATH, _tantivy_meta(entries)
     yield INDEX_PATH, _meta(site, pages, count, entries)
 
 
@@ -224,24 +246,38 @@ def update_index(
     for number in sorted(groups):
         members = groups[number]
         entry = old.get(number)
-        path = previous.get(f"{INDEX_DIR}/{entry['file']}") if entry else None
+        files = _previous_files(entry, previous)
         if (
             number not in dirty
             and entry is not None
-            and path is not None
+            and files is not None
             and entry["members"] == _members(members)
         ):
             entries.append(entry)
-            yield f"{INDEX_DIR}/{entry['file']}", path
+            for name, path in files.items():
+                yield f"{INDEX_DIR}/{name}", path
             continue
         if by_url is None:
             by_url = {p["url"]: p for p in pages}
-        data = write_shard(_shard_documents(members, path, fresh, by_url))
-        entry = _entry(number, members, data)
+        kept = entry["pages"] if entry else 0
+        segment = write_segment(_shard_documents(members, files, kept, fresh, by_url))
+        entry = _entry(number, members, segment)
         entries.append(entry)
-        yield f"{INDEX_DIR}/{entry['file']}", data
-    meta = _meta(site, pages, count, entries)
-    yield INDEX_PATH, old_path if meta == old_meta["raw"] else meta
+        yield from _written(entry, segment)
+    yield from _unless_same(previous, TANTIVY_META_PATH, _tantivy_meta(entries))
+    yield from _unless_same(previous, INDEX_PATH, _meta(site, pages, count, entries))
+
+
+def _unless_same(
+    previous: Mapping[str, Path], rel: str, data: bytes
+) -> Iterator[tuple[str, bytes | Path]]:
+    """``(rel, the previous Path)`` when that file holds ``data``, else ``(rel, data)``."""
+    path = previous.get(rel)
+    try:
+        same = path is not None and path.read_bytes() == data
+    except OSError:
+        same = False
+    yield rel, path if same and path is not None else data
 
 
 def _previous_meta(path: Path | None) -> dict[str, Any] | None:
@@ -256,19 +292,24 @@ def _previous_meta(path: Path | None) -> dict[str, Any] | None:
 
 
 def _shard_documents(
-    members: list[Page], path: Path | None, fresh: set[int], by_url: Mapping[str, Page]
+    members: list[Page],
+    files: dict[str, Path] | None,
+    stored: int,
+    fresh: set[int],
+    by_url: Mapping[str, Page],
 ) -> list[Document]:
-    """Documents of one shard: unchanged pages read back from ``path``, the others made anew.
+    """Documents of one shard: unchanged pages read back from its previous ``files``
+    (a segment of ``stored`` documents), the others made anew.
 
-    Only pages whose document is not in the previous file (new or changed)
+    Only pages whose document is not in the previous files (new or changed)
     have their bodies read.
     """
     kept: dict[int, Document] = {}
-    if path is not None:
+    if files is not None:
         try:
-            kept = {d["id"]: d for d in read_documents(path) if d["id"] not in fresh}
-        except sqlite3.Error as exc:
-            log.info("search index: %s is unreadable (%s); rebuilding it from pages", path, exc)
+            kept = {d["id"]: d for d in read_documents(files, stored) if d["id"] not in fresh}
+        except (OSError, ValueError) as exc:
+            log.info("search index: %s is unreadable (%s); rebuilding it from pages", files, exc)
     docs = []
     for page in members:
         pid = int(page["id"])
@@ -301,15 +342,17 @@ def patch_index(
     files: list[tuple[str, bytes | Path]] = []
     entries = []
     for entry in meta["shards"]:
-        name = f"{INDEX_DIR}/{entry['file']}"
-        path = previous.get(name)
-        if path is None:
+        old = _previous_files(entry, previous)
+        if old is None:
             return None
         if entry["number"] not in dirty:
-            files.append((name, path))
+            files.extend((f"{INDEX_DIR}/{name}", path) for name, path in old.items())
             entries.append(entry)
             continue
-        docs = sorted(read_documents(path), key=lambda d: d["id"])
+        try:
+            docs = read_documents(old, entry["pages"])
+        except (OSError, ValueError):
+            return None
         wanted = {pid for pid in fresh if shard_of(pid, count) == entry["number"]}
         if not wanted <= {d["id"] for d in docs}:
             return None
@@ -319,13 +362,14 @@ def patch_index(
             else d
             for d in docs
         ]
-        data = write_shard(docs)
-        entry = {**entry, "file": shard_file(entry["number"], data)}
-        files.append((f"{INDEX_DIR}/{entry['file']}", data))
+        segment = write_segment(docs)
+        entry = {**entry, "segment": segment.id, "files": sorted(segment.files)}
+        files.extend(_written(entry, segment))
         entries.append(entry)
     if len({e["number"] for e in entries} & dirty) != len(dirty):
         return None
     body = {k: v for k, v in meta.items() if k != "raw"}
+    files.append((TANTIVY_META_PATH, _tantivy_meta(entries)))
     files.append((INDEX_PATH, _encode_meta({**body, "shards": entries})))
     return files
 
