@@ -36,6 +36,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import os
 import tempfile
 import uuid
 import zlib
@@ -60,6 +61,7 @@ TOKENIZER = "jamtail"
 TEXT_FIELDS = ("title", "summary", "body", "section", "tags", "authors")
 FILTER_FIELDS = ("section_urls", "tag_slugs")
 _MIN_HEAP = 50_000_000  # bytes: tantivy's writer flushes a segment when its heap is full
+_MAX_HEAP = 4_000_000_000  # tantivy's limit; allocated as it fills, not up front
 
 Document = dict[str, Any]
 """One indexed page, plain data::
@@ -217,13 +219,15 @@ class Segment:
     files: dict[str, bytes]
 
 
-def _tantivy_doc(doc: Document) -> tantivy.Document:
+def _tantivy_doc(doc: Document, stored: bytes | None = None) -> tantivy.Document:
+    if stored is None:
+        stored = zlib.compress(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode(), 3)
     return tantivy.Document(
         title=doc["title"], summary=doc["summary"], body=doc["body"], section=doc["section"],
         tags="\n".join(t["name"] for t in doc["tags"]), authors="\n".join(doc["authors"]),
         section_urls=[url for url, _ in doc["sections"]],
         tag_slugs=[t["slug"] for t in doc["tags"]],
-        doc=zlib.compress(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode(), 3),
+        doc=stored,
     )  # fmt: skip
 
 
@@ -234,11 +238,21 @@ def stored_document(raw: bytes) -> Document:
     return {**doc, "sections": [(url, title) for url, title in doc["sections"]]}
 
 
-def write_segment(docs: Iterable[Document]) -> Segment:
+def _scratch() -> str | None:
+    """Where segments are written before their bytes are read: memory (``/dev/shm``)
+    when there is such a folder, since tantivy syncs every file to disk on commit
+    (a third of a shard's time on a disk) and these are gone a moment later."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def write_segment(docs: Iterable[Document], stored: Mapping[int, bytes] | None = None) -> Segment:
     """The segment holding ``docs`` (at least one), written in page id order.
 
-    Raises ``ValueError`` when two documents share an id or a URL or none is
-    given, ``RuntimeError`` when tantivy split the documents into two segments.
+    ``stored`` may give, by page id, the ``doc`` field of documents read back
+    unchanged (:func:`read_stored`), so they are not encoded again. Raises
+    ``ValueError`` when two documents share an id or a URL or none is given,
+    ``RuntimeError`` when tantivy split the documents into two segments.
     """
     ordered = sorted(docs, key=lambda d: d["id"])
     if not ordered:
@@ -247,14 +261,15 @@ def write_segment(docs: Iterable[Document]) -> Segment:
         ordered
     ):
         raise ValueError("two pages share an id or a URL in the search index")
-    with tempfile.TemporaryDirectory(prefix="jamtail-search-") as tmp:
+    stored = stored or {}
+    with tempfile.TemporaryDirectory(prefix="jamtail-search-", dir=_scratch()) as tmp:
         index = tantivy.Index(schema(), path=tmp)
         index.register_tokenizer(TOKENIZER, analyzer())
         text = sum(len(d["body"]) + len(d["title"]) + len(d["summary"]) for d in ordered)
         # One thread and one commit: one segment, the same bytes for the same documents.
-        writer = index.writer(heap_size=max(_MIN_HEAP, 8 * text), num_threads=1)
+        writer = index.writer(heap_size=min(max(_MIN_HEAP, 32 * text), _MAX_HEAP), num_threads=1)
         for doc in ordered:
-            writer.add_document(_tantivy_doc(doc))
+            writer.add_document(_tantivy_doc(doc, stored.get(doc["id"])))
         writer.commit()
         writer.wait_merging_threads()
         meta = json.loads((Path(tmp) / "meta.json").read_bytes())
@@ -304,11 +319,16 @@ def read_documents(files: Mapping[str, Path | bytes], docs: int) -> list[Documen
 
     Raises ``ValueError`` when tantivy cannot read them as such a segment.
     """
+    return [doc for doc, _ in read_stored(files, docs)]
+
+
+def read_stored(files: Mapping[str, Path | bytes], docs: int) -> list[tuple[Document, bytes]]:
+    """:func:`read_documents`, each document with its stored ``doc`` field as it is."""
     names = list(files)
     seg_id = names[0].split(".", 1)[0] if names else ""
     if not names or any(n.split(".", 1)[0] != seg_id for n in names):
         raise ValueError(f"not the files of one segment: {names}")
-    with tempfile.TemporaryDirectory(prefix="jamtail-search-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="jamtail-search-", dir=_scratch()) as tmp:
         folder = Path(tmp)
         for name, data in files.items():
             if isinstance(data, Path):
@@ -317,7 +337,6 @@ def read_documents(files: Mapping[str, Path | bytes], docs: int) -> list[Documen
                 (folder / name).write_bytes(data)
         (folder / "meta.json").write_bytes(meta_json([(seg_id, docs)]))
         searcher = open_folder(folder).searcher()
-        found = [
-            stored_document(searcher.doc(tantivy.DocAddress(0, n))["doc"][0]) for n in range(docs)
-        ]
-    return sorted(found, key=lambda d: d["id"])
+        raw = [searcher.doc(tantivy.DocAddress(0, n))["doc"][0] for n in range(docs)]
+    found = [(stored_document(data), data) for data in raw]
+    return sorted(found, key=lambda item: item[0]["id"])

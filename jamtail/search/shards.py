@@ -50,7 +50,7 @@ from jamtail.search.index import (
     body_texts,
     document,
     meta_json,
-    read_documents,
+    read_stored,
     section_chain,
     write_segment,
 )
@@ -260,7 +260,7 @@ def update_index(
         if by_url is None:
             by_url = {p["url"]: p for p in pages}
         kept = entry["pages"] if entry else 0
-        segment = write_segment(_shard_documents(members, files, kept, fresh, by_url))
+        segment = write_segment(*_shard_documents(members, files, kept, fresh, by_url))
         entry = _entry(number, members, segment)
         entries.append(entry)
         yield from _written(entry, segment)
@@ -297,27 +297,28 @@ def _shard_documents(
     stored: int,
     fresh: set[int],
     by_url: Mapping[str, Page],
-) -> list[Document]:
+) -> tuple[list[Document], dict[int, bytes]]:
     """Documents of one shard: unchanged pages read back from its previous ``files``
-    (a segment of ``stored`` documents), the others made anew.
+    (a segment of ``stored`` documents), the others made anew; and the stored form
+    of those read back, by page id.
 
     Only pages whose document is not in the previous files (new or changed)
     have their bodies read.
     """
-    kept: dict[int, Document] = {}
+    kept: dict[int, tuple[Document, bytes]] = {}
     if files is not None:
         try:
-            kept = {d["id"]: d for d in read_documents(files, stored) if d["id"] not in fresh}
+            kept = {
+                d["id"]: (d, raw) for d, raw in read_stored(files, stored) if d["id"] not in fresh
+            }
         except (OSError, ValueError) as exc:
             log.info("search index: %s is unreadable (%s); rebuilding it from pages", files, exc)
     docs = []
     for page in members:
         pid = int(page["id"])
-        doc = kept.get(pid)
-        if doc is None:
-            doc = document(page, section_chain(page, by_url))
+        doc = kept[pid][0] if pid in kept else document(page, section_chain(page, by_url))
         docs.append(doc)
-    return docs
+    return docs, {pid: raw for pid, (_, raw) in kept.items()}
 
 
 def patch_index(
@@ -350,19 +351,19 @@ def patch_index(
             entries.append(entry)
             continue
         try:
-            docs = read_documents(old, entry["pages"])
+            stored = read_stored(old, entry["pages"])
         except (OSError, ValueError):
             return None
         wanted = {pid for pid in fresh if shard_of(pid, count) == entry["number"]}
-        if not wanted <= {d["id"] for d in docs}:
+        if not wanted <= {d["id"] for d, _ in stored}:
             return None
         docs = [
             document(fresh[d["id"]], section_chain(fresh[d["id"]], by_url))
             if d["id"] in fresh
             else d
-            for d in docs
+            for d, _ in stored
         ]
-        segment = write_segment(docs)
+        segment = write_segment(docs, {d["id"]: raw for d, raw in stored if d["id"] not in fresh})
         entry = {**entry, "segment": segment.id, "files": sorted(segment.files)}
         files.extend(_written(entry, segment))
         entries.append(entry)
