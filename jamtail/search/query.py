@@ -49,7 +49,7 @@ MAX_TERMS = 16
 MAX_PAGE = 100
 MAX_FILTER_CHARS = 200
 PER_PAGE = 10
-MIN_PREFIX_CHARS = 2
+MIN_PREFIX_CHARS = 3
 SNIPPET_TOKENS = 24
 WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4.0, "authors": 2.0}
 # Above any BM25 sum a query of MAX_TERMS words reaches here, and small enough
@@ -114,10 +114,10 @@ def parse_terms(query: str) -> list[str]:
 def prefix_worthy(term: str) -> bool:
     """Whether ``term``, the last word, also matches as a prefix.
 
-    Not when it ends in a single letter (``a``, ``cargo's``): every word
-    starting with one letter is a large share of the index, slow to merge
-    and no help to the reader. A single digit stays a prefix (``rust 1.7``
-    finds 1.70).
+    Not when it ends in one or two letters (``a``, ``cargo's``, ``co``): the
+    words starting so are a large share of the index, slow to gather (a
+    milliseconds-long walk of every shard's term dictionary) and little help
+    to the reader. A single digit stays a prefix (``rust 1.7`` finds 1.70).
     """
     last = re.split(r"[^\w]+", term)[-1]
     return len(last) >= MIN_PREFIX_CHARS or last.isdigit()
@@ -158,18 +158,32 @@ def _typed(term: str) -> list[str]:
     return typed_analyzer().analyze(term)
 
 
-def term_query(name: str, words: list[str], prefix: bool = False) -> tantivy.Query:
-    """The query for one term in field ``name``: its ``words`` (tokens) as a term, a phrase,
-    or (``prefix``) a phrase whose last word is a prefix (constant score)."""
-    phrase: list[str | tuple[int, str]] = list(words)
-    if prefix:
-        return tantivy.Query.phrase_prefix_query(schema(), name, phrase)
+def term_query(name: str, words: list[str]) -> tantivy.Query:
+    """The query for one term in field ``name``: its ``words`` (tokens) as a term or a phrase."""
     if len(words) == 1:
         return tantivy.Query.term_query(schema(), name, words[0], index_option="freq")
+    phrase: list[str | tuple[int, str]] = list(words)
     return tantivy.Query.phrase_query(schema(), name, phrase)
 
 
-def build_query(terms: list[str], section: str = "", tag: str = "") -> tantivy.Query | None:
+def prefix_query(searcher: tantivy.Searcher, name: str, words: list[str]) -> tantivy.Query | None:
+    """The query for ``words`` (tokens as typed) in field ``name``, the last a prefix; a
+    constant score. ``None`` when no indexed word starts so.
+
+    One word: every indexed word it starts, from the term dictionary of the
+    whole index (tantivy's own prefix query expands each segment's first 50
+    words alone, so results would depend on the shards and miss words).
+    """
+    if len(words) > 1:
+        phrase: list[str | tuple[int, str]] = list(words)
+        return tantivy.Query.phrase_prefix_query(schema(), name, phrase)
+    expanded = [term for term, _ in searcher.terms_with_prefix(name, words[0])]
+    return tantivy.Query.term_set_query(schema(), name, expanded) if expanded else None
+
+
+def build_query(
+    searcher: tantivy.Searcher, terms: list[str], section: str = "", tag: str = ""
+) -> tantivy.Query | None:
     """The tantivy query for ``terms`` (from :func:`parse_terms`) and the filters; ``None``
     when no term has a token (nothing to look for)."""
     q, must, should = tantivy.Query, tantivy.Occur.Must, tantivy.Occur.Should
@@ -179,15 +193,15 @@ def build_query(terms: list[str], section: str = "", tag: str = "") -> tantivy.Q
         if not words:  # only words too long to be indexed: nothing can match or miss
             continue
         typed = _typed(term) if number == len(terms) - 1 and prefix_worthy(term) else []
-        fields = []
+        fields, title = [], [(should, term_query("title", words))]
         for name, weight in WEIGHTS.items():
             fields.append((should, q.boost_query(term_query(name, words), weight)))
-            if typed:
-                fields.append((should, q.boost_query(term_query(name, typed, True), weight)))
+            prefixed = prefix_query(searcher, name, typed) if typed else None
+            if prefixed is not None:
+                fields.append((should, q.boost_query(prefixed, weight)))
+                if name == "title":
+                    title.append((should, prefixed))
         clauses.append((must, q.boolean_query(fields)))
-        title = [(should, term_query("title", words))]
-        if typed:
-            title.append((should, term_query("title", typed, True)))
         in_title.append((must, q.boolean_query(title)))
     if not clauses:
         return None
@@ -215,7 +229,7 @@ def search(
     started = time.perf_counter()
     terms = parse_terms(query)
     out = SearchResults(query, terms, section, tag, page, per_page)
-    built = build_query(terms, section, tag) if terms else None
+    built = build_query(index.searcher, terms, section, tag) if terms else None
     if built is not None:
         try:
             found = index.searcher.search(built, per_page, offset=(page - 1) * per_page)
@@ -300,7 +314,11 @@ def snippet(text: str, marks: Marks, found: int, words: int = SNIPPET_TOKENS) ->
             start = text.rfind(" ", 0, max(0, start - 1)) + 1
             if start == 0:
                 break
-    parts = text[start:].split(" ", words)
+    end = start + 40 * words  # words are rarely longer; a long body is not copied whole
+    parts = text[start:end].split(" ", words)
+    cut = len(parts) > words or end < len(text)
+    if len(parts) <= words and end < len(text) and len(parts) > 1:
+        parts.pop()  # a word the window cut in two
     window = " ".join(parts[:words])
     out = ["…" if start > 0 else ""]
     last = 0
@@ -310,7 +328,7 @@ def snippet(text: str, marks: Marks, found: int, words: int = SNIPPET_TOKENS) ->
             out.append(f"<mark>{html.escape(match.group())}</mark>")
             last = match.end()
     out.append(html.escape(window[last:]))
-    if len(parts) > words:
+    if cut:
         out.append("…")
     return "".join(out)
 
