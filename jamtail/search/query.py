@@ -55,6 +55,7 @@ WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4
 # Above any BM25 sum a query of MAX_TERMS words reaches here, and small enough
 # that a 32-bit float still tells scores apart by a thousandth above it.
 TITLE_TIER = 10_000.0
+PHRASE_EXPANSIONS = 64  # words a prefix ending a phrase (``1.7``) stands for, at most
 _APOSTROPHE = "\u2019"  # the typographic apostrophe: a word as typed with it, or not
 _TERM = re.compile(r"\w+(?:['\u2019.\-]\w+)*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ue000-\uf8ff]")
@@ -170,15 +171,24 @@ def prefix_query(searcher: tantivy.Searcher, name: str, words: list[str]) -> tan
     """The query for ``words`` (tokens as typed) in field ``name``, the last a prefix; a
     constant score. ``None`` when no indexed word starts so.
 
-    One word: every indexed word it starts, from the term dictionary of the
-    whole index (tantivy's own prefix query expands each segment's first 50
-    words alone, so results would depend on the shards and miss words).
+    The prefix stands for every indexed word it starts, from the term
+    dictionary of the whole index (tantivy's own prefix query expands each
+    segment's first 50 words alone, so results would depend on the shards and
+    miss words); at the end of a phrase (``1.7``: ``1`` then a word starting
+    ``7``), for the :data:`PHRASE_EXPANSIONS` most frequent of them.
     """
-    if len(words) > 1:
-        phrase: list[str | tuple[int, str]] = list(words)
-        return tantivy.Query.phrase_prefix_query(schema(), name, phrase)
-    expanded = [term for term, _ in searcher.terms_with_prefix(name, words[0])]
-    return tantivy.Query.term_set_query(schema(), name, expanded) if expanded else None
+    q = tantivy.Query
+    if len(words) == 1:
+        expanded = [term for term, _ in searcher.terms_with_prefix(name, words[0])]
+        return q.term_set_query(schema(), name, expanded) if expanded else None
+    ends = searcher.terms_with_prefix(name, words[-1], limit=PHRASE_EXPANSIONS)
+    if not ends:
+        return None
+    phrases = []
+    for end, _ in sorted(ends):
+        phrase: list[str | tuple[int, str]] = [*words[:-1], end]
+        phrases.append((tantivy.Occur.Should, q.phrase_query(schema(), name, phrase)))
+    return q.const_score_query(q.boolean_query(phrases), 1.0)
 
 
 def build_query(
