@@ -366,6 +366,22 @@ def test_a_title_that_reorders_articles_of_the_same_day_needs_an_incremental_bui
     assert build(config).patched
 
 
+def test_a_search_shard_gone_from_the_site_turns_a_patch_build_incremental(
+    site, config, tmp_path
+):
+    """The search shards are rewritten on a thread while pages render: a problem found
+    there is found after the build began as a patch build, and it builds incrementally."""
+    build(config)
+    index = json.loads((config.out_dir / "_search/index.json").read_bytes())
+    for name in index["shards"][0]["files"]:
+        (config.out_dir / "_search" / name).unlink()
+    retitle(site["posts"][1], "Second post, retitled")
+    result = build(config)
+    assert not result.patched
+    assert "search index does not hold" in result.why_not_patch
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
+
+
 def test_a_body_that_drops_an_image_needs_an_incremental_build(site, config, tmp_path):
     build(config)
     page = site["posts"][0].specific.get_latest_revision_as_object()  # has the demo image

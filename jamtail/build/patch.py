@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ from jamtail.render.assets import AssetManifest
 from jamtail.render.highlight import HighlightCache
 from jamtail.render.parallel import Progress, render_to_paths
 from jamtail.render.renderer import Renderer, bytecode_dir
-from jamtail.search.shards import INDEX_PATH, patch_index
+from jamtail.search.shards import INDEX_PATH, patch_documents, patch_index
 from jamtail.settings import Settings
 from jamtail.write.manifest import Manifest, read_manifest
 from jamtail.write.writer import Writer
@@ -87,8 +88,10 @@ class Patch:
     (changed pages, re-rendered outputs). ``outputs``: the HTML outputs to
     render, with their previous record and context digest. ``files``: the
     new files of the generators in :data:`PATCHED` (bytes, or a previous
-    file kept). ``reasons``: path -> why it is rebuilt. ``count``: HTML
-    outputs in the site.
+    file kept); ``pending``: those of generators still being made on a
+    thread of their own (the search index's shards, while the pages render),
+    until :func:`resolve`. ``reasons``: path -> why it is rebuilt. ``count``:
+    HTML outputs in the site.
     """
 
     previous: BuildGraph
@@ -98,6 +101,7 @@ class Patch:
     site: dict[str, Any]
     outputs: list[tuple[Output, OutputRecord, str]] = field(default_factory=list)
     files: dict[str, Files] = field(default_factory=dict)
+    pending: dict[str, Future[Files | None]] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     count: int = 0
 
@@ -318,18 +322,42 @@ def _plan_files(
         if sitemap is None:
             raise NotPatchable("a changed page's sitemap entry was not found")
         ancestors = _ancestors(changed.values(), shown, cache, load)
-        search = patch_index(live["search"], changed.values(), ancestors)
-        if search is None or INDEX_PATH not in dict(search):
-            raise NotPatchable("the search index does not hold the changed pages as expected")
+        docs = patch_documents(changed.values(), ancestors)  # the cache is open only here
+        # Rewriting a shard is mostly tantivy indexing, which lets go of the GIL:
+        # it runs while the pages render.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="jamtail-search")
+        patch.pending["search"] = pool.submit(patch_index, live["search"], docs)
+        pool.shutdown(wait=False)  # its one thread ends with the task
         files = {
             "sitemap": [("sitemap.xml", sitemap)],
             "feeds": _feeds(patch, store, live["feeds"], changed, shown, load),
-            "search": search,
         }
     patch.files = files
     for name in (generator.name for generator in OUTPUTS):
-        paths = [path for path, _ in files[name]] if name in files else previous.generators[name][1]
-        patch.graph.generators[name] = (patch.inputs.generator_key(name), paths)
+        if name not in patch.pending:
+            _record_files(patch, name)
+
+
+def _record_files(patch: Patch, name: str) -> None:
+    """Put generator ``name``'s files (new, or the previous build's) in the new graph."""
+    files = patch.files.get(name)
+    paths = [p for p, _ in files] if files is not None else patch.previous.generators[name][1]
+    patch.graph.generators[name] = (patch.inputs.generator_key(name), paths)
+
+
+def resolve(patch: Patch) -> None:
+    """Wait for the generators still making their files (:attr:`Patch.pending`).
+
+    Raises :class:`NotPatchable` when the search index does not hold the
+    changed pages as expected, and what the generator raised if it failed.
+    """
+    for name, pending in list(patch.pending.items()):
+        files = pending.result()
+        if files is None or INDEX_PATH not in dict(files):
+            raise NotPatchable("the search index does not hold the changed pages as expected")
+        patch.files[name] = files
+        _record_files(patch, name)
+        del patch.pending[name]
 
 
 def _ancestors(pages, shown, cache: ContentCache, load: PageLoader) -> dict[str, dict[str, Any]]:
@@ -392,6 +420,7 @@ def apply(
     try:
         writer.keep(keep, "the last build")
         _render(patch, writer, site_dir, cache_dir, jobs, progress)
+        resolve(patch)
         for name in PATCHED:
             for path, data in patch.files[name]:
                 if isinstance(data, Path):

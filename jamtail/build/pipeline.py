@@ -190,7 +190,11 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
         delta = run.timed("sync", lambda: sync_stage(run))
         patch = patch_stage(run, delta)
         if patch is not None:
-            return _patch_build(run, patch)
+            try:
+                return _patch_build(run, patch)
+            except NotPatchable as exc:  # found while writing; nothing was committed
+                log.info("an incremental build after all, not a patch build: %s", exc)
+                run.result.why_not_patch = run.result.reason = str(exc)
         return _incremental_build(run, delta)
 
 

@@ -321,24 +321,31 @@ def _shard_documents(
     return docs, {pid: raw for pid, (_, raw) in kept.items()}
 
 
+def patch_documents(changed: Iterable[Page], by_url: Mapping[str, Page]) -> list[Document]:
+    """The documents of ``changed`` pages for :func:`patch_index`; ``by_url`` holds their
+    ancestors (:func:`section_chain`). Reads the pages' bodies."""
+    return [document(page, section_chain(page, by_url)) for page in changed]
+
+
 def patch_index(
-    previous: Mapping[str, Path], changed: Iterable[Page], by_url: Mapping[str, Page]
+    previous: Mapping[str, Path], changed: Iterable[Document]
 ) -> list[tuple[str, bytes | Path]] | None:
-    """The index after ``changed`` pages changed only in what they say, or ``None``.
+    """The index after pages changed only in what they say, or ``None``.
 
     For a patch build (:mod:`jamtail.build.patch`): the site has the same pages
     at the same URLs with the same sections and tags, so only the shards
-    holding a changed page are rewritten (its document made anew, the
-    others read back) and ``index.json`` names their new files. ``by_url``
-    holds the changed pages' ancestors (:func:`section_chain`). Gives the
-    files :func:`update_index` gives; ``None`` when the previous index does
-    not hold the pages as expected (update or build it instead).
+    holding a changed page are rewritten (its document, from
+    :func:`patch_documents`, anew; the others read back) and ``index.json``
+    names their new files. Reads only the index files, so it may run on a
+    thread of its own. Gives the files :func:`update_index` gives; ``None``
+    when the previous index does not hold the pages as expected (update or
+    build it instead).
     """
     meta = _previous_meta(previous.get(INDEX_PATH))
     if meta is None:
         return None
     count = meta["shard_count"]
-    fresh = {int(p["id"]): p for p in changed}
+    fresh = {doc["id"]: doc for doc in changed}
     dirty = {shard_of(pid, count) for pid in fresh}
     files: list[tuple[str, bytes | Path]] = []
     entries = []
@@ -357,12 +364,7 @@ def patch_index(
         wanted = {pid for pid in fresh if shard_of(pid, count) == entry["number"]}
         if not wanted <= {d["id"] for d, _ in stored}:
             return None
-        docs = [
-            document(fresh[d["id"]], section_chain(fresh[d["id"]], by_url))
-            if d["id"] in fresh
-            else d
-            for d, _ in stored
-        ]
+        docs = [fresh.get(d["id"], d) for d, _ in stored]
         segment = write_segment(docs, {d["id"]: raw for d, raw in stored if d["id"] not in fresh})
         entry = {**entry, "segment": segment.id, "files": sorted(segment.files)}
         files.extend(_written(entry, segment))
