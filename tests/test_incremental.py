@@ -366,9 +366,7 @@ def test_a_title_that_reorders_articles_of_the_same_day_needs_an_incremental_bui
     assert build(config).patched
 
 
-def test_a_search_shard_gone_from_the_site_turns_a_patch_build_incremental(
-    site, config, tmp_path
-):
+def test_a_search_shard_gone_from_the_site_turns_a_patch_build_incremental(site, config, tmp_path):
     """The search shards are rewritten on a thread while pages render: a problem found
     there is found after the build began as a patch build, and it builds incrementally."""
     build(config)

@@ -26,12 +26,8 @@ import re
 from html import unescape
 from typing import Any
 
-# Characters the query side uses as snippet markers (private use area): they
-# must never occur in indexed text, or a page could forge a highlight.
-MARK_OPEN = "\ue000"
-MARK_CLOSE = "\ue001"
 _SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{MARK_OPEN}{MARK_CLOSE}]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
     "table", "blockquote", "pre", "section", "article", "figure", "figcaption", "dt", "dd", "hr",
@@ -39,7 +35,7 @@ _BLOCK_TAGS = {
 
 
 def clean(text: str) -> str:
-    """``text`` with control and marker characters removed and whitespace collapsed."""
+    """``text`` with control characters removed and whitespace collapsed."""
     return _SPACE.sub(" ", _CONTROL.sub(" ", text or "")).strip()
 
 
