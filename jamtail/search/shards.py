@@ -26,11 +26,11 @@ uploads only the shards that changed.
                  "members": digest of the shard's sorted page ids}]}
 
 Both :func:`build_index` and :func:`update_index` yield files one at a time
-(the shards, then ``meta.json`` and ``index.json``) and hold one shard's documents at a time,
-so a 50,000-page site is indexed in the memory of one shard. An update
-gives, byte for byte, the files a full build of the same pages gives: a
-shard is always written whole from its documents, the unchanged ones read
-back from its previous file.
+(the shards, then ``meta.json`` and ``index.json``) and hold at most two
+shards' documents at a time, so a 50,000-page site is indexed in the memory
+of two shards. An update gives, byte for byte, the files a full build of
+the same pages gives: a shard is always written whole from its documents,
+the unchanged ones read back from its previous files.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -197,17 +199,32 @@ def build_index(pages: Iterable[Page], site: dict[str, Any]) -> Iterator[tuple[s
     groups = _group(pages, count)
     by_url = {p["url"]: p for p in pages}
     entries = []
-    for number in sorted(groups):
-        members = groups[number]
-        texts = body_texts(members)
-        segment = write_segment(
-            document(p, section_chain(p, by_url), texts.get(p["id"])) for p in members
-        )
-        entry = _entry(number, members, segment)
-        entries.append(entry)
-        yield from _written(entry, segment)
+    # The next shard's segment is written on a thread while this one's files are
+    # yielded (tantivy and zlib let go of the GIL): two shards in memory at most.
+    # Documents are made here: a page's body comes from the content cache,
+    # whose connection belongs to this thread.
+    with ThreadPoolExecutor(1, thread_name_prefix="jamtail-search") as pool:
+        ahead: deque[tuple[int, list[Page], Future[Segment]]] = deque()
+        for number in sorted(groups):
+            members = groups[number]
+            texts = body_texts(members)
+            docs = [document(p, section_chain(p, by_url), texts.get(p["id"])) for p in members]
+            ahead.append((number, members, pool.submit(write_segment, docs)))
+            if len(ahead) > 1:
+                yield from _finished(ahead.popleft(), entries)
+        while ahead:
+            yield from _finished(ahead.popleft(), entries)
     yield TANTIVY_META_PATH, _tantivy_meta(entries)
     yield INDEX_PATH, _meta(site, pages, count, entries)
+
+
+def _finished(
+    pending: tuple[int, list[Page], Future[Segment]], entries: list[dict[str, Any]]
+) -> Iterator[tuple[str, bytes]]:
+    number, members, segment = pending
+    entry = _entry(number, members, segment.result())
+    entries.append(entry)
+    yield from _written(entry, segment.result())
 
 
 def update_index(
