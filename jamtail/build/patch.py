@@ -131,6 +131,7 @@ def prepare(
         pages, media = load(ids)
         if len(pages) != len(ids):
             raise NotPatchable("a changed page has no URL any more")
+        search = _start_search(previous, out_dir, pages, cache, load)
         old = store.page_records(ids)
         missing = sorted(set(ids) - old.keys())
         if missing:
@@ -161,7 +162,7 @@ def prepare(
         site = pickle.loads(previous.skeletons["site"])
         patch = Patch(previous, manifest, graph, inputs, site, count=store.output_count())
         shown = _plan_outputs(patch, store, changed, old, load)
-        _plan_files(patch, store, out_dir, changed, shown, cache, load)
+        _plan_files(patch, store, out_dir, changed, shown, cache, load, search)
     finally:
         cache.close()
     return patch
@@ -306,8 +307,10 @@ def _plan_files(
     shown: dict[int, dict[str, Any]],
     cache: ContentCache,
     load: PageLoader,
+    search: Future[Files | None] | None,
 ) -> None:
-    """The new files of the sitemap, feeds and search index; the other generators' are kept."""
+    """The new files of the sitemap, feeds and search index (``search``, being made, see
+    :func:`_start_search`); the other generators' are kept."""
     previous = patch.previous
     live = {name: {p: out_dir / p for p in rec[1]} for name, rec in previous.generators.items()}
     for name in (generator.name for generator in OUTPUTS):
@@ -321,13 +324,9 @@ def _plan_files(
         sitemap = patch_sitemap(live["sitemap"]["sitemap.xml"].read_bytes(), base, changed.values())
         if sitemap is None:
             raise NotPatchable("a changed page's sitemap entry was not found")
-        ancestors = _ancestors(changed.values(), shown, cache, load)
-        docs = patch_documents(changed.values(), ancestors)  # the cache is open only here
-        # Rewriting a shard is mostly tantivy indexing, which lets go of the GIL:
-        # it runs while the pages render.
-        pool = ThreadPoolExecutor(1, thread_name_prefix="jamtail-search")
-        patch.pending["search"] = pool.submit(patch_index, live["search"], docs)
-        pool.shutdown(wait=False)  # its one thread ends with the task
+        if search is None:
+            raise NotPatchable("the last build did not record the search output")
+        patch.pending["search"] = search
         files = {
             "sitemap": [("sitemap.xml", sitemap)],
             "feeds": _feeds(patch, store, live["feeds"], changed, shown, load),
@@ -336,6 +335,30 @@ def _plan_files(
     for name in (generator.name for generator in OUTPUTS):
         if name not in patch.pending:
             _record_files(patch, name)
+
+
+def _start_search(
+    previous: BuildGraph,
+    out_dir: Path,
+    pages: list[dict[str, Any]],
+    cache: ContentCache,
+    load: PageLoader,
+) -> Future[Files | None] | None:
+    """Start rewriting the search shards that hold ``pages`` (the pages read for the patch).
+
+    Rewriting a shard is mostly tantivy indexing, which lets go of the GIL, so
+    it runs on a thread of its own from here on, while the rest is planned and
+    the pages render. The documents are made here, while the content cache is
+    open. ``None`` when there is nothing to do or the last build has no index.
+    """
+    if not pages or "search" not in previous.generators:
+        return None
+    live = {path: out_dir / path for path in previous.generators["search"][1]}
+    docs = patch_documents(pages, _ancestors(pages, {}, cache, load))
+    pool = ThreadPoolExecutor(1, thread_name_prefix="jamtail-search")
+    pending = pool.submit(patch_index, live, docs)
+    pool.shutdown(wait=False)  # its one thread ends with the task
+    return pending
 
 
 def _record_files(patch: Patch, name: str) -> None:

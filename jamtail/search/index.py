@@ -32,6 +32,7 @@ back from its previous version equals one written from the pages.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import functools
 import hashlib
@@ -61,6 +62,7 @@ TOKENIZER = "jamtail"
 TEXT_FIELDS = ("title", "summary", "body", "section", "tags", "authors")
 FILTER_FIELDS = ("section_urls", "tag_slugs")
 _MIN_HEAP = 50_000_000  # bytes: tantivy's writer flushes a segment when its heap is full
+_M_ARENA_MAX = -8  # mallopt's parameter number (glibc's malloc.h)
 _MAX_HEAP = 4_000_000_000  # tantivy's limit; allocated as it fills, not up front
 
 Document = dict[str, Any]
@@ -246,6 +248,22 @@ def _scratch() -> str | None:
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
+@functools.cache
+def _fewer_malloc_arenas() -> None:
+    """Cap glibc's malloc arenas at two, once per process.
+
+    Each tantivy writer indexes on threads of its own, and glibc gives each new
+    thread a new arena and keeps what it held: a full build of 10,000 pages
+    (32 writers) grew by 160 MB. With two arenas, freed memory is reused.
+    A no-op where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_ARENA_MAX, 2)
+    except (OSError, AttributeError):
+        pass
+
+
 def write_segment(docs: Iterable[Document], stored: Mapping[int, bytes] | None = None) -> Segment:
     """The segment holding ``docs`` (at least one), written in page id order.
 
@@ -262,6 +280,7 @@ def write_segment(docs: Iterable[Document], stored: Mapping[int, bytes] | None =
     ):
         raise ValueError("two pages share an id or a URL in the search index")
     stored = stored or {}
+    _fewer_malloc_arenas()
     with tempfile.TemporaryDirectory(prefix="jamtail-search-", dir=_scratch()) as tmp:
         index = tantivy.Index(schema(), path=tmp)
         index.register_tokenizer(TOKENIZER, analyzer())

@@ -198,7 +198,7 @@ def build_index(pages: Iterable[Page], site: dict[str, Any]) -> Iterator[tuple[s
     count = shard_count(len(pages))
     groups = _group(pages, count)
     by_url = {p["url"]: p for p in pages}
-    entries = []
+    entries: list[dict[str, Any]] = []
     # The next shard's segment is written on a thread while this one's files are
     # yielded (tantivy and zlib let go of the GIL): two shards in memory at most.
     # Documents are made here: a page's body comes from the content cache,
