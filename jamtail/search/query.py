@@ -55,7 +55,9 @@ WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4
 # Above any BM25 sum a query of MAX_TERMS words reaches here, and small enough
 # that a 32-bit float still tells scores apart by a thousandth above it.
 TITLE_TIER = 10_000.0
-PHRASE_EXPANSIONS = 64  # words a prefix ending a phrase (``1.7``) stands for, at most
+PHRASE_EXPANSIONS = 16  # words a prefix ending a phrase (``1.7``) stands for, at most
+# Where a prefix ending a phrase is looked for: each expansion is a phrase query.
+PHRASE_PREFIX_FIELDS = ("title", "summary", "body")
 _APOSTROPHE = "\u2019"  # the typographic apostrophe: a word as typed with it, or not
 _TERM = re.compile(r"\w+(?:['\u2019.\-]\w+)*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ue000-\uf8ff]")
@@ -175,7 +177,8 @@ def prefix_query(searcher: tantivy.Searcher, name: str, words: list[str]) -> tan
     dictionary of the whole index (tantivy's own prefix query expands each
     segment's first 50 words alone, so results would depend on the shards and
     miss words); at the end of a phrase (``1.7``: ``1`` then a word starting
-    ``7``), for the :data:`PHRASE_EXPANSIONS` most frequent of them.
+    ``7``), for the :data:`PHRASE_EXPANSIONS` most frequent of them, each a
+    phrase query (so only in :data:`PHRASE_PREFIX_FIELDS`).
     """
     q = tantivy.Query
     if len(words) == 1:
@@ -206,7 +209,8 @@ def build_query(
         fields, title = [], [(should, term_query("title", words))]
         for name, weight in WEIGHTS.items():
             fields.append((should, q.boost_query(term_query(name, words), weight)))
-            prefixed = prefix_query(searcher, name, typed) if typed else None
+            wanted = len(typed) == 1 or (typed and name in PHRASE_PREFIX_FIELDS)
+            prefixed = prefix_query(searcher, name, typed) if wanted else None
             if prefixed is not None:
                 fields.append((should, q.boost_query(prefixed, weight)))
                 if name == "title":
