@@ -162,7 +162,7 @@ def prepare(
         site = pickle.loads(previous.skeletons["site"])
         patch = Patch(previous, manifest, graph, inputs, site, count=store.output_count())
         shown = _plan_outputs(patch, store, changed, old, load)
-        _plan_files(patch, store, out_dir, changed, shown, cache, load, search)
+        _plan_files(patch, store, out_dir, changed, shown, load, search)
     finally:
         cache.close()
     return patch
@@ -305,7 +305,6 @@ def _plan_files(
     out_dir: Path,
     changed: dict[int, dict[str, Any]],
     shown: dict[int, dict[str, Any]],
-    cache: ContentCache,
     load: PageLoader,
     search: Future[Files | None] | None,
 ) -> None:
@@ -354,7 +353,7 @@ def _start_search(
     if not pages or "search" not in previous.generators:
         return None
     live = {path: out_dir / path for path in previous.generators["search"][1]}
-    docs = patch_documents(pages, _ancestors(pages, {}, cache, load))
+    docs = patch_documents(pages, _ancestors(pages, cache, load))
     pool = ThreadPoolExecutor(1, thread_name_prefix="jamtail-search")
     pending = pool.submit(patch_index, live, docs)
     pool.shutdown(wait=False)  # its one thread ends with the task
@@ -383,19 +382,17 @@ def resolve(patch: Patch) -> None:
         del patch.pending[name]
 
 
-def _ancestors(pages, shown, cache: ContentCache, load: PageLoader) -> dict[str, dict[str, Any]]:
-    """The pages above ``pages`` (and the pages themselves), by URL."""
-    by_url = {p["url"]: p for p in shown.values()}
+def _ancestors(pages, cache: ContentCache, load: PageLoader) -> dict[str, dict[str, Any]]:
+    """The pages above ``pages``, by URL, read from the cache."""
     wanted = set()
     for page in pages:
         url = page["url"]
         while url != "/":
             url = url.rstrip("/").rsplit("/", 1)[0] + "/"
             wanted.add(url)
-    missing = [url for url in sorted(wanted) if url not in by_url]
-    if missing:
-        by_url.update((p["url"], p) for p in load(cache.ids_at(missing))[0])
-    return by_url
+    if not wanted:
+        return {}
+    return {p["url"]: p for p in load(cache.ids_at(sorted(wanted)))[0]}
 
 
 def _feeds(

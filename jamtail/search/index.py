@@ -157,34 +157,32 @@ def documents(pages: Iterable[dict[str, Any]]) -> list[Document]:
     return [document(p, section_chain(p, by_url)) for p in pages]
 
 
-@functools.cache
 def analyzer() -> tantivy.TextAnalyzer:
     """The ``jamtail`` tokenizer: words of letters and digits, lower case, accents folded
     to ASCII, English (Snowball) stems; words over 40 bytes dropped.
 
     ``1.52.0`` is the three words ``1``, ``52``, ``0``; ``Releases`` is ``releas``.
     """
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
+    return _analyzer(stems=True)
 
 
-@functools.cache
 def typed_analyzer() -> tantivy.TextAnalyzer:
     """:func:`analyzer` without the stemmer: words as typed (a half-typed word's stem is
     no prefix of its word's stem)."""
-    return (
+    return _analyzer(stems=False)
+
+
+@functools.cache
+def _analyzer(stems: bool) -> tantivy.TextAnalyzer:
+    builder = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(40))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
-        .build()
     )
+    if stems:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
 
 
 @functools.cache

@@ -270,8 +270,8 @@ class Marks:
 
     def __init__(self, terms: list[str]):
         self.stems = {t for term in terms for t in tokens(term)}
-        last = terms[-1] if terms else ""
-        self.prefix = _typed(last)[-1] if last and prefix_worthy(last) and _typed(last) else ""
+        typed = _typed(terms[-1]) if terms and prefix_worthy(terms[-1]) else []
+        self.prefix = typed[-1] if typed else ""
         # Where to look first: a stem is the start of most of its word's forms.
         self.starts = sorted({s[: max(3, len(s) - 1)] for s in self.stems} | {self.prefix} - {""})
         # An ASCII word that starts like none of them is no match (most words):

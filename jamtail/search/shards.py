@@ -221,10 +221,11 @@ def build_index(pages: Iterable[Page], site: dict[str, Any]) -> Iterator[tuple[s
 def _finished(
     pending: tuple[int, list[Page], Future[Segment]], entries: list[dict[str, Any]]
 ) -> Iterator[tuple[str, bytes]]:
-    number, members, segment = pending
-    entry = _entry(number, members, segment.result())
+    number, members, writing = pending
+    segment = writing.result()
+    entry = _entry(number, members, segment)
     entries.append(entry)
-    yield from _written(entry, segment.result())
+    yield from _written(entry, segment)
 
 
 def update_index(
@@ -281,20 +282,22 @@ def update_index(
         entry = _entry(number, members, segment)
         entries.append(entry)
         yield from _written(entry, segment)
-    yield from _unless_same(previous, TANTIVY_META_PATH, _tantivy_meta(entries))
-    yield from _unless_same(previous, INDEX_PATH, _meta(site, pages, count, entries))
+    meta_path = previous.get(TANTIVY_META_PATH)
+    tantivy_meta = _tantivy_meta(entries)
+    if meta_path is not None and _holds(meta_path, tantivy_meta):
+        yield TANTIVY_META_PATH, meta_path
+    else:
+        yield TANTIVY_META_PATH, tantivy_meta
+    meta = _meta(site, pages, count, entries)
+    yield INDEX_PATH, old_path if meta == old_meta["raw"] else meta
 
 
-def _unless_same(
-    previous: Mapping[str, Path], rel: str, data: bytes
-) -> Iterator[tuple[str, bytes | Path]]:
-    """``(rel, the previous Path)`` when that file holds ``data``, else ``(rel, data)``."""
-    path = previous.get(rel)
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds ``data``."""
     try:
-        same = path is not None and path.read_bytes() == data
+        return path.read_bytes() == data
     except OSError:
-        same = False
-    yield rel, path if same and path is not None else data
+        return False
 
 
 def _previous_meta(path: Path | None) -> dict[str, Any] | None:
