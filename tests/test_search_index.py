@@ -14,6 +14,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jamtail.search.query import (
     MAX_TERMS,
@@ -26,7 +28,7 @@ from jamtail.search.query import (
     search,
 )
 from jamtail.search.shards import build_index, save_index
-from jamtail.search.text import block_text, page_text
+from jamtail.search.text import block_text, clean, page_text
 from tests.search_corpus import SITE, markdown_pages
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,6 +102,29 @@ def test_every_block_type_gives_its_text_and_no_markup():
 def test_control_characters_never_reach_the_index():
     text = page_text({"body": [{"type": "paragraph", "value": "<p>a\x00b\x07c\x1bd</p>"}]})
     assert text == "a b c d"
+
+
+_BLOCK_VALUES = st.text(alphabet=st.sampled_from(" \t\n\r\x00\x0b\x1fab<>/&;p"), max_size=30)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["paragraph", "heading", "code", "raw_html", "odd"]), _BLOCK_VALUES
+        ),
+        max_size=6,
+    ),
+    _BLOCK_VALUES,
+)
+def test_a_pages_text_is_clean_whatever_its_blocks_hold(blocks, intro):
+    # page_text joins block texts without cleaning them again: each must already be clean.
+    def value(kind, text):
+        return {"text": text} if kind == "heading" else {"code": text} if kind == "code" else text
+
+    text = page_text(
+        {"intro": intro, "body": [{"type": k, "value": value(k, v)} for k, v in blocks]}
+    )
+    assert text == clean(text)
 
 
 # --- the index file ---
