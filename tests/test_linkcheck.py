@@ -15,7 +15,8 @@ import pytest
 
 from jamtail.build.pipeline import BuildConfig, BuildResult, build
 from jamtail.cli import main as jamtail_main
-from jamtail.links import BrokenLink
+from jamtail.links import BrokenLink, LinkStore
+from jamtail.links import check as link_check
 from jamtail.links.extract import extract, page_url
 from jamtail.write.manifest import read_manifest
 from tests.factories import article, demo_site
@@ -141,6 +142,33 @@ def test_a_broken_link_added_by_an_edit_is_found_by_a_patch_build_and_by_a_full_
     set_body(site["posts"][1], '<p><a href="/blog/third-post/">fixed</a></p>')
     fixed = build(config)
     assert fixed.broken_links == [] and full_build(config, tmp_path).broken_links == []
+
+
+@pytestmark_db
+def test_a_build_reads_the_links_of_what_it_renders_from_the_html_in_hand(
+    site, config, tmp_path, monkeypatch
+):
+    set_body(site["about"], '<p><a href="/blog/no-such-post/">gone</a> <a href="#x">x</a></p>')
+    files_read: list[str] = []
+    read_files = link_check._read
+
+    def reading(site_dir, keys, origin, jobs):
+        files_read.extend(keys)
+        return read_files(site_dir, keys, origin, jobs)
+
+    monkeypatch.setattr(link_check, "_read", reading)
+    config.jobs = 2  # the links come back from forked render workers
+    result = build(config)
+    rendered = [path for path, _ in result.rebuilt if path.endswith(".html")]
+    assert rendered and files_read == []
+    expected = [BrokenLink("/about/", "/about/#x"), BrokenLink("/about/", "/blog/no-such-post/")]
+    assert result.broken_links == expected
+    # A check that reads every file back finds the same.
+    manifest = read_manifest(config.out_dir)
+    store = LinkStore(tmp_path / "fresh-store.sqlite3")
+    report, _ = link_check.check_links(config.out_dir, manifest.files, "", None, store, full=True)
+    assert report.broken == expected and sorted(files_read) == sorted(rendered)
+    assert independent_check(config.out_dir) == [("/about/index.html", "/blog/no-such-post/")]
 
 
 @pytestmark_db

@@ -41,7 +41,7 @@ import logging
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +59,7 @@ from jamtail.content.media import MediaLocaliser, MediaStore, localise_pages
 from jamtail.content.sync import read_content, sync
 from jamtail.exceptions import OutputError
 from jamtail.links import BrokenLink, LinkReport, LinkStore, check_links, site_origin
+from jamtail.links.extract import PageLinks, page_url
 from jamtail.outputs import OUTPUTS, Generator
 from jamtail.plan import planner
 from jamtail.plan.graph import BuildGraph, GraphStore, OutputRecord
@@ -73,7 +74,7 @@ from jamtail.plan.incremental import (
 from jamtail.plan.planner import Output, SitePlan
 from jamtail.render.assets import AssetManifest
 from jamtail.render.highlight import HighlightCache, code_blocks
-from jamtail.render.parallel import default_jobs, render_to_paths
+from jamtail.render.parallel import LinkScan, default_jobs, render_to_paths
 from jamtail.render.renderer import Renderer, bytecode_dir
 from jamtail.report import FULL, INCREMENTAL, PATCH, BuildReport
 from jamtail.settings import Settings
@@ -250,11 +251,13 @@ class Planned:
 @dataclass
 class Rendered:
     """The render stage's result: the HTML outputs rendered (``outputs``), the graph
-    records of every HTML output in the new site, and the highlight cache to save."""
+    records of every HTML output in the new site, the highlight cache to save, and
+    the links of the HTML files rendered, by site path (for the links stage)."""
 
     outputs: list[Output]
     records: list[OutputRecord]
     highlights: HighlightCache
+    links: dict[str, PageLinks] = field(default_factory=dict)
 
 
 @dataclass
@@ -351,9 +354,10 @@ def _incremental_build(run: Run, delta: Delta) -> BuildResult:
         rendered = render_stage(run, planned, writer)
         generated = outputs_stage(run, planned, writer)
         files_stage(run, planned, writer)
-        origin = site_origin(planned.site_plan.site.get("base_url", ""))
         manifest = planned.previous.manifest or read_manifest(run.config.out_dir)
-        links = links_stage(run, writer, origin, manifest, full=run.config.full)
+        links = links_stage(
+            run, writer, _origin(planned), manifest, full=run.config.full, known=rendered.links
+        )
     except BaseException:
         writer.abort()
         raise
@@ -471,16 +475,29 @@ def files_stage(run: Run, planned: Planned, writer: Writer) -> None:
 
 
 def links_stage(
-    run: Run, writer: Writer, origin: str, previous: Manifest | None, full: bool = False
+    run: Run,
+    writer: Writer,
+    origin: str,
+    previous: Manifest | None,
+    full: bool = False,
+    known: Mapping[str, PageLinks] | None = None,
 ) -> LinkCheck:
     """Check every internal link of the staged site (:mod:`jamtail.links`; timed as
     ``links``). ``origin``: the site's ``scheme://host``; ``previous``: the manifest
-    of the site being replaced; ``full``: recheck every page, not only changed ones."""
+    of the site being replaced; ``full``: recheck every page, not only changed ones;
+    ``known``: links already read from files as rendered, by site path."""
     store = LinkStore(run.config.cache_dir / "links.sqlite3")
     report, record = run.timed(
         "links",
         lambda: check_links(
-            writer.staging, writer.entries, origin, previous, store, run.config.jobs, full=full
+            writer.staging,
+            writer.entries,
+            origin,
+            previous,
+            store,
+            run.config.jobs,
+            full=full,
+            known=known,
         ),
     )
     return LinkCheck(report, record)
@@ -556,6 +573,11 @@ def _incremental_result(
     return result
 
 
+def _origin(planned: Planned) -> str:
+    """The site's ``scheme://host``: absolute links to it are internal."""
+    return site_origin(planned.site_plan.site.get("base_url", ""))
+
+
 def _pairs(links: LinkReport) -> tuple[list[tuple[str, str]], list[tuple[str, str]] | None]:
     """The manifest's ``broken_links`` and ``broken_links_before``."""
     return list(links.broken), links.before  # BrokenLinks are (source, target) pairs
@@ -611,12 +633,22 @@ def _render(run: Run, planned: Planned, rendered: Rendered, writer: Writer) -> N
     """Render the outputs to rebuild; record their manifest entries and graph records."""
     to_render, decision, inputs = rendered.outputs, planned.decision, planned.inputs
     paths = [writer.path_for(o.path, o.source) for o in to_render]
-    current = [writer.current(writer.key(o.path)) for o in to_render]
+    keys = [writer.key(o.path) for o in to_render]
+    current = [writer.current(key) for key in keys]
+    urls = [page_url(key) if key.endswith(".html") else None for key in keys]
     done_all = render_to_paths(
-        planned.renderer, to_render, paths, run.config.jobs, run.progress, current
+        planned.renderer,
+        to_render,
+        paths,
+        run.config.jobs,
+        run.progress,
+        current,
+        LinkScan(_origin(planned), urls),
     )
-    for index, output, done in zip(decision.render, to_render, done_all, strict=True):
-        writer.record(writer.key(output.path), done.entry)
+    for index, output, key, done in zip(decision.render, to_render, keys, done_all, strict=True):
+        writer.record(key, done.entry)
+        if done.links is not None:
+            rendered.links[key] = done.links
         digest, refs, data = decision.digests[index]
         key = inputs.output_key(output, digest, done.templates)
         templates = list(done.templates)

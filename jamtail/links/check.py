@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -81,8 +81,9 @@ class LinkReport:
     the site it replaces did not have (all of them when that site recorded
     none); ``before``: that site's list, as ``(source, target)`` pairs
     (``None`` when there was no site or it recorded none).
-    ``pages``: HTML files in the site; ``read``: how many of them were read
-    this time; ``incremental``: only what changed was checked again.
+    ``pages``: HTML files in the site; ``read``: how many of them had their
+    links read this time (from the file, or as they were rendered);
+    ``incremental``: only what changed was checked again.
     """
 
     broken: list[BrokenLink] = field(default_factory=list)
@@ -101,6 +102,7 @@ def check_links(
     store: LinkStore,
     jobs: int = 1,
     full: bool = False,
+    known: Mapping[str, PageLinks] | None = None,
 ) -> tuple[LinkReport, Callable[[str], None]]:
     """Check the links of the site in ``site_dir`` whose files are ``files`` (path -> entry).
 
@@ -108,7 +110,9 @@ def check_links(
     internal). ``previous``: the manifest of the site being replaced (``None``
     when there is none). ``full``: read every file, use nothing stored
     (``jamtail build --full``). ``jobs``: processes that read files when
-    there are many. Returns the report and a function that records the
+    there are many. ``known``: the links of files as they are in ``site_dir``
+    now, by path (the render stage reads them from the HTML it writes):
+    those files are not read. Returns the report and a function that records the
     check in ``store`` under the new build's id: call it once the new site is
     in place, so the store never describes a site that was not committed.
     """
@@ -123,8 +127,10 @@ def check_links(
         stored = {key: e.sha1 for key, e in previous.files.items() if key.endswith(".html")}
     else:
         stored = store.digests()
-    to_read = [key for key, sha1 in pages.items() if stored.get(key) != sha1]
-    fresh = _read(site_dir, to_read, origin, jobs)
+    changed = [key for key, sha1 in pages.items() if stored.get(key) != sha1]
+    given = known or {}
+    read_now = _read(site_dir, [key for key in changed if key not in given], origin, jobs)
+    fresh = {key: given[key] if key in given else read_now[key] for key in changed}
     gone = [key for key in stored if key not in pages]
     rules_entry = files.get("_redirects")
     rules = parse_redirects((site_dir / "_redirects").read_text()) if rules_entry else []
@@ -156,11 +162,11 @@ def check_links(
         }
     recorded = previous.broken_links if previous is not None else None
     before = sorted(recorded) if recorded is not None else None
-    known = set(before or ())  # (source, target) pairs, equal to the BrokenLinks
+    broken_before = set(before or ())  # (source, target) pairs, equal to the BrokenLinks
     ordered = sorted(broken)
     report = LinkReport(
         broken=ordered,
-        new=[link for link in ordered if link not in known],
+        new=[link for link in ordered if link not in broken_before],
         before=before,
         pages=len(pages),
         read=len(fresh),
