@@ -17,6 +17,7 @@ from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page, PageViewRestriction
 
 from cms.content.models import SectionPage, SiteSettings, StandardPage
+from jamtail.content import lazy
 from jamtail.content.cache import CACHE_NAME, ContentCache
 from jamtail.content.client import CMSClient
 from jamtail.content.gather import gather
@@ -304,6 +305,29 @@ def test_values_derived_from_bodies_are_computed_once_per_body_version(site, cli
     assert seen == [2], "only the edited page was read again"
     loader.derived("blocks", "v2", pages, count_blocks)
     assert len(seen) == 1 + len(pages), "another key computes everything again"
+
+
+def test_many_missing_derived_values_are_made_in_forked_workers_and_kept(
+    site, client, tmp_path, monkeypatch
+):
+    content, _ = sync_content(client, tmp_path)
+    pages = [p for p in content.pages if p.lazy_hashes]
+    loader = pages[0].loader
+    parent = os.getpid()
+    made_in: list[int] = []
+
+    def count_blocks(fields):
+        made_in.append(os.getpid())  # only the parent's list is seen here
+        return len(fields.get("body", []))
+
+    assert loader.fill("blocks", "v1", pages, count_blocks, jobs=2) == 0, "too few to share"
+    monkeypatch.setattr(lazy, "PARALLEL_DERIVED", 2)
+    assert loader.fill("blocks", "v1", pages, count_blocks, jobs=2) == len(pages)
+    assert made_in == [], "every value was made in a worker"
+    derived = loader.derived("blocks", "v1", pages, count_blocks)
+    assert derived == {p["id"]: len(p["body"]) for p in pages} and made_in == []
+    assert loader.fill("blocks", "v1", pages, count_blocks, jobs=2) == 0, "nothing missing"
+    assert os.getpid() == parent
 
 
 def test_a_body_synced_again_during_a_build_is_refused_not_mixed(site, client, tmp_path):

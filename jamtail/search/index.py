@@ -41,7 +41,7 @@ import os
 import tempfile
 import uuid
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,18 +136,37 @@ def body_texts(pages: Iterable[dict[str, Any]]) -> dict[int, list[str]]:
     :meth:`jamtail.content.lazy.BodyLoader.derived`), so a full build reads only new
     or changed bodies; pages that are not lazy are left out (read as usual).
     """
-    lazy = [p for p in pages if isinstance(p, LazyPage) and p.lazy_hashes]
     texts: dict[int, list[str]] = {}
-    for loader in {id(p.loader): p.loader for p in lazy}.values():
-
-        def parts(fields: dict[str, Any], loader: BodyLoader = loader) -> list[str]:
-            # The text of the body as rendered: with its media URLs made local.
-            shown = loader.transform(fields) if loader.transform else fields
-            return body_parts(shown.get("body"))
-
-        mine = [p for p in lazy if p.loader is loader]
-        texts.update(loader.derived("search-body", TEXT_CODE, mine, parts))
+    for loader, mine in _by_loader(pages).items():
+        texts.update(loader.derived("search-body", TEXT_CODE, mine, _body_text_of(loader)))
     return texts
+
+
+def prepare_body_texts(pages: Iterable[dict[str, Any]], jobs: int) -> int:
+    """Compute the body texts :func:`body_texts` is missing, on ``jobs`` processes when
+    there are many (:meth:`~jamtail.content.lazy.BodyLoader.fill`); how many were made."""
+    return sum(
+        loader.fill("search-body", TEXT_CODE, mine, _body_text_of(loader), jobs)
+        for loader, mine in _by_loader(pages).items()
+    )
+
+
+def _by_loader(pages: Iterable[dict[str, Any]]) -> dict[BodyLoader, list[LazyPage]]:
+    """The lazy pages with lazy fields, by the loader they read them from."""
+    groups: dict[BodyLoader, list[LazyPage]] = {}
+    for page in pages:
+        if isinstance(page, LazyPage) and page.lazy_hashes:
+            groups.setdefault(page.loader, []).append(page)
+    return groups
+
+
+def _body_text_of(loader: BodyLoader) -> Callable[[dict[str, Any]], list[str]]:
+    def parts(fields: dict[str, Any]) -> list[str]:
+        # The text of the body as rendered: with its media URLs made local.
+        shown = loader.transform(fields) if loader.transform else fields
+        return body_parts(shown.get("body"))
+
+    return parts
 
 
 def documents(pages: Iterable[dict[str, Any]]) -> list[Document]:

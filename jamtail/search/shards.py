@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,6 +53,7 @@ from jamtail.search.index import (
     body_texts,
     document,
     meta_json,
+    prepare_body_texts,
     read_stored,
     section_chain,
     write_segment,
@@ -199,6 +201,9 @@ def build_index(pages: Iterable[Page], site: dict[str, Any]) -> Iterator[tuple[s
     groups = _group(pages, count)
     by_url = {p["url"]: p for p in pages}
     entries: list[dict[str, Any]] = []
+    # A first build has no body text cached: make it on every core first (before
+    # this process has threads to fork with).
+    prepare_body_texts(pages, len(os.sched_getaffinity(0)))
     # The next shard's segment is written on a thread while this one's files are
     # yielded (tantivy and zlib let go of the GIL): two shards in memory at most.
     # Documents are made here: a page's body comes from the content cache,
