@@ -62,6 +62,13 @@ def test_links_in_comments_scripts_and_page_text_are_not_links():
     assert extract(html, "/", ORIGIN).links == ("/app.js", "/real/")
 
 
+def test_a_tag_is_read_up_to_its_first_angle_bracket_and_each_link_once():
+    html = """<a href="/a>b/">raw</a> <a\nclass="x"\n  href='/multi/line/'>x</a>
+    <p>a < b href="/prose/"</p> <img alt="1 < 2" src="/cut/"> <a href=/bare/ href="/bare/">"""
+    assert extract(html, "/", ORIGIN).links == ("/bare/", "/multi/line/")
+    assert extract('<a href="/x/">1</a>' * 500, "/", ORIGIN).links == ("/x/",)
+
+
 def test_ids_and_anchor_names_are_what_fragments_can_point_at():
     html = '<h2 id="intro">Intro</h2><a name="old-anchor"></a><input name="q"><p id=bare>x</p>'
     assert extract(html, "/", ORIGIN).ids == {"intro", "old-anchor", "bare"}

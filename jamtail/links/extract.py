@@ -19,7 +19,9 @@ element"): every ``id`` attribute and the ``name`` of every ``a`` element.
 
 The scanner is a few regular expressions, not a full HTML parser: it reads
 a 20 KB page in a fraction of a millisecond, which is what lets the link
-check run on every build (``html.parser`` is about ten times slower).
+check run on every build (``html.parser`` is about ten times slower). A tag
+is read up to its first ``>`` or ``<``, so an attribute value holding a raw
+one (HTML allows ``>``; the templates escape it) is not read as a link.
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ _RAW_CLOSE = {
 }
 _ATTR_PATTERN = (
     r"""[\s"'](href|src|srcset|poster|action|id)\s*=\s*"""
-    r"""(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))"""
+    r"""(?:"([^"<>]*)"|'([^'<>]*)'|([^\s"'=<>`]+))"""
 )
 # Names are case-insensitive, but matching them so costs twice the time: the
 # case-blind scan runs only on pages that have an upper-case name at all.
 _ATTR = re.compile(_ATTR_PATTERN)
 _ATTR_ANY_CASE = re.compile(_ATTR_PATTERN, re.IGNORECASE)
 _UPPER = ("HREF", "Href", "SRC", "Src")
+# A start tag up to its end or the next "<": what a scan from a "<" reads before a ">".
+_TAG = re.compile(r"<[A-Za-z][^<>]*")
 _A_NAME = re.compile(
     r"""<a\s[^>]*?\bname\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE
 )
@@ -74,15 +78,13 @@ def extract(text: str, url: str, origin: str) -> PageLinks:
     found: set[str] = set()
     ids: set[str] = set()
     origin = origin.rstrip("/").lower()
-    scan = _ATTR
-    if any(name in text for name in _UPPER):
-        scan = _ATTR_ANY_CASE
-    for match in scan.finditer(text):
-        start = match.start()
-        if text.rfind("<", 0, start) < text.rfind(">", 0, start):
-            continue  # "href=" in a page's text, not in a tag
-        name, double, single, bare = match.groups()
-        value = double or single or bare or ""
+    # The tags alone, each closed by its ">": "href=" in a page's text is not a link,
+    # and the scan finds every attribute in C (a page repeats its links: each is
+    # taken once). No value crosses a ">".
+    tags = ">".join(_TAG.findall(text))
+    scan = _ATTR_ANY_CASE if any(name in tags for name in _UPPER) else _ATTR
+    for name, double, single, bare in set(scan.findall(tags)):
+        value = double or single or bare
         if not value:
             continue
         if "&" in value:
