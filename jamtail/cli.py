@@ -91,13 +91,17 @@ def _run_build(args: argparse.Namespace) -> BuildResult:
         settings=args.settings,
     )
     bar = ProgressBar()
+    # A first sync of a large site takes seconds (minutes while the CMS fills its
+    # own cache): the count shows it is moving.
+    syncing = ProgressBar("Syncing", unit="item", delay=1.0)
     try:
         if args.settings.frontend == "next":
             from jamtail.build.nextjs import build_next
 
             return build_next(config)
-        return build(config, progress=bar)
+        return build(config, progress=bar, sync_progress=syncing)
     finally:
+        syncing.close()
         bar.close()
 
 

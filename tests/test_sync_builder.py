@@ -22,9 +22,10 @@ from jamtail.content.cache import CACHE_NAME, ContentCache
 from jamtail.content.client import CMSClient
 from jamtail.content.gather import gather
 from jamtail.content.lazy import LazyPage
-from jamtail.content.sync import sync_content
+from jamtail.content.sync import sync, sync_content
 from jamtail.exceptions import CMSUnavailableError, ContentError
 from jamtail.plan.incremental import page_hash
+from jamtail.progress import ProgressBar
 from tests.factories import article, demo_site, publish
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -227,6 +228,25 @@ def test_a_sync_cut_off_midway_leaves_the_cache_as_it_was(site, client, tmp_path
     content, delta = sync_content(client, tmp_path)
     assert len(delta.ids("page", "created")) == 5 and delta.requests >= 3
     assert content == gather(client)
+
+
+def test_a_sync_reports_the_items_received_after_each_request(
+    site, client, tmp_path, settings, capsys
+):
+    settings.JAMTAIL_SYNC_PAGE_SIZE = 3
+    bar = ProgressBar("Syncing", enabled=True, unit="item")
+    counts: list[int] = []
+
+    def progress(received: int) -> None:
+        counts.append(received)
+        bar(received)
+
+    delta = sync(client, tmp_path, progress=progress)
+    bar.close()
+    items = len(gather(client).pages) + 1  # the pages, the site's settings, authors...
+    assert len(counts) == delta.requests >= 3
+    assert counts == sorted(counts) and counts[0] == 3 and counts[-1] >= items
+    assert f"Syncing: {counts[-1]}item" in capsys.readouterr().err
 
 
 def test_an_error_while_applying_rolls_the_whole_sync_back(site, client, tmp_path):

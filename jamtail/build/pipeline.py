@@ -178,15 +178,23 @@ class BuildResult:
         ]
 
 
-def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
+def build(
+    config: BuildConfig,
+    progress: Progress | None = None,
+    sync_progress: Callable[[int], None] | None = None,
+) -> BuildResult:
     """Build the site from the CMS into ``config.out_dir``; raise ``JamtailError`` on failure.
+
+    ``progress(done, total)`` follows the render; ``sync_progress(items)`` the
+    sync (items received so far).
 
     Syncs the content cache, then makes a patch build (:mod:`jamtail.build.patch`)
     when the change allows one, else an incremental (or full) build. The
     stages, in order, are the functions named ``*_stage`` below; each takes
     the :class:`Run` and the typed results of the stages before it.
     """
-    run = Run(config, CMSClient(config.api_url), BuildResult(), progress, time.perf_counter())
+    client = CMSClient(config.api_url)
+    run = Run(config, client, BuildResult(), progress, time.perf_counter(), sync_progress)
     with _warnings_into(run.result.warnings):
         delta = run.timed("sync", lambda: sync_stage(run))
         patch = patch_stage(run, delta)
@@ -202,14 +210,15 @@ def build(config: BuildConfig, progress: Progress | None = None) -> BuildResult:
 @dataclass
 class Run:
     """What every stage of one build shares: the configuration, the CMS client,
-    the result being filled in, the progress callback and the start time
-    (``time.perf_counter()`` seconds)."""
+    the result being filled in, the render's progress callback, the start time
+    (``time.perf_counter()`` seconds) and the sync's progress callback."""
 
     config: BuildConfig
     client: CMSClient
     result: BuildResult
     progress: Progress | None
     started: float
+    sync_progress: Callable[[int], None] | None = None
 
     def timed(self, stage: str, func: Callable[[], T]) -> T:
         """Run ``func``; record its duration (seconds) as ``result.timings[stage]``."""
@@ -281,7 +290,7 @@ class LinkCheck:
 
 def sync_stage(run: Run) -> Delta:
     """Bring the content cache under ``cache_dir`` up to date (see :mod:`jamtail.content.sync`)."""
-    return sync(run.client, run.config.cache_dir, full=run.config.full)
+    return sync(run.client, run.config.cache_dir, run.config.full, run.sync_progress)
 
 
 def patch_stage(run: Run, delta: Delta) -> Patch | None:

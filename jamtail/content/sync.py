@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -67,7 +67,12 @@ def read_content(cache_dir: Path) -> Content:
     return content
 
 
-def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
+def sync(
+    client: CMSClient,
+    cache_dir: Path,
+    full: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Delta:
     """Bring the content cache in ``cache_dir`` up to date with the CMS.
 
     Returns the :class:`~jamtail.content.cache.Delta`.
@@ -78,7 +83,9 @@ def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
     the cursor (expired or invalid: logged as a warning, then synced in full).
     The items and the new cursor are stored in one SQLite transaction: an
     error or a killed process leaves the cache exactly as it was. A CMS
-    without the sync endpoint is read in full (``delta.gathered``). Raises
+    without the sync endpoint is read in full (``delta.gathered``).
+    ``progress`` is called with the number of items received so far after
+    each request (a first sync of 10,000 pages makes 21). Raises
     ``CMSError``/``CMSUnavailableError`` when the CMS fails.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -89,11 +96,11 @@ def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
             cursor, reason = None, "a full sync was requested"
         delta = Delta(full=cursor is None, reason=reason or "")
         try:
-            cache.apply(_fetch_all(client, cursor, delta), delta, client.api_url)
+            cache.apply(_fetch_all(client, cursor, delta, progress), delta, client.api_url)
         except CursorRejected as exc:
             log.warning("the CMS refused the stored sync cursor, syncing everything: %s", exc)
             delta = Delta(full=True, reason=f"the CMS refused the cursor: {exc}")
-            cache.apply(_fetch_all(client, None, delta), delta, client.api_url)
+            cache.apply(_fetch_all(client, None, delta, progress), delta, client.api_url)
         except CMSError as exc:
             if "answered 404" not in str(exc):
                 raise
@@ -112,18 +119,27 @@ def sync(client: CMSClient, cache_dir: Path, full: bool = False) -> Delta:
     return delta
 
 
-def _fetch_all(client: CMSClient, cursor: str | None, delta: Delta) -> Iterator[dict[str, Any]]:
+def _fetch_all(
+    client: CMSClient,
+    cursor: str | None,
+    delta: Delta,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[dict[str, Any]]:
     """Every item of one sync, following ``next_page``; sets ``delta.cursor`` at the end.
 
     Items come one request (a page of up to 500) at a time, so a full sync
     of a large site never holds it all; ``delta.timings["fetch"]`` adds up
     the time spent waiting for the CMS.
     """
+    received = 0
     while True:
         started = time.perf_counter()
         body = _get_sync_page(client, cursor)
         delta.timings["fetch"] = delta.timings.get("fetch", 0.0) + time.perf_counter() - started
         delta.requests += 1
+        received += len(body["items"])
+        if progress is not None:
+            progress(received)
         yield from body["items"]
         if body.get("next_sync_cursor"):
             delta.cursor = body["next_sync_cursor"]
