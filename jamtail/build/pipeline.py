@@ -654,10 +654,10 @@ def _render(run: Run, planned: Planned, rendered: Rendered, writer: Writer) -> N
         current,
         LinkScan(_origin(planned), urls),
     )
-    for index, output, key, done in zip(decision.render, to_render, keys, done_all, strict=True):
-        writer.record(key, done.entry)
+    for index, output, path, done in zip(decision.render, to_render, keys, done_all, strict=True):
+        writer.record(path, done.entry)
         if done.links is not None:
-            rendered.links[key] = done.links
+            rendered.links[path] = done.links
         digest, refs, data = decision.digests[index]
         key = inputs.output_key(output, digest, done.templates)
         templates = list(done.templates)

@@ -132,7 +132,8 @@ def _render_chunk(bounds: tuple[int, int]) -> tuple[int, list[Rendered]]:
         entry = digest_bytes(data)
         if entry != current[i]:
             replace_file(paths[i], data)
-        url = scan.urls[i] if scan is not None else None
-        links = extract(html, url, scan.origin) if scan is not None and url is not None else None
+        links = None
+        if scan is not None and (url := scan.urls[i]) is not None:
+            links = extract(html, url, scan.origin)
         chunk.append(Rendered(entry, tuple(sorted(templates)), links))
     return bounds[0], chunk
