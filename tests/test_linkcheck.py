@@ -17,7 +17,7 @@ from jamtail.build.pipeline import BuildConfig, BuildResult, build
 from jamtail.cli import main as jamtail_main
 from jamtail.links import BrokenLink, LinkStore
 from jamtail.links import check as link_check
-from jamtail.links.extract import extract, page_url
+from jamtail.render.links import extract, page_url
 from jamtail.write.manifest import read_manifest
 from tests.factories import article, demo_site
 from tests.linkcheck import broken_links as independent_check

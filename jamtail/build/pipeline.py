@@ -59,7 +59,6 @@ from jamtail.content.media import MediaLocaliser, MediaStore, localise_pages
 from jamtail.content.sync import read_content, sync
 from jamtail.exceptions import OutputError
 from jamtail.links import BrokenLink, LinkReport, LinkStore, check_links, site_origin
-from jamtail.links.extract import PageLinks, page_url
 from jamtail.outputs import OUTPUTS, Generator
 from jamtail.plan import planner
 from jamtail.plan.graph import BuildGraph, GraphStore, OutputRecord
@@ -74,6 +73,7 @@ from jamtail.plan.incremental import (
 from jamtail.plan.planner import Output, SitePlan
 from jamtail.render.assets import AssetManifest
 from jamtail.render.highlight import HighlightCache, code_blocks
+from jamtail.render.links import PageLinks, page_url
 from jamtail.render.parallel import LinkScan, default_jobs, render_to_paths
 from jamtail.render.renderer import Renderer, bytecode_dir
 from jamtail.report import FULL, INCREMENTAL, PATCH, BuildReport

@@ -1,6 +1,6 @@
 """The link check stage: every internal link of the new site must lead somewhere.
 
-A link (read by :mod:`jamtail.links.extract`) is fine when its path is
+A link (read by :mod:`jamtail.render.links`) is fine when its path is
 
 - a file of the site (``/static/site.css``, ``/feed.xml``, a media file),
   or a folder with an ``index.html`` (``/blog/``, and ``/blog``, which the
@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from jamtail.links.extract import PageLinks, extract, page_url
 from jamtail.links.store import CheckState, LinkStore
+from jamtail.render.links import PageLinks, extract, page_url
 from jamtail.rules import RedirectRule, parse_redirects
 from jamtail.write.manifest import FileEntry, Manifest
 

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from jamtail.links.extract import PageLinks, page_url
+from jamtail.render.links import PageLinks, page_url
 
 FORMAT = 2
 

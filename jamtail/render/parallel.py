@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jamtail.links.extract import PageLinks, extract
 from jamtail.plan.planner import Output
+from jamtail.render.links import PageLinks, extract
 from jamtail.render.renderer import Renderer
 from jamtail.write.manifest import FileEntry, digest_bytes
 from jamtail.write.writer import replace_file
@@ -43,7 +43,7 @@ _JOB = None
 
 @dataclass(frozen=True, slots=True)
 class LinkScan:
-    """Read the links of rendered HTML (:func:`jamtail.links.extract.extract`).
+    """Read the links of rendered HTML (:func:`jamtail.render.links.extract`).
 
     ``origin``: the site's ``scheme://host`` (empty when it has none);
     ``urls[i]``: the URL path ``outputs[i]`` is served at (``/blog/x/``), or
