@@ -73,6 +73,16 @@ def test_initial_sync_pages_through_every_published_item_once(api, site):
     assert not any(i["deleted"] for i in items)
 
 
+def test_each_page_but_the_last_names_the_next_in_a_link_header(api, site):
+    response = api.get("/api/v2/sync/", {"limit": 3})
+    answered = 0
+    while response.json()["next_page"]:
+        assert response["Link"] == f'<{response.json()["next_page"]}>; rel="next"'
+        response = api.get(response.json()["next_page"])
+        answered += 1
+    assert answered >= 3 and "Link" not in response
+
+
 def test_page_items_are_the_typed_pages_listing_items_in_page_tree_order(api, site):
     items, _, _ = full_sync(api)
     pages = [i for i in items if i["kind"] == "page"]

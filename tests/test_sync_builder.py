@@ -7,6 +7,9 @@ import json
 import logging
 import os
 import sqlite3
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,7 +26,7 @@ from jamtail.content.client import CMSClient
 from jamtail.content.gather import gather
 from jamtail.content.lazy import LazyPage
 from jamtail.content.sync import sync, sync_content
-from jamtail.exceptions import CMSUnavailableError, ContentError
+from jamtail.exceptions import CMSError, CMSUnavailableError, ContentError
 from jamtail.plan.incremental import page_hash
 from jamtail.progress import ProgressBar
 from tests.factories import article, demo_site, publish
@@ -247,6 +250,71 @@ def test_a_sync_reports_the_items_received_after_each_request(
     assert len(counts) == delta.requests >= 3
     assert counts == sorted(counts) and counts[0] == 3 and counts[-1] >= items
     assert f"Syncing: {counts[-1]}item" in capsys.readouterr().err
+
+
+class Reencoder:
+    """A proxy on 127.0.0.1 to the CMS API that writes its JSON as another encoder would.
+
+    Indented, ASCII-escaped, and without the ``Link`` header; with ``damage``,
+    every sync page after the first is cut short (not JSON any more).
+    """
+
+    def __init__(self, api_url: str):
+        self.api_url, self.damage = api_url.rstrip("/"), False
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                answer = requests.get(proxy.api_url + self.path.removeprefix("/api/v2"), timeout=30)
+                body = json.dumps(answer.json(), indent=2, ensure_ascii=True).encode()
+                if proxy.damage and "cursor=" in self.path:
+                    body = body[: len(body) // 2]
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/api/v2/"
+
+
+@pytest.fixture
+def reencoder(live_server) -> Iterator[Reencoder]:
+    proxy = Reencoder(f"{live_server.url}/api/v2/")
+    thread = threading.Thread(target=proxy.server.serve_forever, daemon=True)
+    thread.start()
+    yield proxy
+    proxy.server.shutdown()
+    proxy.server.server_close()
+
+
+def test_a_cms_writing_json_another_way_and_naming_no_next_page_syncs_the_same_content(
+    site, client, reencoder, tmp_path, settings
+):
+    settings.JAMTAIL_SYNC_PAGE_SIZE = 3
+    content, delta = sync_content(CMSClient(reencoder.url), tmp_path)
+    assert delta.requests >= 3
+    assert content == gather(client)
+    assert [p.get("body") for p in content.pages] == [p.get("body") for p in gather(client).pages]
+
+
+def test_a_sync_answer_that_is_not_json_is_refused_and_the_cache_kept(
+    site, reencoder, tmp_path, settings
+):
+    settings.JAMTAIL_SYNC_PAGE_SIZE = 3
+    proxied = CMSClient(reencoder.url)
+    sync_content(proxied, tmp_path)
+    before = cache_rows(tmp_path)
+    for n in range(5):
+        publish(site["home"], StandardPage(title=f"Extra {n}", slug=f"extra-{n}"))
+    reencoder.damage = True
+    with pytest.raises(CMSError, match=r"did not return JSON \(.* line \d+"):
+        sync_content(proxied, tmp_path)
+    assert cache_rows(tmp_path) == before
 
 
 def test_an_error_while_applying_rolls_the_whole_sync_back(site, client, tmp_path):

@@ -17,6 +17,9 @@ private). Items are described in :mod:`cms.sync.items`. Body of every page::
         "next_sync_url": "http://cms/api/v2/sync/?cursor=..." | null,
     }
 
+A page that has a next one also names it in a ``Link: <...>; rel="next"``
+header (RFC 8288), so a client can ask for it while it decodes this one.
+
 An item may appear more than once in a sync (it changed again while the sync
 ran); the later occurrence is the newer state. A cursor is signed
 (``django.core.signing``, salt :data:`SALT`) and expires after
@@ -177,10 +180,13 @@ class SyncView(APIView):
             items, following = self._delta_page(reader, state, limit)
         # One joined body (with a Content-Length): the items are all read before the
         # first byte, so streaming them would save one copy of ~5 MB, not latency.
-        body = b"".join(render_body(self._body(request, items, following, state)))
-        response = HttpResponse(body, content_type="application/json")
+        body = self._body(request, items, following, state)
+        response = HttpResponse(b"".join(render_body(body)), content_type="application/json")
         # Pages of this answer serialised now; the others came from the cache (serialised.py).
         response["X-Jamtail-Serialised-Pages"] = str(reader.serialised_count)
+        if body["next_page"]:
+            # RFC 8288: a client can ask for the next page before decoding this one.
+            response["Link"] = f'<{body["next_page"]}>; rel="next"'
         return response
 
     def _limit(self, request: Request) -> int:

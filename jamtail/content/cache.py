@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jamtail.content.gather import Content, assemble, site_origin
+from jamtail.content.jsontext import Members
 from jamtail.content.lazy import LAZY_FIELDS, BodyLoader, LazyPage
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 KINDS = ("settings", "author", "redirect", "page")
 CACHE_NAME = "content.sqlite3"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 SETTINGS_ID = 1
 
 
@@ -41,7 +42,8 @@ class ItemChange:
     ``id``: the CMS id (page id, author id...). ``change``: ``"created"``,
     ``"updated"`` or ``"deleted"``. ``old_hash``/``new_hash``: SHA-256 (hex) of
     the item's API representation and tree position before/after (``None``
-    when it did not exist; see :func:`item_json`). ``old_url``/``new_url``:
+    when it did not exist; the CMS serialises an item's fields in a fixed
+    order, so equal content gives an equal hash). ``old_url``/``new_url``:
     for pages, the site-relative URL as in ``Content.pages[i]["url"]``
     (``"/blog/hello/"``) before/after; ``None`` for other kinds and for a
     missing side.
@@ -123,17 +125,8 @@ class _Before(dict[tuple[str, int], tuple | None]):
         return default if found is None else found
 
 
-def item_json(envelope: dict[str, Any]) -> tuple[str, str]:
-    """An item's data as compact JSON, and the SHA-256 (hex) of its tree position and that JSON.
-
-    The CMS serialises an item's fields in a fixed order, so equal content
-    gives equal JSON.
-    """
-    data = _compact(envelope["data"])
-    return data, _digest(envelope, data)
-
-
 def _digest(envelope: dict[str, Any], data: str) -> str:
+    """SHA-256 (hex) of an item's tree position and data JSON: equal content, equal hash."""
     return hashlib.sha256(f"{envelope.get('order', '')}\n{data}".encode()).hexdigest()
 
 
@@ -148,29 +141,22 @@ def _join(parts: dict[str, str], keys: Iterable[str]) -> str:
     return "{" + ",".join(f"{_encode_key(k)}:{parts[k]}" for k in keys) + "}"
 
 
-def split_lazy(data: dict[str, Any]) -> tuple[str, str | None, str]:
-    """A page's head JSON, its lazy fields' JSON (``None``: none) and their hashes as JSON.
+def page_json(data: Any) -> tuple[str, str, str | None, str]:
+    """``(data, head, lazy, lazy hashes)`` JSON of an item's data, each field encoded once.
 
-    See :mod:`jamtail.content.lazy`: heads are read for every build, lazy fields
-    (``body``) only for the pages that need them.
-    """
-    _, head, lazy, hashes = page_json(data)
-    return head, lazy, hashes
-
-
-def page_json(data: dict[str, Any]) -> tuple[str, str, str | None, str]:
-    """``(data, head, lazy, lazy hashes)`` JSON of a page, each field encoded once.
-
-    Byte for byte what :func:`_compact` gives for the whole ``data``, the head
-    (``data`` without :data:`LAZY_FIELDS`) and the lazy fields: a compact JSON
-    object is its members' encodings joined, so each value is encoded once
-    and the three texts are put together from the parts (the sync's largest
-    builder-side cost was encoding every page three times over).
+    A compact JSON object is its members' encodings joined, so each value is
+    encoded once and the whole, the head (``data`` without
+    :data:`LAZY_FIELDS`) and the lazy fields are put together from the parts;
+    byte for byte what :func:`_compact` gives for each. ``data`` decoded as
+    :class:`~jamtail.content.jsontext.Members` (a sync answer) brings its
+    members' JSON text along: that text is used as it came, not encoded again
+    (decoding and encoding every page was most of a first sync's own work).
     """
     if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
         text = _compact(data)
         return text, text, None, "{}"
-    parts = {k: _compact(v) for k, v in data.items()}
+    kept = data.texts if isinstance(data, Members) else None
+    parts = kept or {k: _compact(v) for k, v in data.items()}
     whole = _join(parts, data)
     lazy_keys = [k for k in LAZY_FIELDS if k in data]
     if not lazy_keys:
@@ -184,11 +170,12 @@ class ContentCache:
     """The SQLite content cache: one row per item and the sync cursor.
 
     Tables: ``state(key, value)`` holds ``cursor``, ``api_url`` and ``schema``;
-    ``items(kind, id, sort_key, hash, url, data, lazy, lazy_hashes)`` holds
-    each item's API representation as compact JSON, a page's lazy fields
-    (``body``) apart in ``lazy`` with their hashes (see :mod:`jamtail.content.lazy`)
+    ``items(kind, id, sort_key, hash, url, data, lazy_hashes, seq)`` holds
+    each item's API representation as compact JSON without a page's lazy
+    fields (``body``), which ``lazy(id, fields)`` holds by page id, their
+    hashes in ``lazy_hashes`` (see :mod:`jamtail.content.lazy`)
     (``sort_key``: a page's tree path; ``url``: a page's site-relative URL
-    when last synced).
+    when last synced; ``seq``: the sync that last changed it).
     """
 
     def __init__(self, db: sqlite3.Connection, path: Path):
@@ -215,18 +202,22 @@ class ContentCache:
         if schema is not None and schema[0] != SCHEMA_VERSION:
             # Another layout: start over (cursor_for then asks for a full sync).
             db.executescript(
-                "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS tombstones; DELETE FROM state;"
+                "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS lazy; "
+                "DROP TABLE IF EXISTS tombstones; DELETE FROM state;"
             )
+        # The lazy fields (a page's body, ten times the rest) have a table of their
+        # own: a sync stamping every row, a read of every head, move a tenth of the bytes.
         db.execute(
             """
             CREATE TABLE IF NOT EXISTS items (
                 kind TEXT NOT NULL, id INTEGER NOT NULL, sort_key TEXT NOT NULL,
-                hash TEXT NOT NULL, url TEXT, data TEXT NOT NULL, lazy TEXT,
+                hash TEXT NOT NULL, url TEXT, data TEXT NOT NULL,
                 lazy_hashes TEXT NOT NULL DEFAULT '{}', seq INTEGER NOT NULL DEFAULT 0,
                 PRIMARY KEY (kind, id)
-            ) WITHOUT ROWID
+            )
             """
         )
+        db.execute("CREATE TABLE IF NOT EXISTS lazy (id INTEGER PRIMARY KEY, fields TEXT NOT NULL)")
         db.execute(
             "CREATE TABLE IF NOT EXISTS tombstones (kind TEXT NOT NULL, id INTEGER NOT NULL, "
             "seq INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID"
@@ -275,6 +266,7 @@ class ContentCache:
             before = self._index() if delta.full else _Before(db)
             if delta.full:
                 db.execute("DELETE FROM items")
+                db.execute("DELETE FROM lazy")
             touched = self._write(envelopes, delta.full, before)
             pages = [
                 pk
@@ -360,27 +352,39 @@ class ContentCache:
             old = before.get(key, (None, None, 0))  # read before this sync writes it
             if envelope.get("deleted"):
                 self.db.execute("DELETE FROM items WHERE kind = ? AND id = ?", key)
+                self._store_lazy(key, None)
                 touched[key] = None
                 continue
             if key[0] == "page":
                 data, head, lazy, hashes = page_json(envelope["data"])
             else:
-                data, lazy, hashes = _compact(envelope["data"]), None, "{}"
-                head = data
+                data = head = page_json(envelope["data"])[0]
+                lazy, hashes = None, "{}"
             digest = _digest(envelope, data)
             touched[key] = digest
             if not full and old[0] == digest:
                 continue
             self.db.execute(
                 "INSERT OR REPLACE INTO items "
-                "(kind, id, sort_key, hash, url, data, lazy, lazy_hashes, seq) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*key, envelope.get("order", ""), digest, old[1], head, lazy, hashes, old[2]),
+                "(kind, id, sort_key, hash, url, data, lazy_hashes, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, envelope.get("order", ""), digest, old[1], head, hashes, old[2]),
             )
+            if lazy is not None or not full:
+                self._store_lazy(key, lazy)
         if full:
             for key in before:
                 touched.setdefault(key, None)  # not listed any more: deleted
         return touched
+
+    def _store_lazy(self, key: tuple[str, int], fields: str | None) -> None:
+        """Keep a page's lazy fields (JSON), or drop them (``None``: it has none, or is gone)."""
+        if key[0] != "page":
+            return
+        if fields is None:
+            self.db.execute("DELETE FROM lazy WHERE id = ?", (key[1],))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO lazy VALUES (?, ?)", (key[1], fields))
 
     def read(self) -> Content:
         """The whole cache as :class:`Content` of :class:`~jamtail.content.lazy.LazyPage` heads."""

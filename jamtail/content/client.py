@@ -62,6 +62,30 @@ class CMSClient:
         5xx after the retries, and ``CMSError`` (with ``status`` and ``data``) for
         a 4xx answer or non-JSON.
         """
+        response = self._get(path, params)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise CMSError(f"CMS API {response.url} did not return JSON") from exc
+
+    def get_text(self, path: str, params: dict[str, Any] | None = None) -> tuple[str, str | None]:
+        """GET ``path``: its body decoded as UTF-8 (JSON's encoding, RFC 8259) and its next URL.
+
+        The next URL is the one the ``Link`` header names ``rel="next"``
+        (RFC 8288; ``None`` without one), so a caller can ask for the next
+        page before it has decoded this one. Raises as :meth:`get_json`;
+        ``CMSError`` when the body is not UTF-8.
+        """
+        response = self._get(path, params)
+        try:
+            text = response.content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CMSError(f"CMS API {response.url} answered a body that is not UTF-8") from exc
+        following = response.links.get("next", {}).get("url")
+        return text, urljoin(response.url, following) if following else None
+
+    def _get(self, path: str, params: dict[str, Any] | None) -> requests.Response:
+        """The answer to GET ``path``, retried under the policy; raises for a failure or 4xx."""
         url = self.url(path)
         try:
             response = self.retry.call(
@@ -84,10 +108,7 @@ class CMSClient:
                 status=response.status_code,
                 data=_json_or_none(response),
             )
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise CMSError(f"CMS API {url} did not return JSON") from exc
+        return response
 
     def iter_listing(self, endpoint: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
         """Yield every item of a v2 listing endpoint, ``PAGE_SIZE`` items per request."""

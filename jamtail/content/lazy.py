@@ -173,7 +173,9 @@ class BodyLoader:
 
     def _text(self, page_id: int, hashes: dict[str, str]) -> str:
         row = self._connection().execute(
-            "SELECT lazy, lazy_hashes FROM items WHERE kind = 'page' AND id = ?", (page_id,)
+            "SELECT lazy.fields, items.lazy_hashes FROM items LEFT JOIN lazy ON lazy.id = items.id "
+            "WHERE items.kind = 'page' AND items.id = ?",
+            (page_id,),
         )
         found = row.fetchone()
         if found is None or found[0] is None or json.loads(found[1]) != hashes:

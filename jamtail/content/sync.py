@@ -16,9 +16,11 @@ See docs/sync.md for the endpoint and the cache.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from jamtail.content.cache import CACHE_NAME, ContentCache, Delta
 from jamtail.content.client import CMSClient
 from jamtail.content.gather import Content, gather
+from jamtail.content.jsontext import EVERY, loads_keeping
 from jamtail.exceptions import CMSError, ContentError
 
 log = logging.getLogger(__name__)
@@ -128,37 +131,63 @@ def _fetch_all(
     """Every item of one sync, following ``next_page``; sets ``delta.cursor`` at the end.
 
     Items come one request (a page of up to 500) at a time, so a full sync
-    of a large site never holds it all; ``delta.timings["fetch"]`` adds up
-    the time spent waiting for the CMS.
+    of a large site never holds it all. When the CMS names the next page in
+    a ``Link`` header, it is asked for at once, on a thread, and serialises
+    it while this one is decoded and stored. ``delta.timings["fetch"]`` adds
+    up the time spent waiting for the CMS.
     """
     received = 0
-    while True:
-        started = time.perf_counter()
-        body = _get_sync_page(client, cursor)
-        delta.timings["fetch"] = delta.timings.get("fetch", 0.0) + time.perf_counter() - started
-        delta.requests += 1
-        received += len(body["items"])
-        if progress is not None:
-            progress(received)
-        yield from body["items"]
-        if body.get("next_sync_cursor"):
-            delta.cursor = body["next_sync_cursor"]
-            return
-        next_page = body.get("next_page")
-        if not next_page:
-            raise CMSError("the CMS sync answered neither next_page nor next_sync_cursor")
-        cursor = parse_qs(urlsplit(next_page).query).get("cursor", [""])[0]
-
-
-def _get_sync_page(client: CMSClient, cursor: str | None) -> dict[str, Any]:
-    url = client.url("sync/")
+    ahead = ThreadPoolExecutor(1, thread_name_prefix="jamtail-sync")
     try:
-        body = client.get_json(url, {"cursor": cursor} if cursor else None)
+        pending = ahead.submit(_request, client, cursor)
+        while True:
+            started = time.perf_counter()
+            text, following = pending.result()
+            delta.timings["fetch"] = delta.timings.get("fetch", 0.0) + time.perf_counter() - started
+            if following:
+                pending = ahead.submit(_request, client, _cursor_in(following))
+            body = _decode(text, client.url("sync/"))
+            delta.requests += 1
+            received += len(body["items"])
+            if progress is not None:
+                progress(received)
+            yield from body["items"]
+            if body.get("next_sync_cursor"):
+                delta.cursor = body["next_sync_cursor"]
+                return
+            next_page = body.get("next_page")
+            if not next_page:
+                raise CMSError("the CMS sync answered neither next_page nor next_sync_cursor")
+            if following is None:
+                pending = ahead.submit(_request, client, _cursor_in(next_page))
+            elif _cursor_in(following) != _cursor_in(next_page):
+                raise CMSError("the CMS sync's Link header and next_page name different pages")
+    finally:
+        # An error (or a closed generator) may leave a request under way: not waited for.
+        ahead.shutdown(wait=False, cancel_futures=True)
+
+
+def _cursor_in(url: str) -> str:
+    return parse_qs(urlsplit(url).query).get("cursor", [""])[0]
+
+
+def _request(client: CMSClient, cursor: str | None) -> tuple[str, str | None]:
+    """One page of the sync as text, and the next page's URL if the CMS names it (Link)."""
+    try:
+        return client.get_text("sync/", {"cursor": cursor} if cursor else None)
     except CMSError as exc:
         code = exc.data.get("code") if isinstance(exc.data, dict) else None
         if cursor and exc.status in (400, 410) and code in ("invalid_cursor", "cursor_expired"):
             raise CursorRejected(f"{exc.status} {code}: {exc.data.get('message')}") from exc
         raise
+
+
+def _decode(text: str, url: str) -> dict[str, Any]:
+    """A sync page decoded; each item's ``data`` keeps its members' JSON text (stored as is)."""
+    try:
+        body = loads_keeping(text, ("items", EVERY, "data"))
+    except json.JSONDecodeError as exc:
+        raise CMSError(f"CMS API {url} did not return JSON ({exc})") from exc
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise CMSError(f"CMS API {url} did not answer a sync page (no items list)")
     return body
