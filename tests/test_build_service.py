@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 SECRET = "build-service-secret"
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own: the test empties it
 BUILD_SECONDS = 1.5
-RETRY_DELAY = 2.0  # s, counted from the start of the failed try (Huey's retry_delay)
+RETRY_DELAY = 2.0  # s, counted from the end of the failed try
 
 
 def redis_reachable() -> str:
@@ -219,6 +219,20 @@ def test_a_worker_killed_mid_build_loses_no_request(service):
     assert builds[0]["end"] is None  # the killed build died with its worker
     assert [b["n"] for b in builds] == [n, n]
     never_overlap(builds, killed_at)
+
+
+def test_a_try_a_new_hook_starts_during_the_pause_keeps_the_pauses_growing(service):
+    service.failures["beta"].write_text(f"{EXIT_UNAVAILABLE} 2")  # fails twice, then passes
+    service.hook("beta")
+    wait_for(lambda: any(b["end"] for b in service.builds("beta")), 30, "the first try")
+    service.hook("beta")  # a new hook does not wait out the pause
+    wait_for(lambda: len([b for b in service.builds("beta") if b["end"]]) == 3, 60, "3 tries")
+    first, second, third = service.builds("beta")
+    assert second["start"] - first["end"] < RETRY_DELAY
+    assert third["start"] - second["end"] >= 2 * RETRY_DELAY * 0.95
+    wait_for(service.idle, 20, "the service to be idle")
+    assert service.status()["sites"]["beta"]["last_status"] == "succeeded"
+    assert len(service.builds("beta")) == 3  # the first pause's wake-up built nothing
 
 
 def test_a_passing_failure_is_retried_with_growing_pauses_and_a_content_failure_is_not(service):

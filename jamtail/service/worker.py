@@ -17,12 +17,15 @@ A first change after a quiet period is built at once: no debounce here, and
 the consumer polls an empty SQLite queue every 0.1 s (Redis blocks on it).
 
 Failures: a build that fails with a retryable exit status
-(:data:`~jamtail.exceptions.RETRYABLE_EXITS` or a signal) keeps its hooks and
-raises, so Huey retries the task ``JAMTAIL_BUILD_RETRIES`` times after
-``JAMTAIL_BUILD_RETRY_DELAY`` seconds, doubled each time; the site's
-``retry_at`` keeps the sweep from starting it earlier. A content failure
-(any other exit status), or the last retry, is reported and its hooks removed:
-the next change builds again.
+(:data:`~jamtail.exceptions.RETRYABLE_EXITS` or a signal) keeps its hooks, and
+is tried again ``JAMTAIL_BUILD_RETRIES`` times, after
+``JAMTAIL_BUILD_RETRY_DELAY`` seconds, doubled each time. The count and the
+time of the next try (``failures``, ``retry_at``) are the site's, in the
+ledger, and a wake-up task is scheduled for that time: whichever starts the
+next try, that task, the sweep (which waits for ``retry_at``) or a new hook
+(which does not), the pauses keep growing and the last try is the last. A
+content failure (any other exit status), or the last retry, is reported and
+its hooks removed: the next change builds again.
 
 Durability: Huey drops a task whose worker is SIGKILLed (it left the queue
 when the worker took it), so each worker also sweeps every
@@ -43,7 +46,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jamtail.exceptions import JamtailError
 from jamtail.service.build import SiteBuild, now_iso
 from jamtail.service.queue import Ledger
 from jamtail.service.sites import Site
@@ -55,10 +57,6 @@ TASK_NAME = "jamtail.build_site"
 
 
 RETRY_EARLY_SECONDS = 1.5  # how early Huey's once-a-second scheduler may start a retry
-
-
-class RetryableBuildFailure(JamtailError):
-    """A build failed for a reason that may pass (raised so that Huey retries the task)."""
 
 
 @dataclass
@@ -105,13 +103,7 @@ class BuildService:
         self.ledger = ledger
         self.settings = settings
         self.name = settings.name or f"{socket.gethostname()}:{os.getpid()}"
-        self.task = huey.task(
-            retries=settings.retries,
-            retry_delay=settings.retry_delay,
-            retry_backoff=2,
-            context=True,
-            name=TASK_NAME,
-        )(self.build_site)
+        self.task = huey.task(name=TASK_NAME)(self.build_site)
         self.stopping = threading.Event()
 
     # -- the receiver's side -------------------------------------------------
@@ -147,16 +139,21 @@ class BuildService:
 
     # -- the worker's side ---------------------------------------------------
 
-    def build_site(self, site: str, task: Any = None) -> int:
-        """The task: build ``site`` while its inbox has hooks; the number of builds made."""
-        final = task is None or task.retries <= 0
-        delay = float(task.retry_delay or 0) if task is not None else 0.0
-        # Huey's scheduler looks once a second and may start a retry up to a second
-        # before its time; the failed try's retry_at is the promise: wait it out.
-        if task is not None and task.retries < self.settings.retries:  # a retry
-            early = float(self.ledger.state(site).get("retry_at") or 0) - time.time()
-            if 0 < early <= RETRY_EARLY_SECONDS:
-                self.stopping.wait(early)
+    def build_site(self, site: str, retry_at: float = 0.0) -> int:
+        """The task: build ``site`` while its inbox has hooks; the number of builds made.
+
+        ``retry_at`` (Unix seconds) marks the wake-up scheduled after a failure:
+        when a later failure (of a try a new hook started) has put the site's
+        next try later still, this one is stale and builds nothing.
+        """
+        due = float(self.ledger.state(site).get("retry_at") or 0)
+        if retry_at and due > retry_at:
+            return 0
+        # Huey's scheduler looks once a second and may start a scheduled retry up to
+        # a second before its time; the failed try's retry_at is the promise: wait it out.
+        early = due - time.time()
+        if 0 < early <= RETRY_EARLY_SECONDS:
+            self.stopping.wait(early)
         made = 0
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         while self.ledger.pending(site):
@@ -165,7 +162,7 @@ class BuildService:
             try:
                 while batch := self.ledger.pending(site):
                     made += 1
-                    if not self.build_batch(site, owner, batch, final, delay):
+                    if not self.build_batch(site, owner, batch):
                         return made
             finally:
                 self.ledger.release(site, owner)
@@ -176,16 +173,17 @@ class BuildService:
         site: str,
         owner: str,
         batch: list[tuple[Any, dict[str, Any]]],
-        final: bool,
-        delay: float = 0.0,
     ) -> bool:
         """One build for ``batch``; True when its hooks are done with (built or given up).
 
-        Raises :class:`RetryableBuildFailure` (hooks kept) when it failed for a
-        reason that may pass and ``final`` is false: Huey runs the task again
-        after ``delay`` seconds.
+        False when the hooks wait: the lease was lost, or the build failed for
+        a reason that may pass and retries remain (a wake-up is scheduled for
+        ``retry_at``, ``JAMTAIL_BUILD_RETRY_DELAY`` doubled per failure so far).
         """
-        definition = self.ledger.state(site).get("site") or {"name": site}
+        state = self.ledger.state(site)
+        definition = state.get("site") or {"name": site}
+        failures = int(state.get("failures") or 0)
+        final = failures >= self.settings.retries
         builder = SiteBuild(
             Site.from_dict(definition),
             self.settings.state_dir / "sites" / site,
@@ -209,17 +207,34 @@ class BuildService:
             log.error("site %s: lease lost during a build; its hooks wait for the next", site)
             return False
         status = "succeeded" if outcome.ok else "failed"
-        retry_at = 0.0
         if not outcome.ok and outcome.retryable and not final:
-            # Only a delay set by Huey's retry may start the next attempt.
+            delay = self.settings.retry_delay * 2**failures
             retry_at = time.time() + delay
+            self.ledger.record(
+                site,
+                {
+                    "finished_at": now_iso(),
+                    "last_status": status,
+                    "retry_at": retry_at,
+                    "failures": failures + 1,
+                },
+                count=True,
+            )
+            log.warning(
+                "site %s: build failed (%s); try %d of %d in %.1f s",
+                site,
+                outcome.error,
+                failures + 2,
+                self.settings.retries + 1,
+                delay,
+            )
+            self.task.schedule(args=(site, retry_at), delay=delay)
+            return False
         self.ledger.record(
             site,
-            {"finished_at": now_iso(), "last_status": status, "retry_at": retry_at},
+            {"finished_at": now_iso(), "last_status": status, "retry_at": 0.0, "failures": 0},
             count=True,
         )
-        if retry_at:
-            raise RetryableBuildFailure(f"site {site}: {outcome.error}")
         self.ledger.done(site, [key for key, _ in batch])
         return True
 
