@@ -20,8 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from jamtail.content.gather import Content, assemble, site_origin
+from jamtail.content.gather import Content, assemble, relative_to_root, site_origin
 from jamtail.content.jsontext import Members
 from jamtail.content.lazy import LAZY_FIELDS, BodyLoader, LazyPage
 
@@ -267,16 +268,8 @@ class ContentCache:
             if delta.full:
                 db.execute("DELETE FROM items")
                 db.execute("DELETE FROM lazy")
-            touched = self._write(envelopes, delta.full, before)
-            pages = [
-                pk
-                for (kind, pk), digest in touched.items()
-                if kind == "page"
-                and digest is not None
-                and before.get((kind, pk), ())[:1] != (digest,)
-            ]
-            urls = {page["id"]: page["url"] for page in self.pages(pages)}
-            delta.changes = self._changes(touched, before, urls)
+            touched, paths = self._write(envelopes, delta.full, before)
+            delta.changes = self._changes(touched, before, self._urls(paths))
             if delta.changes:
                 seq += 1
                 self._stamp(delta.changes, seq)
@@ -344,9 +337,14 @@ class ContentCache:
 
     def _write(
         self, envelopes: Iterable[dict[str, Any]], full: bool, before: Mapping[tuple[str, int], Any]
-    ) -> dict[tuple[str, int], str | None]:
-        """Upsert or delete each item in order (a later copy wins); ``key -> new hash``."""
+    ) -> tuple[dict[tuple[str, int], str | None], dict[int, str | None]]:
+        """Upsert or delete each item in order (a later copy wins).
+
+        Returns ``key -> new hash`` and, for each page written, the path of its
+        CMS URL (``None``: it has none), so its site URL needs no read back.
+        """
         touched: dict[tuple[str, int], str | None] = {}
+        paths: dict[int, str | None] = {}
         for envelope in envelopes:
             key = (envelope["kind"], envelope["id"])
             old = before.get(key, (None, None, 0))  # read before this sync writes it
@@ -364,6 +362,9 @@ class ContentCache:
             touched[key] = digest
             if not full and old[0] == digest:
                 continue
+            if key[0] == "page":
+                html_url = (envelope["data"].get("meta") or {}).get("html_url")
+                paths[key[1]] = urlsplit(html_url).path if html_url else None
             self.db.execute(
                 "INSERT OR REPLACE INTO items "
                 "(kind, id, sort_key, hash, url, data, lazy_hashes, seq) "
@@ -375,7 +376,24 @@ class ContentCache:
         if full:
             for key in before:
                 touched.setdefault(key, None)  # not listed any more: deleted
-        return touched
+        return touched, paths
+
+    def _urls(self, paths: Mapping[int, str | None]) -> dict[int, str]:
+        """Site URLs (``Content.pages[i]["url"]``) of pages whose CMS URL paths are ``paths``.
+
+        As :func:`~jamtail.content.gather.assemble` makes them: relative to the
+        root page's URL, read from the cache as this sync left it.
+        """
+        row = self.db.execute(
+            "SELECT json_extract(data, '$.meta.html_url') FROM items WHERE kind = 'page' AND "
+            "id = (SELECT json_extract(data, '$.root_page_id') FROM items WHERE kind = 'settings')"
+        ).fetchone()
+        root_url = (urlsplit(row[0]).path or "/") if row and row[0] else "/"
+        return {
+            pk: relative_to_root({"url": path}, root_url)["url"]
+            for pk, path in paths.items()
+            if path is not None
+        }
 
     def _store_lazy(self, key: tuple[str, int], fields: str | None) -> None:
         """Keep a page's lazy fields (JSON), or drop them (``None``: it has none, or is gone)."""
