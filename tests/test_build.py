@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -12,8 +13,10 @@ import pytest
 from pygments.styles import get_style_by_name
 from pygments.token import Token
 
+from jamtail.build import pipeline
 from jamtail.build.pipeline import BuildConfig, build
 from jamtail.cli import main as jamtail_main
+from jamtail.content import lazy
 from jamtail.exceptions import CMSUnavailableError, OutputError, TemplateRenderError
 from jamtail.render.assets import DARK_STYLE, LIGHT_STYLE
 from tests.factories import demo_site, publish
@@ -277,3 +280,29 @@ def test_every_code_token_colour_has_aa_contrast_on_its_background(style_name):
         if ratio < 4.5:
             low.append((str(token), spec["color"], round(ratio, 2)))
     assert low == [], f"{style_name}: token colours below 4.5:1 on {background}"
+
+
+def test_a_first_build_that_reads_the_bodies_on_every_core_writes_the_same_site(
+    site, config, tmp_path, monkeypatch
+):
+    """A large first build makes each body's media, code and search records in forked
+    workers (``BodyLoader.fill``); the site is byte for byte the one made in-process."""
+    build(config)
+    alone = snapshot(config.out_dir)
+    made: dict[str, int] = {}
+    fill = lazy.BodyLoader.fill
+
+    def counted(self, name, *args, **kwargs):
+        made[name] = fill(self, name, *args, **kwargs)
+        return made[name]
+
+    monkeypatch.setattr(lazy.BodyLoader, "fill", counted)
+    monkeypatch.setattr(lazy, "PARALLEL_DERIVED", 1)
+    monkeypatch.setattr(pipeline, "PRIME_THRESHOLD", 1)  # highlight before forking, as at 10k
+    shared = replace(config, out_dir=tmp_path / "shared", cache_dir=tmp_path / "cache2", jobs=2)
+    build(shared)
+    assert made.keys() >= {"media", "code", "search-body"} and all(made.values()), made
+    manifest = ".jamtail-manifest.json"  # names the build
+    assert {k: v for k, v in snapshot(shared.out_dir).items() if k != manifest} == {
+        k: v for k, v in alone.items() if k != manifest
+    }

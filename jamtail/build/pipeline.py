@@ -383,7 +383,7 @@ def plan_stage(run: Run, content: Content) -> Planned:
         run.client.api_url, content.settings.get("media_url", "/media/"), content.site_origin
     )
     content.pages, media_of = run.timed(
-        "localise", lambda: localise_pages(content.pages, localiser)
+        "localise", lambda: localise_pages(content.pages, localiser, run.config.jobs)
     )
     content.authors = localiser.localise(content.authors)
     site_plan = run.timed(
@@ -427,7 +427,7 @@ def render_stage(run: Run, planned: Planned, writer: Writer) -> Rendered:
     )
     to_render = [site_plan.outputs[i] for i in decision.render]
     highlights = HighlightCache(run.config.cache_dir / "highlight.sqlite3")
-    run.timed("highlight", lambda: _prime(highlights, to_render))
+    run.timed("highlight", lambda: _prime(highlights, to_render, run.config.jobs))
     rendered = Rendered(to_render, records, highlights)
     run.timed("render", lambda: _render(run, planned, rendered, writer))
     return rendered
@@ -666,7 +666,7 @@ def _render(run: Run, planned: Planned, rendered: Rendered, writer: Writer) -> N
         )
 
 
-def _prime(highlights: HighlightCache, outputs: list[Output]) -> None:
+def _prime(highlights: HighlightCache, outputs: list[Output], jobs: int) -> None:
     """Highlight the code of the pages about to be rendered before workers fork.
 
     Small incremental builds render in-process and highlight lazily: loading
@@ -682,7 +682,9 @@ def _prime(highlights: HighlightCache, outputs: list[Output]) -> None:
         (c, lang) for p in pages if not isinstance(p, LazyPage) for c, lang in code_blocks([p])
     ]
     for loader in {id(p.loader): p.loader for p in lazy}.values():
-        found = loader.derived("code", "", [p for p in lazy if p.loader is loader], _code_of)
+        mine = [p for p in lazy if p.loader is loader]
+        loader.fill("code", "", mine, _code_of, jobs)  # a first build: on every core
+        found = loader.derived("code", "", mine, _code_of)
         blocks.extend((c, lang) for page_blocks in found.values() for c, lang in page_blocks)
     highlights.prime(blocks)
 

@@ -119,7 +119,7 @@ class MediaLocaliser:
 
 
 def localise_pages(
-    pages: list[dict[str, Any]], localiser: MediaLocaliser
+    pages: list[dict[str, Any]], localiser: MediaLocaliser, jobs: int = 1
 ) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
     """``pages`` with media URLs made local, and the media files each page uses, by id.
 
@@ -128,6 +128,8 @@ def localise_pages(
     its loader localises them when they are read, and the files they refer
     to come from the content cache's per-page record (computed once per
     version of the body), so a build reads only the bodies it renders.
+    ``jobs``: processes that make a first build's many missing records
+    (:meth:`~jamtail.content.lazy.BodyLoader.fill`).
     """
     lazy = [p for p in pages if isinstance(p, LazyPage) and p.lazy_hashes]
     body_files: dict[int, dict[str, list[str]]] = {}
@@ -136,6 +138,7 @@ def localise_pages(
         loader.transform_markers = localiser.markers
         loader.forget()
         mine = [p for p in lazy if p.loader is loader]
+        loader.fill("media", localiser.key, mine, localiser.files_of, jobs)  # a first build
         body_files.update(loader.derived("media", localiser.key, mine, localiser.files_of))
     result = []
     media: dict[int, list[str]] = {}
