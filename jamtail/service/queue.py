@@ -6,7 +6,7 @@
     redis://host:6379/0           RedisHuey: several machines
 
 Huey carries the *wake-up* (a ``build_site(site)`` task; a worker takes it at
-once), and retries a failed task with backoff. What must never be lost lives
+once, or at the time a failed build's retry is due). What must never be lost lives
 in the :class:`Ledger`, in the same broker (tables of the SQLite file; keys
 of the Redis database):
 
@@ -21,8 +21,9 @@ of the Redis database):
   while it builds, so two builds of one site never overlap and a dead
   holder's lease runs out by itself;
 - each site's **state** (``record`` / ``status``): builds so far, the last
-  build's status and times, and ``retry_at`` (a sweep does not start a build
-  of a site waiting out a retry's backoff; a new hook does).
+  build's status and times, ``failures`` (passing failures in a row) and
+  ``retry_at`` (a sweep does not start a build of a site waiting out a
+  retry's backoff; a new hook does).
 
 Times are Unix seconds (``time.time()``).
 """
