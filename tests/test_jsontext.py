@@ -95,3 +95,11 @@ def test_the_error_names_the_position_of_the_fault():
     with pytest.raises(json.JSONDecodeError) as error:
         loads_keeping('{"items": [{"data": {"a": 1 "b": 2}}]}', PATH)
     assert error.value.pos == 28 and "delimiter" in error.value.msg
+
+
+def test_a_name_holding_a_raw_control_character_is_refused_as_json_loads_refuses_it():
+    text = '{"items": [{"data": {"a\nb": 1}}]}'
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        loads_keeping(text, PATH)

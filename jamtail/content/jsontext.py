@@ -26,7 +26,7 @@ EVERY = "*"  # a path step: every element of an array
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
 # A member's name without escapes, and its colon: one match instead of four steps.
-_NAME = re.compile(r'[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*')
+_NAME = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 # What may follow a value inside an object or an array.
 _AFTER = re.compile(r"[ \t\n\r]*([,}\]]?)[ \t\n\r]*")
 
