@@ -64,8 +64,8 @@ test: install system-deps lint typecheck next-install
 
 test-postgres:
 	@if [ -n "$$DATABASE_URL" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
-	  echo "PostgreSQL found: running the CMS tests on it (the slow end-to-end ones run on SQLite only)"; \
-	  DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -m "not corpus and not browser and not slow" -q $(XDIST); \
+	  echo "PostgreSQL found: running the tests that touch the database on it (the slow end-to-end ones run on SQLite only)"; \
+	  DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -m "database and not corpus and not browser and not slow" -q $(XDIST); \
 	else echo "PostgreSQL not running at 127.0.0.1:5432 and DATABASE_URL unset: PostgreSQL run skipped"; fi
 
 bench: install

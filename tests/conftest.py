@@ -41,6 +41,30 @@ def pytest_configure(config):
     setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
 
 
+# The fixtures through which a test reaches Django's test database.
+_DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+    }
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark each test that touches the database ``database``: the PostgreSQL run selects those.
+
+    A test that never opens a connection runs the same on either engine, so
+    running it again there only costs CI time.
+    """
+    for item in items:
+        if item.get_closest_marker("django_db") or _DATABASE_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.database)
+
+
 REPO = Path(__file__).resolve().parents[1]
 
 
