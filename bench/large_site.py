@@ -478,6 +478,7 @@ def _forget_build(work: Path) -> None:
 def forked_publishes(cms: CMSProcess, build_args: list[str], env: dict[str, str]) -> None:
     """20 title edits, each built and deployed as a worker does: ``jamtail build --deploy
     local`` forked from the fork server (``jamtail/service/launch.py``); median and p95."""
+    from jamtail.service import launch
     from jamtail.service.build import SiteBuild
     from jamtail.service.sites import Site
 
@@ -485,6 +486,7 @@ def forked_publishes(cms: CMSProcess, build_args: list[str], env: dict[str, str]
     args = [a for a in build_args if a != "--timings"] + ["--allow-broken-links"]
     worker = SiteBuild(Site(api="", build_args=args), state)
     run_env = {**worker.hook_environment({}), **env}
+    launch.start()  # as the worker does when it starts (jamtail/service/commands.py)
     seconds = []
     for _ in range(20):
         child(cms, "--edit", "title")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from jamtail.search.shards import (
     INDEX_PATH,
     TANTIVY_META_PATH,
     build_index,
+    patch_documents,
+    read_patch,
     save_index,
     shard_count,
     shard_of,
@@ -202,6 +205,30 @@ def test_unchanged_pages_of_a_rewritten_shard_come_from_the_previous_file(tmp_pa
     bodiless = [p if p is edited else {k: v for k, v in p.items() if k != "body"} for p in after]
     files = update(previous, bodiless, [edited])
     assert materialise(files) == materialise(build_index(after, SITE))
+
+
+def test_a_patch_reads_its_shard_then_writes_what_an_update_writes(tmp_path):
+    """A patch build reads the shard where the GIL is free and writes it on a thread."""
+    pages = site_pages(600)
+    previous = built(pages, tmp_path)
+    edited = {**pages[100], "title": "An edited title about lighthouses"}
+    after = [edited if p is pages[100] else p for p in pages]
+    patch = read_patch(previous, patch_documents([edited], {p["url"]: p for p in after}))
+    assert patch is not None
+    assert [docs is not None for _, docs, _ in patch.shards].count(True) == 1
+    with ThreadPoolExecutor(1) as pool:
+        files = pool.submit(patch.write).result()
+    assert materialise(files) == materialise(update(previous, after, [edited]))
+    assert materialise(files) == materialise(build_index(after, SITE))
+
+
+def test_a_patch_of_a_page_the_index_does_not_hold_is_refused(tmp_path):
+    pages = site_pages(600)
+    previous = built(pages, tmp_path)
+    stranger = {**pages[100], "id": 99_999, "url": "/s1/stranger/"}
+    assert read_patch(previous, patch_documents([stranger], {p["url"]: p for p in pages})) is None
+    del previous[INDEX_PATH]
+    assert read_patch(previous, patch_documents([pages[100]], {})) is None
 
 
 @pytest.mark.parametrize("case", ["added", "removed", "moved", "section renamed", "nothing"])

@@ -64,7 +64,7 @@ from jamtail.render.assets import AssetManifest
 from jamtail.render.highlight import HighlightCache
 from jamtail.render.parallel import Progress, render_to_paths
 from jamtail.render.renderer import Renderer, bytecode_dir
-from jamtail.search.shards import INDEX_PATH, patch_documents, patch_index
+from jamtail.search.shards import patch_documents, read_patch
 from jamtail.settings import Settings
 from jamtail.write.manifest import Manifest, read_manifest
 from jamtail.write.writer import Writer
@@ -101,7 +101,7 @@ class Patch:
     site: dict[str, Any]
     outputs: list[tuple[Output, OutputRecord, str]] = field(default_factory=list)
     files: dict[str, Files] = field(default_factory=dict)
-    pending: dict[str, Future[Files | None]] = field(default_factory=dict)
+    pending: dict[str, Future[Files]] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     count: int = 0
 
@@ -306,7 +306,7 @@ def _plan_files(
     changed: dict[int, dict[str, Any]],
     shown: dict[int, dict[str, Any]],
     load: PageLoader,
-    search: Future[Files | None] | None,
+    search: Future[Files] | None,
 ) -> None:
     """The new files of the sitemap, feeds and search index (``search``, being made, see
     :func:`_start_search`); the other generators' are kept."""
@@ -342,20 +342,24 @@ def _start_search(
     pages: list[dict[str, Any]],
     cache: ContentCache,
     load: PageLoader,
-) -> Future[Files | None] | None:
+) -> Future[Files] | None:
     """Start rewriting the search shards that hold ``pages`` (the pages read for the patch).
 
-    Rewriting a shard is mostly tantivy indexing, which lets go of the GIL, so
-    it runs on a thread of its own from here on, while the rest is planned and
-    the pages render. The documents are made here, while the content cache is
-    open. ``None`` when there is nothing to do or the last build has no index.
+    The documents are made and the shards read here, while the content cache
+    is open and before the rest of the patch keeps the GIL busy
+    (:func:`~jamtail.search.shards.read_patch`); the new segments are written on a
+    thread of their own from here on, while the rest is planned and the pages
+    render. ``None`` when there is nothing to do or the last build has no index;
+    raises :class:`NotPatchable` when the index does not hold the pages as expected.
     """
     if not pages or "search" not in previous.generators:
         return None
     live = {path: out_dir / path for path in previous.generators["search"][1]}
-    docs = patch_documents(pages, _ancestors(pages, cache, load))
+    index = read_patch(live, patch_documents(pages, _ancestors(pages, cache, load)))
+    if index is None:
+        raise NotPatchable("the search index does not hold the changed pages as expected")
     pool = ThreadPoolExecutor(1, thread_name_prefix="jamtail-search")
-    pending = pool.submit(patch_index, live, docs)
+    pending = pool.submit(index.write)
     pool.shutdown(wait=False)  # its one thread ends with the task
     return pending
 
@@ -370,14 +374,10 @@ def _record_files(patch: Patch, name: str) -> None:
 def resolve(patch: Patch) -> None:
     """Wait for the generators still making their files (:attr:`Patch.pending`).
 
-    Raises :class:`NotPatchable` when the search index does not hold the
-    changed pages as expected, and what the generator raised if it failed.
+    Raises what a generator raised if it failed.
     """
     for name, pending in list(patch.pending.items()):
-        files = pending.result()
-        if files is None or INDEX_PATH not in dict(files):
-            raise NotPatchable("the search index does not hold the changed pages as expected")
-        patch.files[name] = files
+        patch.files[name] = pending.result()
         _record_files(patch, name)
         del patch.pending[name]
 
