@@ -215,7 +215,7 @@ def test_a_patch_reads_its_shard_then_writes_what_an_update_writes(tmp_path):
     after = [edited if p is pages[100] else p for p in pages]
     patch = read_patch(previous, patch_documents([edited], {p["url"]: p for p in after}))
     assert patch is not None
-    assert [docs is not None for _, docs, _ in patch.shards].count(True) == 1
+    assert [docs is not None for _, _, docs, _ in patch.shards].count(True) == 1
     with ThreadPoolExecutor(1) as pool:
         files = pool.submit(patch.write).result()
     assert materialise(files) == materialise(update(previous, after, [edited]))

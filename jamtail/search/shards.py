@@ -357,14 +357,14 @@ def patch_documents(changed: Iterable[Page], by_url: Mapping[str, Page]) -> list
 class IndexPatch:
     """A patch of the index, read and ready to write (:func:`read_patch`).
 
-    ``shards``: the previous index's shard entries in order, each with the
-    documents of its new segment when it holds a changed page (and their
-    stored forms read back, by page id), else ``None``: kept as it is.
+    ``shards``: the previous index's shards in order, each as its entry in
+    ``index.json``, its files, and the documents of its new segment when it
+    holds a changed page (with the stored form of those read back, by page
+    id), else ``None``: the shard is kept as it is.
     """
 
     meta: dict[str, Any]
-    previous: Mapping[str, Path]
-    shards: list[tuple[dict[str, Any], list[Document] | None, dict[int, bytes]]]
+    shards: list[tuple[dict[str, Any], dict[str, Path], list[Document] | None, dict[int, bytes]]]
 
     def write(self) -> list[tuple[str, bytes | Path]]:
         """The index's files: the changed shards' new segments, the others' previous files.
@@ -373,9 +373,8 @@ class IndexPatch:
         """
         files: list[tuple[str, bytes | Path]] = []
         entries = []
-        for entry, docs, stored in self.shards:
+        for entry, old, docs, stored in self.shards:
             if docs is None:
-                old = _previous_files(entry, self.previous) or {}
                 files.extend((f"{INDEX_DIR}/{name}", path) for name, path in old.items())
                 entries.append(entry)
                 continue
@@ -410,13 +409,14 @@ def read_patch(previous: Mapping[str, Path], changed: Iterable[Document]) -> Ind
     count = meta["shard_count"]
     fresh = {doc["id"]: doc for doc in changed}
     dirty = {shard_of(pid, count) for pid in fresh}
-    shards: list[tuple[dict[str, Any], list[Document] | None, dict[int, bytes]]] = []
+    shards: list[tuple[dict[str, Any], dict[str, Path], list[Document] | None, dict[int, bytes]]]
+    shards = []
     for entry in meta["shards"]:
         old = _previous_files(entry, previous)
         if old is None:
             return None
         if entry["number"] not in dirty:
-            shards.append((entry, None, {}))
+            shards.append((entry, old, None, {}))
             continue
         try:
             stored = read_stored(old, entry["pages"])
@@ -426,10 +426,11 @@ def read_patch(previous: Mapping[str, Path], changed: Iterable[Document]) -> Ind
         if not wanted <= {d["id"] for d, _ in stored}:
             return None
         docs = [fresh.get(d["id"], d) for d, _ in stored]
-        shards.append((entry, docs, {d["id"]: raw for d, raw in stored if d["id"] not in fresh}))
-    if len({entry["number"] for entry, docs, _ in shards if docs is not None}) != len(dirty):
+        kept = {d["id"]: raw for d, raw in stored if d["id"] not in fresh}
+        shards.append((entry, old, docs, kept))
+    if len({entry["number"] for entry, _, docs, _ in shards if docs is not None}) != len(dirty):
         return None
-    return IndexPatch(meta, previous, shards)
+    return IndexPatch(meta, shards)
 
 
 def save_index(files: Iterable[tuple[str, bytes | Path]], root: Path) -> Path:
