@@ -72,6 +72,9 @@ def test_a_tag_is_read_up_to_its_first_angle_bracket_and_each_link_once():
 def test_ids_and_anchor_names_are_what_fragments_can_point_at():
     html = '<h2 id="intro">Intro</h2><a name="old-anchor"></a><input name="q"><p id=bare>x</p>'
     assert extract(html, "/", ORIGIN).ids == {"intro", "old-anchor", "bare"}
+    head = '<meta name="description" content="x"><A class=x NAME=Upper href="/">'
+    text = "<p>a name=prose and <a\nhref='/b/'\nname='wrapped'>b</a></p><!-- <a name=gone> -->"
+    assert extract(head + text, "/", ORIGIN).ids == {"Upper", "wrapped"}
 
 
 def test_a_page_url_is_its_folder():

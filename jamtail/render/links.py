@@ -47,6 +47,7 @@ _ATTR_ANY_CASE = re.compile(_ATTR_PATTERN, re.IGNORECASE)
 _UPPER = ("HREF", "Href", "SRC", "Src")
 # A start tag up to its end or the next "<": what a scan from a "<" reads before a ">".
 _TAG = re.compile(r"<[A-Za-z][^<>]*")
+_A_TAG = re.compile(r"<[aA]\s[^>]*")
 _A_NAME = re.compile(
     r"""<a\s[^>]*?\bname\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE
 )
@@ -98,8 +99,9 @@ def extract(text: str, url: str, origin: str) -> PageLinks:
                     _add(found, part[0], url, origin)
         else:
             _add(found, value, url, origin)
-    if " name" in text or "\tname" in text or "\nname" in text:
-        for match in _A_NAME.finditer(text):
+    # Every page has a name attribute (its <meta> tags): look in the <a> tags alone.
+    for tag in _A_TAG.findall(tags):
+        if "name" in tag.lower() and (match := _A_NAME.match(tag)):
             value = next(v for v in match.groups() if v is not None)
             ids.add(html.unescape(value) if "&" in value else value)
     return PageLinks(tuple(sorted(found)), frozenset(ids))
