@@ -12,6 +12,7 @@ with small shards (filters, paging, totals).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +25,7 @@ from functions.adapter import make_event
 from jamtail.search import shards
 from jamtail.search.index import read_documents
 from jamtail.search.query import open_index, search
+from jamtail.search.segments import SegmentCache
 from jamtail.search.shards import (
     INDEX_PATH,
     TANTIVY_META_PATH,
@@ -229,6 +231,81 @@ def test_a_patch_of_a_page_the_index_does_not_hold_is_refused(tmp_path):
     assert read_patch(previous, patch_documents([stranger], {p["url"]: p for p in pages})) is None
     del previous[INDEX_PATH]
     assert read_patch(previous, patch_documents([pages[100]], {})) is None
+
+
+# --- segments kept in the build cache ---
+
+
+@pytest.fixture
+def indexed(monkeypatch) -> list[int]:
+    """The number of documents of each segment tantivy writes from here on."""
+    counts: list[int] = []
+    write = shards.write_segment
+
+    def counting(docs, stored=None):
+        docs = list(docs)
+        counts.append(len(docs))
+        return write(docs, stored)
+
+    monkeypatch.setattr(shards, "write_segment", counting)
+    return counts
+
+
+def test_a_full_build_of_the_same_pages_takes_every_segment_from_the_cache(tmp_path, indexed):
+    pages = site_pages(600)
+    cache = SegmentCache(tmp_path / "kept")
+    first = materialise(build_index(pages, SITE, cache))
+    assert len(indexed) == 8 and len(list(cache.folder.iterdir())) == 8
+    again = materialise(build_index(pages, SITE, cache))
+    assert len(indexed) == 8  # nothing indexed again
+    assert again == first == materialise(build_index(pages, SITE))
+
+
+def test_a_changed_page_indexes_its_shard_again_and_the_cache_keeps_this_index_only(
+    tmp_path, indexed
+):
+    pages = site_pages(600)
+    cache = SegmentCache(tmp_path / "kept")
+    before = set(segments(materialise(build_index(pages, SITE, cache))))
+    edited = {**pages[100], "summary": "A new summary"}
+    after = [edited if p is pages[100] else p for p in pages]
+    indexed.clear()
+    files = materialise(build_index(after, SITE, cache))
+    assert len(indexed) == 1
+    assert files == materialise(build_index(after, SITE))
+    now = set(segments(files))
+    assert len(before - now) == 1
+    kept = {name for entry in cache.folder.iterdir() for name in os.listdir(entry)}
+    assert {name.split(".")[0] for name in kept if not name.startswith(".")} == now
+
+
+def test_a_section_renamed_changes_the_key_of_its_pages_segments(tmp_path, indexed):
+    pages = site_pages(600)
+    cache = SegmentCache(tmp_path / "kept")
+    list(build_index(pages, SITE, cache))
+    renamed = [{**p, "title": "Renamed"} if p["url"] == "/s1/" else p for p in pages]
+    indexed.clear()
+    files = materialise(build_index(renamed, SITE, cache))
+    assert len(indexed) == 8  # every shard holds a page of that section
+    assert files == materialise(build_index(renamed, SITE))
+
+
+def test_a_damaged_kept_segment_is_indexed_again_not_served(tmp_path, indexed):
+    pages = site_pages(600)
+    cache = SegmentCache(tmp_path / "kept")
+    first = materialise(build_index(pages, SITE, cache))
+    victim = next(p for p in sorted(cache.folder.rglob("*.store")))
+    victim.write_bytes(victim.read_bytes()[:-1] + b"!")
+    indexed.clear()
+    assert materialise(build_index(pages, SITE, cache)) == first
+    assert len(indexed) == 1
+
+
+def test_a_cache_that_cannot_be_written_costs_the_indexing_only(tmp_path, indexed):
+    pages = site_pages(600)
+    (tmp_path / "kept").write_text("a file where the folder should be")
+    files = materialise(build_index(pages, SITE, SegmentCache(tmp_path / "kept")))
+    assert files == materialise(build_index(pages, SITE))
 
 
 @pytest.mark.parametrize("case", ["added", "removed", "moved", "section renamed", "nothing"])

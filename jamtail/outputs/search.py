@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from jamtail.plan.planner import SitePlan
+from jamtail.search.segments import SegmentCache
 from jamtail.search.shards import build_index, update_index
 
 
 def build_search_index(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
     """Yield ``("_search/<segment>.<ext>", bytes)`` per shard file, then ``_search/meta.json``
-    and ``_search/index.json``."""
-    return build_index(plan.pages, plan.site)
+    and ``_search/index.json``. Segments made from the same pages before are taken
+    from the build cache (:mod:`jamtail.search.segments`)."""
+    return build_index(plan.pages, plan.site, SegmentCache.beside(plan.pages))
 
 
 def update_search_index(
@@ -37,4 +39,5 @@ def update_search_index(
     Shards without a changed page or a page added or removed are yielded as
     their previous ``Path`` (linked, not rewritten).
     """
-    return update_index(previous, plan.pages, plan.site, changed, removed_urls)
+    cache = SegmentCache.beside(plan.pages)
+    return update_index(previous, plan.pages, plan.site, changed, removed_urls, cache)

@@ -313,12 +313,17 @@ def write_segment(docs: Iterable[Document], stored: Mapping[int, bytes] | None =
             raise RuntimeError(f"tantivy wrote {len(meta['segments'])} segments, expected one")
         drawn = meta["segments"][0]["segment_id"].replace("-", "")
         parts = {p.suffix[1:]: p.read_bytes() for p in Path(tmp).glob(f"{drawn}.*")}
+    seg_id = segment_id(parts)
+    return Segment(seg_id, len(ordered), {f"{seg_id}.{ext}": parts[ext] for ext in sorted(parts)})
+
+
+def segment_id(parts: Mapping[str, bytes]) -> str:
+    """A segment's id: 32 hex digits, the digest of its files' bytes by extension."""
     digest = hashlib.blake2b(digest_size=16)
     for ext in sorted(parts):
         digest.update(f"{ext}:{len(parts[ext])}:".encode())
         digest.update(parts[ext])
-    seg_id = digest.hexdigest()
-    return Segment(seg_id, len(ordered), {f"{seg_id}.{ext}": parts[ext] for ext in sorted(parts)})
+    return digest.hexdigest()
 
 
 @functools.cache

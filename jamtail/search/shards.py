@@ -44,7 +44,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jamtail.search.index import (
     SCHEMA_VERSION,
@@ -60,6 +60,9 @@ from jamtail.search.index import (
     write_segment,
 )
 from jamtail.search.text import clean
+
+if TYPE_CHECKING:  # the search function imports this module: not the build's planner
+    from jamtail.search.segments import SegmentCache
 
 log = logging.getLogger(__name__)
 
@@ -190,45 +193,69 @@ def _previous_files(
     return None if None in files.values() else files  # type: ignore[return-value]
 
 
-def build_index(pages: Iterable[Page], site: dict[str, Any]) -> Iterator[tuple[str, bytes]]:
+def build_index(
+    pages: Iterable[Page], site: dict[str, Any], cache: SegmentCache | None = None
+) -> Iterator[tuple[str, bytes]]:
     """Every file of the index for ``pages`` (a whole site): ``(site path, bytes)``, lazily.
 
     The shards' files in shard number order, then ``meta.json`` and
     ``index.json``. Raises ``ValueError``
-    (while iterating) when two pages share an id or a URL.
+    (while iterating) when two pages share an id or a URL. ``cache``: where
+    segments made from the same pages before are kept
+    (:mod:`jamtail.search.segments`); it is left holding this index's.
     """
     pages = list(pages)
     count = shard_count(len(pages))
     groups = _group(pages, count)
     by_url = {p["url"]: p for p in pages}
+    chains = {number: [section_chain(p, by_url) for p in groups[number]] for number in groups}
+    keys = {n: cache.key(groups[n], chains[n]) for n in groups} if cache else {}
+    kept = {n: cache.get(keys[n]) for n in groups} if cache else {}
     entries: list[dict[str, Any]] = []
     # A first build has no body text cached: make it on every core first (before
-    # this process has threads to fork with).
-    prepare_body_texts(pages, len(os.sched_getaffinity(0)))
+    # this process has threads to fork with), for the shards to index.
+    todo = [p for n in groups if kept.get(n) is None for p in groups[n]]
+    prepare_body_texts(todo, len(os.sched_getaffinity(0)))
     # The next shard's segment is written on a thread while this one's files are
     # yielded (tantivy and zlib let go of the GIL): two shards in memory at most.
     # Documents are made here: a page's body comes from the content cache,
     # whose connection belongs to this thread.
     with ThreadPoolExecutor(1, thread_name_prefix="jamtail-search") as pool:
-        ahead: deque[tuple[int, list[Page], Future[Segment]]] = deque()
+        ahead: deque[tuple[int, list[Page], Future[Segment], bool]] = deque()
         for number in sorted(groups):
             members = groups[number]
-            texts = body_texts(members)
-            docs = [document(p, section_chain(p, by_url), texts.get(p["id"])) for p in members]
-            ahead.append((number, members, pool.submit(write_segment, docs)))
+            writing: Future[Segment] = Future()
+            if (segment := kept.get(number)) is not None:
+                writing.set_result(segment)
+            else:
+                texts = body_texts(members)
+                docs = [
+                    document(p, chain, texts.get(p["id"]))
+                    for p, chain in zip(members, chains[number], strict=True)
+                ]
+                writing = pool.submit(write_segment, docs)
+            ahead.append((number, members, writing, segment is None))
             if len(ahead) > 1:
-                yield from _finished(ahead.popleft(), entries)
+                yield from _finished(ahead.popleft(), entries, cache, keys)
         while ahead:
-            yield from _finished(ahead.popleft(), entries)
+            yield from _finished(ahead.popleft(), entries, cache, keys)
+    if cache:
+        cache.keep(keys.values())
     yield TANTIVY_META_PATH, _tantivy_meta(entries)
     yield INDEX_PATH, _meta(site, pages, count, entries)
 
 
 def _finished(
-    pending: tuple[int, list[Page], Future[Segment]], entries: list[dict[str, Any]]
+    pending: tuple[int, list[Page], Future[Segment], bool],
+    entries: list[dict[str, Any]],
+    cache: SegmentCache | None = None,
+    keys: Mapping[int, str] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
-    number, members, writing = pending
+    """The files of a shard whose segment is (being) made; a new one is kept in ``cache``."""
+    number, members, writing, new = pending
     segment = writing.result()
+    if new and cache and keys:
+        cache.put(keys[number], segment)
     entry = _entry(number, members, segment)
     entries.append(entry)
     yield from _written(entry, segment)
@@ -240,6 +267,7 @@ def update_index(
     site: dict[str, Any],
     changed: Iterable[Page],
     removed_urls: Iterable[str] = (),
+    cache: SegmentCache | None = None,
 ) -> Iterator[tuple[str, bytes | Path]]:
     """The index for ``pages`` given the one built before: ``(site path, bytes or Path)``.
 
@@ -251,15 +279,15 @@ def update_index(
     only informative); any other shard is answered with its previous
     ``Path``, unchanged, and so is ``index.json`` when its bytes are the
     same. With no usable previous ``index.json``, or another shard count,
-    everything is built afresh. The files equal, byte for
-    byte, those :func:`build_index` gives for ``pages``.
+    everything is built afresh (through ``cache``, as :func:`build_index`).
+    The files equal, byte for byte, those :func:`build_index` gives for ``pages``.
     """
     pages = list(pages)
     count = shard_count(len(pages))
     old_path = previous.get(INDEX_PATH)
     old_meta = _previous_meta(old_path)
     if old_path is None or old_meta is None or old_meta.get("shard_count") != count:
-        yield from build_index(pages, site)
+        yield from build_index(pages, site, cache)
         return
     groups = _group(pages, count)
     fresh = {int(p["id"]) for p in changed}
