@@ -124,8 +124,8 @@ def page_hash(page: Mapping[str, Any]) -> str:
     met twice is written once and then referred to, so equal pages whose dicts
     happen to share a key string (one JSON decode) or not (two) gave different
     bytes. A patch build then found an unchanged page "not as recorded" and
-    fell back to an incremental build, one publish in four at 10,000 pages.
-    Page dicts are trees, which is all that mode needs.
+    fell back to an incremental build on some publishes (2.3 s instead of
+    0.4 s at 10,000 pages). Page dicts are trees, which is all that mode needs.
     """
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
