@@ -290,6 +290,20 @@ def test_a_section_renamed_changes_the_key_of_its_pages_segments(tmp_path, index
     assert files == materialise(build_index(renamed, SITE))
 
 
+def test_kept_segments_are_read_one_at_a_time_as_the_files_are_taken(tmp_path, monkeypatch):
+    pages = site_pages(600)
+    cache = SegmentCache(tmp_path / "kept")
+    list(build_index(pages, SITE, cache))
+    read: list[str] = []
+    get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key: read.append(key) or get(key))
+    files = build_index(pages, SITE, cache)
+    next(files)
+    assert len(read) <= 2  # the shard yielded and the next one: two in memory at most
+    list(files)
+    assert len(read) == 8
+
+
 def test_a_damaged_kept_segment_is_indexed_again_not_served(tmp_path, indexed):
     pages = site_pages(600)
     cache = SegmentCache(tmp_path / "kept")

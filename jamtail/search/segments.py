@@ -73,6 +73,10 @@ class SegmentCache:
                 digest.update(f"\x1f{url}\x1f{title}".encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
+    def has(self, key: str) -> bool:
+        """Whether a segment is kept under ``key`` (not read: :meth:`get` checks it)."""
+        return (self.folder / key).is_dir()
+
     def get(self, key: str) -> Segment | None:
         """The segment kept under ``key``, or ``None`` (missing, unreadable or damaged)."""
         folder = self.folder / key

@@ -210,11 +210,10 @@ def build_index(
     by_url = {p["url"]: p for p in pages}
     chains = {number: [section_chain(p, by_url) for p in groups[number]] for number in groups}
     keys = {n: cache.key(groups[n], chains[n]) for n in groups} if cache else {}
-    kept = {n: cache.get(keys[n]) for n in groups} if cache else {}
     entries: list[dict[str, Any]] = []
     # A first build has no body text cached: make it on every core first (before
     # this process has threads to fork with), for the shards to index.
-    todo = [p for n in groups if kept.get(n) is None for p in groups[n]]
+    todo = [p for n in groups if not (cache and cache.has(keys[n])) for p in groups[n]]
     prepare_body_texts(todo, len(os.sched_getaffinity(0)))
     # The next shard's segment is written on a thread while this one's files are
     # yielded (tantivy and zlib let go of the GIL): two shards in memory at most.
@@ -225,7 +224,8 @@ def build_index(
         for number in sorted(groups):
             members = groups[number]
             writing: Future[Segment] = Future()
-            if (segment := kept.get(number)) is not None:
+            # Read at its turn, as a new one is made: two shards in memory at most.
+            if (segment := cache.get(keys[number]) if cache else None) is not None:
                 writing.set_result(segment)
             else:
                 texts = body_texts(members)
