@@ -313,6 +313,8 @@ def test_a_damaged_kept_segment_is_indexed_again_not_served(tmp_path, indexed):
     indexed.clear()
     assert materialise(build_index(pages, SITE, cache)) == first
     assert len(indexed) == 1
+    assert materialise(build_index(pages, SITE, cache)) == first
+    assert len(indexed) == 1  # the segment made again took the damaged one's place
 
 
 def test_a_cache_that_cannot_be_written_costs_the_indexing_only(tmp_path, indexed):

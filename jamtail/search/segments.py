@@ -78,22 +78,23 @@ class SegmentCache:
         return (self.folder / key).is_dir()
 
     def get(self, key: str) -> Segment | None:
-        """The segment kept under ``key``, or ``None`` (missing, unreadable or damaged)."""
+        """The segment kept under ``key``, or ``None`` (missing, unreadable or damaged:
+        a damaged one is removed, so that the segment made again takes its place)."""
         folder = self.folder / key
         try:
             files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
-            docs = int((folder / ".docs").read_text()) if ".docs" in files else 0
+            docs = int(files.pop(".docs", b"0"))
         except (OSError, ValueError):
-            return None
-        files.pop(".docs", None)
+            files, docs = {}, 0
         names = {name.split(".", 1)[0] for name in files}
-        if len(names) != 1 or docs < 1:
-            return None
-        (seg,) = names
-        if segment_id({name.split(".", 1)[1]: data for name, data in files.items()}) != seg:
+        if len(names) == 1 and docs > 0:
+            (seg,) = names
+            if segment_id({name.split(".", 1)[1]: data for name, data in files.items()}) == seg:
+                return Segment(seg, docs, files)
+        if folder.exists():
             log.warning("search index: the kept segment %s is damaged; indexing it again", key)
-            return None
-        return Segment(seg, docs, files)
+            shutil.rmtree(folder, ignore_errors=True)
+        return None
 
     def put(self, key: str, segment: Segment) -> None:
         """Keep ``segment`` under ``key`` (a failure is logged, not raised)."""
