@@ -19,6 +19,7 @@ from jamtail.cli import main as jamtail_main
 from jamtail.content import lazy
 from jamtail.exceptions import CMSUnavailableError, OutputError, TemplateRenderError
 from jamtail.render.assets import DARK_STYLE, LIGHT_STYLE
+from jamtail.search import shards
 from tests.factories import demo_site, publish
 
 REPO = Path(__file__).resolve().parents[1]
@@ -306,3 +307,20 @@ def test_a_first_build_that_reads_the_bodies_on_every_core_writes_the_same_site(
     assert {k: v for k, v in snapshot(shared.out_dir).items() if k != manifest} == {
         k: v for k, v in alone.items() if k != manifest
     }
+
+
+def test_a_full_build_of_pages_indexed_before_takes_the_search_index_from_the_cache(
+    site, config, tmp_path, monkeypatch
+):
+    """A new output folder with the cache kept (as on a CI runner): no shard is indexed again."""
+    build(config)
+    assert list((config.cache_dir / "search-segments").iterdir())
+
+    def no_indexing(*args, **kwargs):
+        raise AssertionError("a shard was indexed again")
+
+    monkeypatch.setattr(shards, "write_segment", no_indexing)
+    again = replace(config, out_dir=tmp_path / "again")
+    build(again)
+    index = {k: v for k, v in snapshot(config.out_dir).items() if k.startswith("_search/")}
+    assert index and {k: v for k, v in snapshot(again.out_dir).items() if k in index} == index
