@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from rust_blog import hugo_site, mb, timed  # noqa: E402
+from rust_blog import forget_build, hugo_site, mb, timed  # noqa: E402
 
 from tests.cms_process import CMSProcess  # noqa: E402
 from tests.corpora import corpora_dir, missing_message, rust_blog_content  # noqa: E402
@@ -419,7 +419,7 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
         # of runs (Hugo's figure below is a median of as many).
         full: list[tuple[float, int, str]] = []
         for _ in range(_runs(n)):
-            _forget_build(work)
+            forget_build(work)
             full.append(run(build, env))
         seconds, peak, out = sorted(full)[len(full) // 2]
         pages = int(out.split("Built ", 1)[1].split()[0])
@@ -465,14 +465,6 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
 def _runs(n: int) -> int:
     """Runs of a full build (ours and Hugo's) to take the median of."""
     return 3 if n <= 10_000 else 1
-
-
-def _forget_build(work: Path) -> None:
-    """Remove the last build and its link and dependency state: the next build is full."""
-    shutil.rmtree(work / "build", ignore_errors=True)
-    shutil.rmtree(work / ".build.spare", ignore_errors=True)
-    (work / "cache" / "graph.sqlite3").unlink(missing_ok=True)
-    (work / "cache" / "links.sqlite3").unlink(missing_ok=True)
 
 
 def forked_publishes(cms: CMSProcess, build_args: list[str], env: dict[str, str]) -> None:

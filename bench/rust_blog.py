@@ -129,8 +129,9 @@ def median_build(build: list[str], forget: Callable[[], None]) -> list[float]:
     return runs
 
 
-def _forget(workdir: Path, cache: bool) -> None:
-    """Remove the last build (and with ``cache`` the whole build cache): the next is full."""
+def forget_build(workdir: Path, cache: bool = False) -> None:
+    """Remove the last build and its link and dependency state (with ``cache``, the whole
+    build cache): the next build is full."""
     for name in ("build", ".build.spare", *(["cache"] if cache else [])):
         shutil.rmtree(workdir / name, ignore_errors=True)
     for state in ("graph.sqlite3", "links.sqlite3"):
@@ -202,8 +203,8 @@ def main() -> int:
             )
             print(f"  {out.strip().splitlines()[-1].strip()}")
         print(f"CMS peak memory (PSS) during builds: {mb(cms_rss.stop())}")
-        cold = median_build(build, lambda: _forget(workdir, cache=True))
-        full = median_build(build, lambda: _forget(workdir, cache=False))
+        cold = median_build(build, lambda: forget_build(workdir, cache=True))
+        full = median_build(build, lambda: forget_build(workdir))
         print(f"cold first build (empty build cache, full sync): {_secs(cold)}")
         print(f"full render (no previous build, caches warm): {_secs(full)}")
     finally:

@@ -21,6 +21,7 @@ write the cache never fails a build: it only costs the indexing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import logging
@@ -38,13 +39,19 @@ from jamtail.search.index import SCHEMA_VERSION, Chain, Segment, segment_id
 log = logging.getLogger(__name__)
 
 FOLDER = "search-segments"
-# What the bytes of a segment depend on besides its pages: the code that makes
-# documents and writes them, and the library that indexes them.
-_CODE = hashlib.blake2b(digest_size=12)
-for _name in ("index.py", "text.py", "segments.py"):
-    _CODE.update((Path(__file__).parent / _name).read_bytes())
-_CODE.update(f"schema {SCHEMA_VERSION} tantivy {importlib.metadata.version('tantivy')}".encode())
-CODE_KEY = _CODE.hexdigest()
+
+
+@functools.cache
+def code_key() -> str:
+    """What the bytes of a segment depend on besides its pages: the code that makes
+    documents and writes them, and the library that indexes them (worked out on
+    first use, not when a build imports this module)."""
+    digest = hashlib.blake2b(digest_size=12)
+    for name in ("index.py", "text.py", "segments.py"):
+        digest.update((Path(__file__).parent / name).read_bytes())
+    tantivy = importlib.metadata.version("tantivy")
+    digest.update(f"schema {SCHEMA_VERSION} tantivy {tantivy}".encode())
+    return digest.hexdigest()
 
 
 class SegmentCache:
@@ -65,7 +72,7 @@ class SegmentCache:
     @staticmethod
     def key(pages: list[dict[str, Any]], chains: list[Chain]) -> str:
         """The key of the segment of ``pages`` (in any order), each in sections ``chains[i]``."""
-        digest = hashlib.blake2b(CODE_KEY.encode(), digest_size=16)
+        digest = hashlib.blake2b(code_key().encode(), digest_size=16)
         rows = zip(pages, chains, strict=True)
         for pid, hashed, chain in sorted((int(p["id"]), page_hash(p), c) for p, c in rows):
             digest.update(f"\x1e{pid}\x1f{hashed}".encode())

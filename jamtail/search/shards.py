@@ -220,25 +220,27 @@ def build_index(
     # Documents are made here: a page's body comes from the content cache,
     # whose connection belongs to this thread.
     with ThreadPoolExecutor(1, thread_name_prefix="jamtail-search") as pool:
-        ahead: deque[tuple[int, list[Page], Future[Segment], bool]] = deque()
+        # Each shard's number, pages, segment, and the key to keep a new segment under.
+        ahead: deque[tuple[int, list[Page], Future[Segment], str | None]] = deque()
         for number in sorted(groups):
             members = groups[number]
-            writing: Future[Segment] = Future()
             # Read at its turn, as a new one is made: two shards in memory at most.
-            if (segment := cache.get(keys[number]) if cache else None) is not None:
-                writing.set_result(segment)
-            else:
+            segment = cache.get(keys[number]) if cache else None
+            if segment is None:
                 texts = body_texts(members)
                 docs = [
                     document(p, chain, texts.get(p["id"]))
                     for p, chain in zip(members, chains[number], strict=True)
                 ]
-                writing = pool.submit(write_segment, docs)
-            ahead.append((number, members, writing, segment is None))
+                ahead.append((number, members, pool.submit(write_segment, docs), keys.get(number)))
+            else:
+                kept: Future[Segment] = Future()
+                kept.set_result(segment)
+                ahead.append((number, members, kept, None))
             if len(ahead) > 1:
-                yield from _finished(ahead.popleft(), entries, cache, keys)
+                yield from _finished(ahead.popleft(), entries, cache)
         while ahead:
-            yield from _finished(ahead.popleft(), entries, cache, keys)
+            yield from _finished(ahead.popleft(), entries, cache)
     if cache:
         cache.keep(keys.values())
     yield TANTIVY_META_PATH, _tantivy_meta(entries)
@@ -246,16 +248,16 @@ def build_index(
 
 
 def _finished(
-    pending: tuple[int, list[Page], Future[Segment], bool],
+    pending: tuple[int, list[Page], Future[Segment], str | None],
     entries: list[dict[str, Any]],
-    cache: SegmentCache | None = None,
-    keys: Mapping[int, str] | None = None,
+    cache: SegmentCache | None,
 ) -> Iterator[tuple[str, bytes]]:
-    """The files of a shard whose segment is (being) made; a new one is kept in ``cache``."""
-    number, members, writing, new = pending
+    """The files of a shard whose segment is (being) made; a new one is kept in ``cache``
+    under the key it came with."""
+    number, members, writing, key = pending
     segment = writing.result()
-    if new and cache and keys:
-        cache.put(keys[number], segment)
+    if cache and key:
+        cache.put(key, segment)
     entry = _entry(number, members, segment)
     entries.append(entry)
     yield from _written(entry, segment)
