@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jamtail.content import sync
 from jamtail.content.jsontext import EVERY, Members, loads_keeping
+from jamtail.exceptions import CMSError
 
 PATH = ("items", EVERY, "data")
 
@@ -103,3 +105,17 @@ def test_a_name_holding_a_raw_control_character_is_refused_as_json_loads_refuses
         json.loads(text)
     with pytest.raises(json.JSONDecodeError):
         loads_keeping(text, PATH)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"items": [' + "[" * 100_000 + "]" * 100_000 + "]}",  # deeper than Python recurses
+        '{"items": [{"id": ' + "9" * 5000 + "}]}",  # more digits than int() takes
+        '{"items": [{"data": {"title": "cut',
+    ],
+    ids=["deep", "long number", "cut short"],
+)
+def test_a_sync_answer_that_is_not_json_python_can_read_is_a_cms_error(text):
+    with pytest.raises(CMSError, match="did not return JSON"):
+        sync._decode(text, "http://127.0.0.1/api/v2/sync/")

@@ -65,7 +65,7 @@ class CMSClient:
         response = self._get(path, params)
         try:
             return response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
             raise CMSError(f"CMS API {response.url} did not return JSON") from exc
 
     def get_text(self, path: str, params: dict[str, Any] | None = None) -> tuple[str, str | None]:

@@ -16,7 +16,6 @@ See docs/sync.md for the endpoint and the cache.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -186,7 +185,7 @@ def _decode(text: str, url: str) -> dict[str, Any]:
     """A sync page decoded; each item's ``data`` keeps its members' JSON text (stored as is)."""
     try:
         body = loads_keeping(text, ("items", EVERY, "data"))
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # also a number of 4,300+ digits, deep nesting
         raise CMSError(f"CMS API {url} did not return JSON ({exc})") from exc
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise CMSError(f"CMS API {url} did not answer a sync page (no items list)")
