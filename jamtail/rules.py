@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -23,17 +24,37 @@ class RedirectRule:
     target: str
     status: int
     force: bool
-    pattern: re.Pattern[str]
     query: tuple[tuple[str, str], ...] = ()
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The source as a case-insensitive regular expression (compiled on first use:
+        an imported site may have thousands of rules, most of them plain paths)."""
+        return _compile(unquote(self.source))
+
+    @cached_property
+    def _plain(self) -> str | None:
+        """The decoded source, lower case, when it is an ASCII path with no splat or
+        placeholder: then comparing strings is the same as matching the pattern."""
+        source = unquote(self.source).rstrip("/") or "/"
+        if not source.isascii() or _PLACEHOLDER.search(source):
+            return None
+        return source.lower()
 
     def match(self, path: str, query: dict[str, str] | None = None) -> str | None:
         """The target for ``path`` and its ``query`` parameters (placeholders filled in),
         or ``None``. A rule with query conditions (``/ p=123``, ``/store id=:id``) needs
         each parameter present, with the same value unless the value is a placeholder."""
-        m = self.pattern.fullmatch(path.rstrip("/") or "/")
-        if not m:
+        path = path.rstrip("/") or "/"
+        plain = self._plain
+        if plain is not None and path.isascii():
+            if path.lower() != plain:
+                return None
+            values: dict[str, str] = {}
+        elif m := self.pattern.fullmatch(path):
+            values = {k: v or "" for k, v in m.groupdict().items()}
+        else:
             return None
-        values = {k: v or "" for k, v in m.groupdict().items()}
         for key, wanted in self.query:
             got = (query or {}).get(key)
             if got is None or (not wanted.startswith(":") and got != wanted):
@@ -46,16 +67,22 @@ class RedirectRule:
         return target
 
 
+_PLACEHOLDER = re.compile(r"(\*|:[A-Za-z_]\w*)")
+
+
 def _compile(source: str) -> re.Pattern[str]:
     source = source.rstrip("/") or "/"
-    parts = []
-    for token in re.split(r"(\*|:[A-Za-z_]\w*)", source):
-        if token == "*":
-            parts.append("(?P<splat>.*)")
-        elif token.startswith(":"):
-            parts.append(f"(?P<{token[1:]}>[^/]+)")
-        else:
+    parts, named = [], set()
+    # split() with one group alternates literal text (even) and a splat or placeholder (odd).
+    for index, token in enumerate(_PLACEHOLDER.split(source)):
+        if index % 2 == 0:
             parts.append(re.escape(token))
+            continue
+        name = "splat" if token == "*" else token[1:]
+        body = ".*" if token == "*" else "[^/]+"
+        # A name used twice captures its first value only (a regex group name is unique).
+        parts.append(f"({body})" if name in named else f"(?P<{name}>{body})")
+        named.add(name)
     return re.compile("".join(parts), re.IGNORECASE)
 
 
@@ -85,7 +112,6 @@ def parse_redirects(text: str) -> list[RedirectRule]:
                 fields[1],
                 status,
                 force,
-                _compile(unquote(fields[0])),
                 tuple(conditions),
             )
         )

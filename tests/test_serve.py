@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from functions.devserver import make_server
 from jamtail.outputs.headers import CSP
@@ -152,3 +154,22 @@ def test_malformed_rule_files_name_the_line():
         parse_redirects("/a /b 301\n/lonely\n")
     with pytest.raises(ValueError, match="line 1"):
         parse_headers("  X-Orphan: 1\n")
+
+
+PATHS = st.text(alphabet="/abAB.-_%2Fé:*", max_size=12).map(lambda s: "/" + s)
+
+
+@settings(max_examples=300, deadline=None)
+@given(source=PATHS, path=PATHS)
+def test_a_plain_rule_matches_exactly_the_paths_its_pattern_matches(source, path):
+    # Plain sources are compared as strings, not compiled: the answer must not change.
+    [rule] = parse_redirects(f"{source} /to 301\n")
+    by_pattern = rule.pattern.fullmatch(path.rstrip("/") or "/")
+    assert (rule.match(path) is not None) == (by_pattern is not None)
+
+
+def test_a_colon_that_starts_no_placeholder_is_literal_and_a_name_may_repeat():
+    [rule] = parse_redirects("/a/*:-b /to/:splat 301\n")
+    assert rule.match("/a/x:-b") == "/to/x"
+    [rule] = parse_redirects("/:lang/:lang/page /:lang/ 301\n")
+    assert rule.match("/en/fr/page") == "/en/"

@@ -9,6 +9,8 @@ Routes (all under ``/api/v2/``):
 - ``redirects/``: Wagtail redirects with ``old_path``, ``location`` and ``is_permanent``.
 - ``authors/``: the ``Author`` snippets.
 - ``site-settings/``: ``SiteSettings`` of the default site as a plain object.
+- ``media-versions/`` (POST): a version for each media file named by URL in content
+  (``cms/content/media_versions.py``).
 
 Listing responses follow the v2 shape ``{"meta": {"total_count": N}, "items": [...]}``;
 ``limit`` may go up to ``WAGTAILAPI_LIMIT_MAX``.
@@ -31,6 +33,7 @@ from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import Site
 
+from .media_versions import MediaVersionsView
 from .models import Author, SiteSettings
 
 
@@ -131,4 +134,7 @@ api_router.register_endpoint("documents", DocumentsAPIViewSet)
 api_router.register_endpoint("redirects", JamtailRedirectsAPIViewSet)
 api_router.register_endpoint("authors", AuthorsAPIViewSet)
 
-extra_urlpatterns = [path("site-settings/", SiteSettingsView.as_view(), name="site-settings")]
+extra_urlpatterns = [
+    path("site-settings/", SiteSettingsView.as_view(), name="site-settings"),
+    path("media-versions/", MediaVersionsView.as_view(), name="media-versions"),
+]

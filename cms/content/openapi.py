@@ -18,7 +18,7 @@ being described loosely: describe it in :data:`FIELD_SHAPES` or
 :data:`BLOCK_SHAPES` when you add it.
 
 Covered: the pages API v2 (listing, detail, each page type), authors,
-redirects, site settings, the sync endpoint (``cms/sync/api.py``), the draft
+redirects, site settings, media versions, the sync endpoint (``cms/sync/api.py``), the draft
 preview endpoint (``cms/content/preview.py``), and the site's functions
 ``/api/search`` and ``/api/comments`` (``functions/``).
 """
@@ -493,6 +493,29 @@ def paths(page_types: list[str]) -> dict[str, Schema]:
             "get": {
                 "operationId": "getSiteSettings",
                 "responses": {"200": _json(ref("SiteSettings")), "404": error},
+            },
+        },
+        "/api/v2/media-versions/": {
+            "servers": cms,
+            "post": {
+                "operationId": "getMediaVersions",
+                "summary": "A version for each media file named by URL (media_versions.py)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": obj(
+                                {"paths": {"type": "array", "items": STRING, "maxItems": 1000}}
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        obj({"versions": {"type": "object", "additionalProperties": STRING}})
+                    ),
+                    "400": error,
+                },
             },
         },
         "/api/v2/sync/": {

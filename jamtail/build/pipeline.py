@@ -478,9 +478,15 @@ def files_stage(run: Run, planned: Planned, writer: Writer) -> None:
         for local, source in planned.localiser.files.items()
     }
     media_store = MediaStore(run.client, run.config.cache_dir / "media")
-    kept, to_place = _media_in_spare(writer, media_store, media)
-    run.result.downloaded = run.timed("media", lambda: media_store.place(to_place))
-    _record_media(writer, planned.store, list(to_place), kept)
+
+    def place() -> int:
+        versioned = media_store.with_versions(media, planned.localiser.media_base)
+        kept, to_place = _media_in_spare(writer, media_store, versioned)
+        downloaded = media_store.place(to_place)
+        _record_media(writer, media_store, list(to_place), kept)
+        return downloaded
+
+    run.result.downloaded = run.timed("media", place)
 
 
 def links_stage(
@@ -800,23 +806,24 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _record_media(
-    writer: Writer, store: GraphStore, placed: list[Path], kept: dict[str, FileEntry]
+    writer: Writer, media_store: MediaStore, placed: list[Path], kept: dict[str, FileEntry]
 ) -> None:
     """Manifest entries of media, hashing only files not seen before (by inode)."""
     for key, entry in kept.items():
         writer.record(key, entry)
     if not placed:
         return
-    known = store.known_digests()
+    known = media_store.known_digests()
     seen: dict[tuple[int, int, int], FileEntry] = {}
     for target in placed:
         st = target.stat()
         identity = (st.st_ino, st.st_size, st.st_mtime_ns)
-        entry = known.get(identity) or digest_file(target)
+        digests = known.get(identity)
+        entry = FileEntry(*digests) if digests else digest_file(target)
         seen[identity] = entry
         writer.record(target.relative_to(writer.staging).as_posix(), entry)
-    if not seen.items() <= known.items():
-        store.remember_digests({**known, **seen})
+    if new := {identity: e for identity, e in seen.items() if identity not in known}:
+        media_store.remember_digests(new)
 
 
 @contextmanager

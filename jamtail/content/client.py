@@ -62,10 +62,19 @@ class CMSClient:
         5xx after the retries, and ``CMSError`` (with ``status`` and ``data``) for
         a 4xx answer or non-JSON.
         """
-        response = self._get(path, params)
+        response = self._send("GET", path, params)
         try:
             return response.json()
         except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
+            raise CMSError(f"CMS API {response.url} did not return JSON") from exc
+
+    def post_json(self, path: str, body: Any) -> Any:
+        """POST ``body`` as JSON to ``path`` (a query that changes nothing, so it is
+        retried like a GET) and return the decoded answer. Raises as :meth:`get_json`."""
+        response = self._send("POST", path, None, body)
+        try:
+            return response.json()
+        except (ValueError, RecursionError) as exc:
             raise CMSError(f"CMS API {response.url} did not return JSON") from exc
 
     def get_text(self, path: str, params: dict[str, Any] | None = None) -> tuple[str, str | None]:
@@ -76,7 +85,7 @@ class CMSClient:
         page before it has decoded this one. Raises as :meth:`get_json`;
         ``CMSError`` when the body is not UTF-8.
         """
-        response = self._get(path, params)
+        response = self._send("GET", path, params)
         try:
             text = response.content.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -84,12 +93,18 @@ class CMSClient:
         following = response.links.get("next", {}).get("url")
         return text, urljoin(response.url, following) if following else None
 
-    def _get(self, path: str, params: dict[str, Any] | None) -> requests.Response:
-        """The answer to GET ``path``, retried under the policy; raises for a failure or 4xx."""
+    def _send(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any = None
+    ) -> requests.Response:
+        """The answer to ``method`` ``path`` (``body`` sent as JSON unless ``None``),
+        retried under the policy; raises for a failure or 4xx."""
         url = self.url(path)
         try:
             response = self.retry.call(
-                lambda: self.session.get(url, params=params, timeout=self.timeout), f"GET {url}"
+                lambda: self.session.request(
+                    method, url, params=params, json=body, timeout=self.timeout
+                ),
+                f"{method} {url}",
             )
         except requests.ConnectionError as exc:
             raise CMSUnavailableError(

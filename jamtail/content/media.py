@@ -16,18 +16,24 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from jamtail.content.client import CMSClient
 from jamtail.content.lazy import LazyPage
+from jamtail.exceptions import CMSError
 
 log = logging.getLogger(__name__)
 
 _ATTR_RE = re.compile(r'(\s(?:src|href|poster)=")([^"]+)(")')
 LOCAL_PREFIX = "/media/"
+Identity = tuple[int, int, int]  # a file's (inode, size, mtime_ns)
+Digests = tuple[int, str, str]  # its (size, sha1 hex, md5 hex), as a manifest FileEntry
 
 
 class MediaLocaliser:
@@ -157,12 +163,58 @@ class MediaStore:
 
     ``cache_dir`` keeps one file per (source URL, version); files are
     hard-linked into the build when the file system allows, else copied.
+    It also keeps the digests of the files it placed (``digests.sqlite3``), so
+    a build without its dependency graph (a new output folder, a cleared
+    graph) does not hash the media again. ``cache_dir`` is shared by builds
+    of the same CMS.
     """
 
     def __init__(self, client: CMSClient, cache_dir: Path, workers: int = 8):
         self.client = client
         self.cache_dir = cache_dir
         self.workers = workers
+
+    def with_versions(
+        self, files: dict[Path, tuple[str, str]], media_base: str
+    ) -> dict[Path, tuple[str, str]]:
+        """``files`` (target: (source URL, version)) with a version for each unversioned
+        file the CMS can version (``POST media-versions/``, :data:`VERSIONS_BATCH` paths
+        a request; ``cms/content/media_versions.py``).
+
+        A versioned file is downloaded once per version; one left unversioned
+        is revalidated with a conditional GET on every build. A CMS without
+        the endpoint (403, 404 or 405) versions none. Raises :class:`CMSError` for another
+        error answer or a malformed one, :class:`CMSUnavailableError` as the
+        client does.
+        """
+        wanted = sorted(
+            {
+                path
+                for source, version in files.values()
+                if not version and (path := _media_path(source, media_base))
+            }
+        )
+        versions: dict[str, str] = {}
+        for start in range(0, len(wanted), VERSIONS_BATCH):
+            try:
+                answer = self.client.post_json(
+                    "media-versions/", {"paths": wanted[start : start + VERSIONS_BATCH]}
+                )
+            except CMSError as exc:
+                # A CMS from before the endpoint: its page view answers 404, or 403 when
+                # Django's CSRF check sees a POST first; 405 from a proxy.
+                if exc.status in (403, 404, 405):
+                    log.info("the CMS versions no media (%s): files are revalidated", exc.status)
+                    return files
+                raise
+            found = answer.get("versions") if isinstance(answer, dict) else None
+            if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+                raise CMSError(f"media-versions/ answered {str(answer)[:200]!r}, not versions")
+            versions.update(found)
+        return {
+            target: (source, version or versions.get(_media_path(source, media_base), ""))
+            for target, (source, version) in files.items()
+        }
 
     def place(self, files: dict[Path, tuple[str, str]]) -> int:
         """Put each ``target: (source URL, version)`` in place; return bytes downloaded."""
@@ -182,13 +234,59 @@ class MediaStore:
         if not cached.exists():
             size = self.client.download(source, cached)
         elif not version:
-            # No content hash to key on (documents, rich-text images): revalidate.
+            # No content hash to key on (a file the CMS cannot version): revalidate.
             size = self.client.download(source, cached, revalidate=True)
         try:
             os.link(cached, target)
         except OSError:
             shutil.copyfile(cached, target)
         return size
+
+    def _connect(self) -> sqlite3.Connection:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.cache_dir / "digests.sqlite3", timeout=30)
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS files (ino INTEGER, size INTEGER, mtime_ns INTEGER,"
+            " sha1 TEXT, md5 TEXT, PRIMARY KEY (ino, size, mtime_ns)) WITHOUT ROWID"
+        )
+        return db
+
+    def known_digests(self) -> dict[Identity, Digests]:
+        """``(size, sha1 hex, md5 hex)`` of the files this cache placed before, by their
+        identity ``(inode, size, mtime_ns)`` (a hard link to a cached file is that file).
+
+        Remembered in ``cache_dir/digests.sqlite3``; a damaged or locked one is
+        logged and reads as empty (the files are hashed again).
+        """
+        try:
+            with closing(self._connect()) as db:
+                rows = db.execute("SELECT ino, size, mtime_ns, sha1, md5 FROM files").fetchall()
+        except sqlite3.Error as exc:
+            log.warning("media digests not read (%s): hashing the media files", exc)
+            return {}
+        return {(ino, size, mtime): (size, sha1, md5) for ino, size, mtime, sha1, md5 in rows}
+
+    def remember_digests(self, digests: Mapping[Identity, Digests]) -> None:
+        """Add ``digests`` (as :meth:`known_digests` returns them); errors are logged."""
+        try:
+            with closing(self._connect()) as db, db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                    ((*key, sha1, md5) for key, (_, sha1, md5) in digests.items()),
+                )
+        except sqlite3.Error as exc:
+            log.warning("media digests not saved (%s): the next build hashes them again", exc)
+
+
+VERSIONS_BATCH = 1000  # cms.content.media_versions.MAX_PATHS
+
+
+def _media_path(source: str, media_base: str) -> str:
+    """``source``'s path under the media storage (decoded, as Wagtail stores file names),
+    or ``""`` for a URL outside it."""
+    if not source.startswith(media_base):
+        return ""
+    return unquote(urlsplit(source[len(media_base) :]).path)
 
 
 def safe_relative(url_path: str) -> Path:

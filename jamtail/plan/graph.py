@@ -44,8 +44,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jamtail.write.manifest import FileEntry
-
 FORMAT = "4"
 
 
@@ -115,9 +113,6 @@ CREATE TABLE IF NOT EXISTS pages (
     id INTEGER PRIMARY KEY, hash TEXT NOT NULL, title TEXT NOT NULL, fields TEXT NOT NULL,
     url TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS generators (name TEXT PRIMARY KEY, key TEXT NOT NULL, paths TEXT);
-CREATE TABLE IF NOT EXISTS files (
-    ino INTEGER, size INTEGER, mtime_ns INTEGER, sha1 TEXT, md5 TEXT,
-    PRIMARY KEY (ino, size, mtime_ns));
 """
 
 
@@ -315,27 +310,6 @@ class GraphStore:
         if self.path.exists():
             with self._connect() as db:
                 db.execute("DELETE FROM meta WHERE key = 'build'")
-
-    # -- digests of files the build did not write itself (media, hard links) --
-
-    def known_digests(self) -> dict[tuple[int, int, int], FileEntry]:
-        """Digests by file identity ``(inode, size, mtime_ns)``, as remembered."""
-        if not self.path.exists():
-            return {}
-        with self._connect() as db:
-            return {
-                (ino, size, mtime): FileEntry(size, sha1, md5)
-                for ino, size, mtime, sha1, md5 in db.execute("SELECT * FROM files")
-            }
-
-    def remember_digests(self, digests: dict[tuple[int, int, int], FileEntry]) -> None:
-        """Replace the remembered file digests with ``digests``."""
-        with self._connect() as db:
-            db.execute("DELETE FROM files")
-            db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                ((*key, e.sha1, e.md5) for key, e in digests.items()),
-            )
 
 
 def _output_row(r: OutputRecord) -> tuple:
