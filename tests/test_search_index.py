@@ -14,18 +14,23 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jamtail.search.index import _tantivy_doc, stored_parts
 from jamtail.search.query import (
     MAX_TERMS,
+    Marks,
     QueryError,
+    _typed,
+    body_window,
     check_page,
     check_query,
     open_index,
     parse_terms,
     prefix_worthy,
     search,
+    snippet,
 )
 from jamtail.search.shards import build_index, save_index
 from jamtail.search.text import block_text, clean, page_text
@@ -178,6 +183,48 @@ def test_only_the_last_term_matches_as_a_prefix_and_syntax_is_a_word(tmp_path):
     assert search(index, "music xyl").total == 1
     assert search(index, "xyl music").total == 0
     assert [hit.url for hit in search(index, 'say"hi" title:').results] == ["/a/"]
+
+
+def test_a_whole_word_the_index_holds_is_not_a_prefix_a_part_of_one_is(tmp_path):
+    pages = [
+        page(1, "/", summary="rust everywhere"),
+        page(2, "/a/", summary="rustc and rustup only"),
+        page(3, "/b/", summary="cargoes shipped"),
+    ]
+    index = open_index(index_file(tmp_path, pages))
+    assert [hit.url for hit in search(index, "rust").results] == ["/"]
+    whole = search(index, "rust everywhere").results[0].snippet
+    assert "<mark>rust</mark>" in whole
+    typed = {hit.url: hit.snippet for hit in search(index, "rus").results}
+    assert sorted(typed) == ["/", "/a/"] and "<mark>rustc</mark>" in typed["/a/"]
+    # "cargo" is only in a longer form ("cargoes" is stemmed to "cargo"): a whole word too.
+    assert [hit.url for hit in search(index, "cargo").results] == ["/b/"]
+    # "rustu" is no word of the index: the words it starts are found.
+    assert [hit.url for hit in search(index, "rustu").results] == ["/a/"]
+
+
+WORDS = st.sampled_from(["rust", "Rusty", "borrow", "the", "crab", "é", "naïve", "x" * 50, ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.lists(WORDS, max_size=400).map(" ".join),
+    query=st.sampled_from(["rust", "borrow chec", "naïve", "cra", "nothing"]),
+    piece=st.sampled_from([1, 7, 64, 4096]),
+)
+def test_a_snippet_from_the_body_read_in_pieces_is_the_one_the_whole_body_gives(body, query, piece):
+    doc = {
+        "id": 1, "url": "/", "title": "T", "summary": "", "body": body, "date": "",
+        "type": "ArticlePage", "section": "", "sections": [], "tags": [], "authors": [],
+    }  # fmt: skip
+    stored = _tantivy_doc(doc)["doc"][0]
+    head, pieces = stored_parts(stored, piece)
+    assert head["title"] == doc["title"] and head["body"] is None
+    terms = parse_terms(query)
+    marks = Marks(terms, _typed(terms[-1]))
+    text, at = body_window(pieces, marks)
+    assert body.startswith(text) and at == marks.first(body)
+    assert snippet(text, marks, at) == snippet(body, marks, marks.first(body))
 
 
 def test_a_last_word_ending_in_one_or_two_letters_is_no_prefix_but_a_digit_is():

@@ -8,7 +8,8 @@ phrase query (``1.52`` is the phrase ``1 52``), built as objects
 (:func:`term_query`), so quotes, ``AND``/``OR``/``NOT``, ``*``, ``^``,
 field names (``title:``) and parentheses are only ever words or
 separators. Every term must match (implicit AND); the last one also
-matches as a prefix, for results as the reader types.
+matches as a prefix, for results as the reader types, unless it is a word
+the index holds already (:func:`prefix_words`).
 
 Limits (a :class:`QueryError`, HTTP 400, when exceeded): a query of at most
 :data:`MAX_QUERY_CHARS` characters; ``page`` from 1 to :data:`MAX_PAGE`;
@@ -34,12 +35,13 @@ import html
 import re
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import tantivy
 
-from jamtail.search.index import analyzer, schema, stored_document, typed_analyzer
+from jamtail.search.index import analyzer, schema, stored_parts, typed_analyzer
 from jamtail.search.reader import IndexUnavailable, SearchIndex, open_index
 
 __all__ = ["IndexUnavailable", "SearchIndex", "open_index"]  # re-exported: the function's API
@@ -51,6 +53,7 @@ MAX_FILTER_CHARS = 200
 PER_PAGE = 10
 MIN_PREFIX_CHARS = 3
 SNIPPET_TOKENS = 24
+_CHARS_PER_WORD = 40  # a snippet's window: words are rarely longer
 WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4.0, "authors": 2.0}
 # Above any BM25 sum a query of MAX_TERMS words reaches here, and small enough
 # that a 32-bit float still tells scores apart by a thousandth above it.
@@ -126,6 +129,25 @@ def prefix_worthy(term: str) -> bool:
     return len(last) >= MIN_PREFIX_CHARS or last.isdigit()
 
 
+def prefix_words(searcher: tantivy.Searcher, terms: list[str]) -> list[str]:
+    """The last term's tokens as typed, when it also matches as a prefix; else ``[]``.
+
+    Not a word that is not :func:`prefix_worthy`, nor one whose last token is
+    a whole word some page holds (``rust``, ``cargo``, the ``2`` of ``1.2``):
+    typing it is asking for it, and the words it starts (61 for ``rust`` in
+    the Rust blog's bodies; at the end of a phrase, 16 phrase queries in
+    three fields) would be gathered from every shard for every query: two
+    thirds of a query's time at 10,000 pages. A part of a word (``borro``,
+    ``async-awa``) still finds the words it starts.
+    """
+    if not terms or not prefix_worthy(terms[-1]):
+        return []
+    typed = _typed(terms[-1])
+    if typed and any(searcher.doc_freq(name, typed[-1]) for name in WEIGHTS):
+        return []
+    return typed
+
+
 def check_filter(name: str, value: str) -> str:
     """``value`` of the ``section``/``tag`` filter, stripped; :class:`QueryError` if too long."""
     value = _CONTROL.sub("", value or "").strip()
@@ -195,22 +217,27 @@ def prefix_query(searcher: tantivy.Searcher, name: str, words: list[str]) -> tan
 
 
 def build_query(
-    searcher: tantivy.Searcher, terms: list[str], section: str = "", tag: str = ""
+    searcher: tantivy.Searcher,
+    terms: list[str],
+    typed: list[str],
+    section: str = "",
+    tag: str = "",
 ) -> tantivy.Query | None:
-    """The tantivy query for ``terms`` (from :func:`parse_terms`) and the filters; ``None``
-    when no term has a token (nothing to look for)."""
+    """The tantivy query for ``terms`` (from :func:`parse_terms`), the last also as the
+    prefix ``typed`` (:func:`prefix_words`), and the filters; ``None`` when no term has
+    a token (nothing to look for)."""
     q, must, should = tantivy.Query, tantivy.Occur.Must, tantivy.Occur.Should
     clauses, in_title = [], []
     for number, term in enumerate(terms):
         words = tokens(term)
         if not words:  # only words too long to be indexed: nothing can match or miss
             continue
-        typed = _typed(term) if number == len(terms) - 1 and prefix_worthy(term) else []
+        last = typed if number == len(terms) - 1 else []
         fields, title = [], [(should, term_query("title", words))]
         for name, weight in WEIGHTS.items():
             fields.append((should, q.boost_query(term_query(name, words), weight)))
-            wanted = len(typed) == 1 or (typed and name in PHRASE_PREFIX_FIELDS)
-            prefixed = prefix_query(searcher, name, typed) if wanted else None
+            wanted = len(last) == 1 or (last and name in PHRASE_PREFIX_FIELDS)
+            prefixed = prefix_query(searcher, name, last) if wanted else None
             if prefixed is not None:
                 fields.append((should, q.boost_query(prefixed, weight)))
                 if name == "title":
@@ -243,7 +270,8 @@ def search(
     started = time.perf_counter()
     terms = parse_terms(query)
     out = SearchResults(query, terms, section, tag, page, per_page)
-    built = build_query(index.searcher, terms, section, tag) if terms else None
+    typed = prefix_words(index.searcher, terms)
+    built = build_query(index.searcher, terms, typed, section, tag) if terms else None
     if built is not None:
         try:
             found = index.searcher.search(built, per_page, offset=(page - 1) * per_page)
@@ -251,10 +279,10 @@ def search(
         except ValueError as exc:
             raise IndexUnavailable(f"the search index cannot be queried: {exc}") from exc
         out.total = found.count or 0  # type: ignore[attr-defined]  # not in the binding's stub
-        marks = Marks(terms)
+        marks = Marks(terms, typed)
         for raw in docs:
-            doc = stored_document(raw)
-            text, at = doc["body"], marks.first(doc["body"])
+            doc, body = stored_parts(raw)
+            text, at = body_window(body, marks)
             if at < 0 and doc["summary"]:
                 text, at = doc["summary"], marks.first(doc["summary"])
             shown = snippet(text, marks, at)
@@ -266,11 +294,10 @@ def search(
 
 class Marks:
     """Which words of a text match the query's ``terms``: the same stem as a term's
-    token, or, for the last term, starting like it as typed."""
+    token, or starting like the last ``typed`` token (:func:`prefix_words`)."""
 
-    def __init__(self, terms: list[str]):
+    def __init__(self, terms: list[str], typed: list[str]):
         self.stems = {t for term in terms for t in tokens(term)}
-        typed = _typed(terms[-1]) if terms and prefix_worthy(terms[-1]) else []
         self.prefix = typed[-1] if typed else ""
         # Where to look first: a stem is the start of most of its word's forms.
         self.starts = sorted({s[: max(3, len(s) - 1)] for s in self.stems} | {self.prefix} - {""})
@@ -281,12 +308,11 @@ class Marks:
 
     def match(self, word: str) -> bool:
         """Whether ``word`` (one word of page text) is a match."""
-        if word.isascii() and not word.lower().startswith(self._heads):
-            return False
-        known = self._seen.get(word)
+        known = self._seen.get(word)  # ten snippets repeat most of their words
         if known is None:
-            known = any(s in self.stems for s in tokens(word)) or (
-                bool(self.prefix) and any(t.startswith(self.prefix) for t in _typed(word))
+            known = (not word.isascii() or word.lower().startswith(self._heads)) and (
+                any(s in self.stems for s in tokens(word))
+                or (bool(self.prefix) and any(t.startswith(self.prefix) for t in _typed(word)))
             )
             self._seen[word] = known
         return known
@@ -316,6 +342,31 @@ class Marks:
         return best
 
 
+def body_window(
+    pieces: Iterator[str], marks: Marks, words: int = SNIPPET_TOKENS
+) -> tuple[str, int]:
+    """The start of a body (its ``pieces``, from :func:`stored_parts`) long enough for
+    its :func:`snippet`, and where its first match starts (-1: none, the whole body).
+
+    Reads pieces until the text holds a match and the snippet's window after
+    it, so the snippet is the one the whole body gives.
+    """
+    text, checked, at = "", 0, -1
+    for piece in pieces:
+        text += piece
+        if at < 0:
+            # The last word may go on in the next piece: look up to the last space.
+            upto = text.rfind(" ") + 1
+            if upto > checked:
+                found = marks.first(text[checked:upto])
+                at, checked = (found + checked if found >= 0 else -1), upto
+        if at >= 0 and len(text) > at + _CHARS_PER_WORD * words:
+            return text, at
+    if at < 0 and (rest := marks.first(text[checked:])) >= 0:
+        at = rest + checked
+    return text, at
+
+
 def snippet(text: str, marks: Marks, found: int, words: int = SNIPPET_TOKENS) -> str:
     """About ``words`` words of ``text`` from a little before its first match (at
     ``found``, -1 for none: from the start), as HTML: the text escaped, matching words
@@ -328,7 +379,7 @@ def snippet(text: str, marks: Marks, found: int, words: int = SNIPPET_TOKENS) ->
             start = text.rfind(" ", 0, max(0, start - 1)) + 1
             if start == 0:
                 break
-    end = start + 40 * words  # words are rarely longer; a long body is not copied whole
+    end = start + _CHARS_PER_WORD * words  # a long body is not copied whole
     parts = text[start:end].split(" ", words)
     cut = len(parts) > words or end < len(text)
     if len(parts) <= words and end < len(text) and len(parts) > 1:
