@@ -36,7 +36,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import tantivy
@@ -103,7 +103,12 @@ class SearchResults:
 
     def as_json(self) -> dict[str, Any]:
         """The JSON shape of ``GET /api/search`` (see docs/search.md)."""
-        return asdict(self)
+        # vars(), not asdict(): its deep copy took a tenth of a query's time.
+        return {
+            **vars(self),
+            "terms": list(self.terms),
+            "results": [dict(vars(r)) for r in self.results],
+        }
 
 
 def parse_terms(query: str) -> list[str]:
