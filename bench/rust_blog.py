@@ -6,11 +6,12 @@ Prints, for the corpus at ``../shared/corpora/rust-blog/content`` (or
 - import seconds and peak memory (PSS) of ``manage.py import_markdown``;
 - first build (renditions made by the CMS) and second build (unchanged
   content): seconds, pages per second, builder peak memory (PSS), CMS peak memory (PSS);
-- issue 14's two figures, each the median of 3: a cold first build (an
+- issue 14's two figures, each the median of 5: a cold first build (an
   empty build cache, so a full sync, the CMS's renditions made already) and
   a full render (no previous build, the caches warm);
-- Debian's ``hugo`` on the same Markdown with a minimal theme (median of 3), and
-  the ratios to it (issue 14's targets: at most 1.5x and 1.0x).
+- Debian's ``hugo`` on the same Markdown with a minimal theme (median of 5), and
+  the ratios to it (issue 14's targets: at most 1.5x and 1.0x). The three
+  take turns, and are timed without watching memory (see :func:`timed`).
 
 Usage: ``python bench/rust_blog.py [--keep DIR]``. Runs on loopback only.
 """
@@ -92,14 +93,19 @@ def _footprint(process: psutil.Process) -> int:
         return process.memory_info().rss
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Run ``command``; return (seconds, peak memory in bytes, stdout) or exit on failure."""
+def timed(command: list[str], env: dict[str, str], poll: bool = True) -> tuple[float, int, str]:
+    """Run ``command``; return (seconds, peak memory in bytes, stdout) or exit on failure.
+
+    Without ``poll``, memory is not watched (peak 0): reading every process's
+    PSS each 20 ms takes CPU from the run, more from a build of three
+    processes than from Hugo's one, so speed ratios are timed without it.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    rss = PeakRSS(proc.pid)
+    rss = PeakRSS(proc.pid) if poll else None
     out, _ = proc.communicate()
     seconds = time.perf_counter() - start
-    peak = rss.stop()
+    peak = rss.stop() if rss else 0
     if proc.returncode != 0:
         sys.exit(f"{' '.join(command)} failed with exit code {proc.returncode}:\n{out[-2000:]}")
     return seconds, peak, out
@@ -120,13 +126,15 @@ def hugo_site(workdir: Path, content: Path) -> Path:
     return site
 
 
-def median_build(build: list[str], forget: Callable[[], None]) -> list[float]:
-    """Seconds of 3 runs of ``build``, each after ``forget()``."""
-    runs = []
-    for _ in range(3):
-        forget()
-        runs.append(timed(build, os.environ.copy())[0])
-    return runs
+def interleaved(rounds: int, *runs: tuple[list[str], Callable[[], None]]) -> list[list[float]]:
+    """Seconds of ``rounds`` runs of each ``(command, prepare)``, ``prepare()`` first,
+    taking turns, so a busier moment of the shared machine weighs on all alike."""
+    seconds: list[list[float]] = [[] for _ in runs]
+    for _ in range(rounds):
+        for mine, (command, prepare) in zip(seconds, runs, strict=True):
+            prepare()
+            mine.append(timed(command, os.environ.copy(), poll=False)[0])
+    return seconds
 
 
 def forget_build(workdir: Path, cache: bool = False) -> None:
@@ -136,6 +144,9 @@ def forget_build(workdir: Path, cache: bool = False) -> None:
         shutil.rmtree(workdir / name, ignore_errors=True)
     for state in ("graph.sqlite3", "links.sqlite3"):
         (workdir / "cache" / state).unlink(missing_ok=True)
+
+
+ROUNDS = 5  # of each timed build, taking turns with Hugo
 
 
 def _secs(runs: list[float]) -> str:
@@ -203,25 +214,27 @@ def main() -> int:
             )
             print(f"  {out.strip().splitlines()[-1].strip()}")
         print(f"CMS peak memory (PSS) during builds: {mb(cms_rss.stop())}")
-        cold = median_build(build, lambda: forget_build(workdir, cache=True))
-        full = median_build(build, lambda: forget_build(workdir))
+        hugo = shutil.which("hugo")
+        turns = [
+            (build, lambda: forget_build(workdir, cache=True)),
+            (build, lambda: forget_build(workdir)),
+        ]
+        if hugo:
+            site = hugo_site(workdir, content)
+            public = site / "public"
+            turns.append(([hugo, "--quiet", "-s", str(site)], lambda: shutil.rmtree(public, True)))
+        cold, full, *hugo_runs = interleaved(ROUNDS, *turns)
         print(f"cold first build (empty build cache, full sync): {_secs(cold)}")
         print(f"full render (no previous build, caches warm): {_secs(full)}")
     finally:
         cms.stop()
 
-    hugo = shutil.which("hugo")
     if not hugo:
         print("hugo: not installed (apt-get install hugo); no comparison")
         return 0
-    site = hugo_site(workdir, content)
-    runs = []
-    for _ in range(3):
-        shutil.rmtree(site / "public", ignore_errors=True)
-        runs.append(timed([hugo, "--quiet", "-s", str(site)], os.environ.copy())[0])
-    hugo_median = statistics.median(runs)
-    version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1]
-    print(f"hugo {version}: {_secs(runs)}")
+    hugo_median = statistics.median(hugo_runs[0])
+    version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout
+    print(f"hugo {version.split()[1]}: {_secs(hugo_runs[0])}")
     print(f"ratio, second build / hugo: {results[1] / hugo_median:.2f}x")
     for label, ours, target in (("cold first build", cold, 1.5), ("full render", full, 1.0)):
         ratio = statistics.median(ours) / hugo_median
