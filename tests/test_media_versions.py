@@ -205,3 +205,14 @@ def test_a_malformed_answer_is_a_cms_error_not_a_guess(tmp_path, answer):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_damaged_digest_store_is_hashed_around_not_a_failed_build(live_server, media, tmp_path):
+    build(config_for(live_server, tmp_path, "one"))
+    (tmp_path / "cache" / "media" / "digests.sqlite3").write_bytes(b"not a database" * 100)
+    build(config_for(live_server, tmp_path, "two"))
+    manifest = read_manifest(tmp_path / "two")
+    assert manifest is not None
+    name = "media/" + media["image"].file.name
+    data = (tmp_path / "two" / name).read_bytes()
+    assert manifest.files[name].sha1 == hashlib.sha1(data).hexdigest()
