@@ -58,7 +58,7 @@ WEIGHTS = {"title": 10.0, "summary": 4.0, "body": 1.0, "section": 2.0, "tags": 4
 # Above any BM25 sum a query of MAX_TERMS words reaches here, and small enough
 # that a 32-bit float still tells scores apart by a thousandth above it.
 TITLE_TIER = 10_000.0
-PHRASE_EXPANSIONS = 16  # words a prefix ending a phrase (``1.7``) stands for, at most
+PHRASE_EXPANSIONS = 16  # words a prefix ending a phrase (``async-awa``) stands for, at most
 # Where a prefix ending a phrase is looked for: each expansion is a phrase query.
 PHRASE_PREFIX_FIELDS = ("title", "summary", "body")
 _APOSTROPHE = "\u2019"  # the typographic apostrophe: a word as typed with it, or not
@@ -128,7 +128,8 @@ def prefix_worthy(term: str) -> bool:
     Not when it ends in one or two letters (``a``, ``cargo's``, ``co``): the
     words starting so are a large share of the index, slow to gather (a
     milliseconds-long walk of every shard's term dictionary) and little help
-    to the reader. A single digit stays a prefix (``rust 1.7`` finds 1.70).
+    to the reader. A single digit may be one (``rust 1.7`` finds 1.70 when no
+    page has a ``7`` of its own: see :func:`prefix_words`).
     """
     last = re.split(r"[^\w]+", term)[-1]
     return len(last) >= MIN_PREFIX_CHARS or last.isdigit()
@@ -203,8 +204,8 @@ def prefix_query(searcher: tantivy.Searcher, name: str, words: list[str]) -> tan
     The prefix stands for every indexed word it starts, from the term
     dictionary of the whole index (tantivy's own prefix query expands each
     segment's first 50 words alone, so results would depend on the shards and
-    miss words); at the end of a phrase (``1.7``: ``1`` then a word starting
-    ``7``), for the :data:`PHRASE_EXPANSIONS` most frequent of them, each a
+    miss words); at the end of a phrase (``async-awa``: ``async`` then a word
+    starting ``awa``), for the :data:`PHRASE_EXPANSIONS` most frequent of them, each a
     phrase query (so only in :data:`PHRASE_PREFIX_FIELDS`).
     """
     q = tantivy.Query
