@@ -61,17 +61,15 @@ def media_versions(paths: set[str]) -> dict[str, str]:
     """``{path: version}`` for the ``paths`` (relative to ``MEDIA_URL``) that are media files."""
     image_model = get_image_model()
     found: dict[str, str] = {}
-    for image in image_model.objects.filter(file__in=paths).only("file", "file_hash"):
-        found[image.file.name] = _file_hash(image)
+    for model in (image_model, get_document_model()):
+        for item in model.objects.filter(file__in=paths).only("file", "file_hash"):
+            found[item.file.name] = _file_hash(item)
     renditions = image_model.get_rendition_model().objects.filter(file__in=paths)
     for rendition in renditions.select_related("image").only(
         "file", "image__file", "image__file_hash"
     ):
         if digest := _file_hash(rendition.image):
             found[rendition.file.name] = f"{digest}.{rendition.pk}"
-    documents = get_document_model().objects.filter(file__in=paths).only("file", "file_hash")
-    for document in documents:
-        found[document.file.name] = _file_hash(document)
     return {name: version for name, version in found.items() if version}
 
 

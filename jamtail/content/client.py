@@ -62,20 +62,12 @@ class CMSClient:
         5xx after the retries, and ``CMSError`` (with ``status`` and ``data``) for
         a 4xx answer or non-JSON.
         """
-        response = self._send("GET", path, params)
-        try:
-            return response.json()
-        except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
-            raise CMSError(f"CMS API {response.url} did not return JSON") from exc
+        return _json(self._send("GET", path, params))
 
     def post_json(self, path: str, body: Any) -> Any:
         """POST ``body`` as JSON to ``path`` (a query that changes nothing, so it is
         retried like a GET) and return the decoded answer. Raises as :meth:`get_json`."""
-        response = self._send("POST", path, None, body)
-        try:
-            return response.json()
-        except (ValueError, RecursionError) as exc:
-            raise CMSError(f"CMS API {response.url} did not return JSON") from exc
+        return _json(self._send("POST", path, None, body))
 
     def get_text(self, path: str, params: dict[str, Any] | None = None) -> tuple[str, str | None]:
         """GET ``path``: its body decoded as UTF-8 (JSON's encoding, RFC 8259) and its next URL.
@@ -174,6 +166,14 @@ class CMSClient:
             os.utime(tmp, (stamp, stamp))
         tmp.replace(dest)
         return size
+
+
+def _json(response: requests.Response) -> Any:
+    """The decoded JSON body of ``response``; ``CMSError`` when it is not JSON."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
+        raise CMSError(f"CMS API {response.url} did not return JSON") from exc
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -187,13 +187,9 @@ class MediaStore:
         error answer or a malformed one, :class:`CMSUnavailableError` as the
         client does.
         """
-        wanted = sorted(
-            {
-                path
-                for source, version in files.values()
-                if not version and (path := _media_path(source, media_base))
-            }
-        )
+        # The unversioned files' paths under the media storage ("": elsewhere).
+        paths = {s: _media_path(s, media_base) for s, version in files.values() if not version}
+        wanted = sorted(set(paths.values()) - {""})
         versions: dict[str, str] = {}
         for start in range(0, len(wanted), VERSIONS_BATCH):
             try:
@@ -212,7 +208,7 @@ class MediaStore:
                 raise CMSError(f"media-versions/ answered {str(answer)[:200]!r}, not versions")
             versions.update(found)
         return {
-            target: (source, version or versions.get(_media_path(source, media_base), ""))
+            target: (source, version or versions.get(paths[source], ""))
             for target, (source, version) in files.items()
         }
 
