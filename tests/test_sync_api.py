@@ -83,6 +83,56 @@ def test_each_page_but_the_last_names_the_next_in_a_link_header(api, site):
     assert answered >= 3 and "Link" not in response
 
 
+def planned_sync(api, limit, between=None) -> tuple[list[dict], str]:
+    """A full sync read as a parallel client does: the first page, then the pages it lists,
+    last first (any order must do); ``between()`` runs after the first page. Returns the
+    items in listing order and the sync cursor."""
+    first = get(api, "/api/v2/sync/", limit=limit)
+    if between:
+        between()
+    bodies = [get(api, url) for url in reversed(first["following_pages"])][::-1]
+    last = bodies[-1]
+    while last["next_page"]:  # items added at the end after the plan was made
+        last = get(api, last["next_page"])
+        bodies.append(last)
+    return [i for body in (first, *bodies) for i in body["items"]], last["next_sync_cursor"]
+
+
+def test_the_first_page_of_a_full_sync_lists_every_page_after_it(api, site):
+    sequential, _, pages = full_sync(api, limit=3)
+    first = get(api, "/api/v2/sync/", limit=3)
+    assert len(first["following_pages"]) == pages - 1
+    assert first["next_page"] == first["following_pages"][0]
+    assert [get(api, url).get("following_pages") for url in first["following_pages"]] == [
+        None
+    ] * (pages - 1)
+    items, cursor = planned_sync(api, limit=3)
+    assert items == sequential and cursor
+    assert all(len(get(api, url)["items"]) == 3 for url in first["following_pages"][:-1])
+
+
+def test_a_full_sync_that_fits_one_page_lists_no_following_pages(api, site):
+    body = get(api, "/api/v2/sync/")
+    assert "following_pages" not in body and body["next_sync_cursor"]
+
+
+def test_pages_created_or_deleted_while_a_planned_sync_runs_are_not_lost(api, site):
+    new: list = []
+
+    def meanwhile():
+        new.append(article(site["blog"], "Written meanwhile", dt.date(2026, 5, 1)))
+        site["posts"][1].unpublish()
+
+    items, cursor = planned_sync(api, limit=3, between=meanwhile)
+    assert len(keys(items)) == len(set(keys(items)))
+    changes, _ = delta(api, cursor)
+    final = state(items + changes)
+    assert final[("page", new[0].pk)]["data"]["title"] == "Written meanwhile"
+    assert final[("page", site["posts"][1].pk)] is None
+    live = {("page", i["id"]) for i in listing(api, "pages/")}
+    assert {k for k, v in final.items() if v and k[0] == "page"} == live
+
+
 def test_page_items_are_the_typed_pages_listing_items_in_page_tree_order(api, site):
     items, _, _ = full_sync(api)
     pages = [i for i in items if i["kind"] == "page"]

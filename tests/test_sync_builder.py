@@ -8,7 +8,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from jamtail.content.cache import CACHE_NAME, ContentCache
 from jamtail.content.client import CMSClient
 from jamtail.content.gather import gather
 from jamtail.content.lazy import LazyPage
-from jamtail.content.sync import sync, sync_content
+from jamtail.content.sync import read_content, sync, sync_content
 from jamtail.exceptions import CMSError, CMSUnavailableError, ContentError
 from jamtail.plan.incremental import page_hash
 from jamtail.progress import ProgressBar
@@ -256,17 +257,35 @@ class Reencoder:
     """A proxy on 127.0.0.1 to the CMS API that writes its JSON as another encoder would.
 
     Indented, ASCII-escaped, and without the ``Link`` header; with ``damage``,
-    every sync page after the first is cut short (not JSON any more).
+    every sync page after the first is cut short (not JSON any more); with
+    ``rewrite``, each answer's JSON is first passed through it. Each request
+    takes ``delay`` seconds more; ``most_at_once`` counts the requests served
+    at the same time.
     """
 
     def __init__(self, api_url: str):
         self.api_url, self.damage = api_url.rstrip("/"), False
+        self.rewrite: Callable[[dict], dict] = lambda data: data
+        self.delay, self.at_once, self.most_at_once = 0.0, 0, 0
+        lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                with lock:
+                    proxy.at_once += 1
+                    proxy.most_at_once = max(proxy.most_at_once, proxy.at_once)
+                try:
+                    time.sleep(proxy.delay)
+                    self.answer()
+                finally:
+                    with lock:
+                        proxy.at_once -= 1
+
+            def answer(self) -> None:
                 answer = requests.get(proxy.api_url + self.path.removeprefix("/api/v2"), timeout=30)
-                body = json.dumps(answer.json(), indent=2, ensure_ascii=True).encode()
+                data = proxy.rewrite(answer.json())
+                body = json.dumps(data, indent=2, ensure_ascii=True).encode()
                 if proxy.damage and "cursor=" in self.path:
                     body = body[: len(body) // 2]
                 self.send_response(answer.status_code)
@@ -315,6 +334,54 @@ def test_a_sync_answer_that_is_not_json_is_refused_and_the_cache_kept(
     with pytest.raises(CMSError, match=r"did not return JSON \(.* line \d+"):
         sync_content(proxied, tmp_path)
     assert cache_rows(tmp_path) == before
+
+
+def test_a_full_sync_asks_for_the_pages_the_cms_lists_two_at_a_time(
+    site, client, reencoder, tmp_path, settings
+):
+    settings.JAMTAIL_SYNC_PAGE_SIZE = 2
+    reencoder.delay = 0.1  # a CMS serialising: long enough for the requests to overlap
+    content, delta = sync_content(CMSClient(reencoder.url), tmp_path)
+    assert reencoder.most_at_once == 2
+    assert delta.requests >= 5
+    assert content == gather(client)
+
+
+def test_an_item_changed_while_the_listed_pages_are_read_ends_in_its_current_state(
+    site, client, tmp_path, settings
+):
+    # Pages read in parallel may show a newer state before an older one: the sync
+    # catches up with one delta sync from its own cursor. The author is on the first
+    # page, read before the change.
+    settings.JAMTAIL_SYNC_PAGE_SIZE = 3
+    author = site["authors"][0]
+
+    def rename_once(received: int) -> None:
+        if author.name != "Renamed meanwhile":
+            author.name = "Renamed meanwhile"
+            author.save()
+
+    sync(client, tmp_path, progress=rename_once)
+    content = read_content(tmp_path)
+    assert "Renamed meanwhile" in {a["name"] for a in content.authors}
+    assert content == gather(client)
+
+
+@pytest.mark.parametrize(
+    "following", [[], "not a list", [7], ["http://127.0.0.1:9/api/v2/sync/?cursor=other"]]
+)
+def test_a_malformed_list_of_following_pages_is_refused_and_the_cache_kept(
+    site, reencoder, tmp_path, settings, following
+):
+    settings.JAMTAIL_SYNC_PAGE_SIZE = 3
+
+    def damage(data: dict) -> dict:
+        return {**data, "following_pages": following} if "following_pages" in data else data
+
+    reencoder.rewrite = damage
+    with pytest.raises(CMSError, match="following_pages"):
+        sync_content(CMSClient(reencoder.url), tmp_path)
+    assert not (tmp_path / CACHE_NAME).exists() or cache_rows(tmp_path)[1] == []
 
 
 def test_an_error_while_applying_rolls_the_whole_sync_back(site, client, tmp_path):

@@ -366,7 +366,14 @@ def sync_components(page_types: list[str]) -> dict[str, Schema]:
                 "next_page": nullable(STRING),
                 "next_sync_cursor": nullable(STRING),
                 "next_sync_url": nullable(STRING),
-            }
+                "following_pages": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "On the first page of a full sync that needs more: every"
+                    " page after it (the first is next_page), to ask for in any order.",
+                },
+            },
+            required=["items", "next_page", "next_sync_cursor", "next_sync_url"],
         ),
         "SyncError": obj(
             {

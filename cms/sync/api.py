@@ -15,10 +15,22 @@ private). Items are described in :mod:`cms.sync.items`. Body of every page::
         "next_page": "http://cms/api/v2/sync/?cursor=..." | null,
         "next_sync_cursor": "..." | null,      # on the last page only
         "next_sync_url": "http://cms/api/v2/sync/?cursor=..." | null,
+        "following_pages": ["http://cms/api/v2/sync/?cursor=...", ...],  # see below
     }
 
 A page that has a next one also names it in a ``Link: <...>; rel="next"``
 header (RFC 8288), so a client can ask for it while it decodes this one.
+
+The first page of a full sync that needs more than one page also lists
+every page after it, ``"following_pages": [url, ...]`` (``next_page`` is the
+first of them): the listing is split up front, from the items' keys, and each
+listed page but the last covers a fixed range of keys. A client may ask for
+them in any order and several at once, so that a CMS with several workers
+serialises them in parallel (a first sync of 10,000 never-serialised pages
+is CPU-bound on the CMS). Only the last listed page answers ``next_page``
+that matters (when items were added at the end meanwhile) or the
+``next_sync_cursor``; the others' ``next_page`` continues after their range,
+for a client that follows ``next_page`` alone.
 
 An item may appear more than once in a sync (it changed again while the sync
 ran); the later occurrence is the newer state. A cursor is signed
@@ -129,6 +141,11 @@ def read_cursor(token: str, current: SyncClock) -> dict[str, Any]:
     return state
 
 
+def page_url(request: Request, cursor: str) -> str:
+    """The absolute URL of the sync page ``cursor`` names."""
+    return request.build_absolute_uri(f"{reverse('sync')}?{urlencode({'cursor': cursor})}")
+
+
 def render_body(body: dict[str, Any]) -> Iterator[bytes]:
     """``body`` as UTF-8 JSON, in chunks of about one item each.
 
@@ -174,13 +191,17 @@ class SyncView(APIView):
             }
             return Response(body, status=exc.status)
         reader = ItemReader(request)
+        planned: list[dict[str, Any]] = []
         if state["mode"] == "initial":
+            if "kind" not in state:  # the first page of a full sync
+                state, planned = self._plan(reader, state, limit)
             items, following = self._initial_page(reader, state, limit)
         else:
             items, following = self._delta_page(reader, state, limit)
+        following_pages = [page_url(request, make_cursor(page)) for page in planned]
         # One joined body (with a Content-Length): the items are all read before the
         # first byte, so streaming them would save one copy of ~5 MB, not latency.
-        body = self._body(request, items, following, state)
+        body = self._body(request, items, following, state, following_pages)
         response = HttpResponse(b"".join(render_body(body)), content_type="application/json")
         # Pages of this answer serialised now; the others came from the cache (serialised.py).
         response["X-Jamtail-Serialised-Pages"] = str(reader.serialised_count)
@@ -210,6 +231,14 @@ class SyncView(APIView):
         """
         kind_index, after = state.get("kind", 0), state.get("after")
         items: list[dict[str, Any]] = []
+        if state.get("until") is not None:
+            end_kind, end_key = state["until"]
+            for index in range(kind_index, end_kind + 1):
+                upto = end_key if index == end_kind else None
+                items += reader.list_after(KINDS[index], after, None, upto)[0]
+                after = None
+            rest = {k: v for k, v in state.items() if k != "until"}
+            return items, {**rest, "kind": end_kind, "after": end_key, "limit": limit}
         while len(items) < limit and kind_index < len(KINDS):
             want = limit - len(items)
             batch, after = reader.list_after(KINDS[kind_index], after, want)
@@ -219,6 +248,29 @@ class SyncView(APIView):
         if kind_index >= len(KINDS):
             return items, None
         return items, {**state, "kind": kind_index, "after": after, "limit": limit}
+
+    def _plan(
+        self, reader: ItemReader, state: dict[str, Any], limit: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Split a full sync into pages of ``limit`` items up front, from the items' keys.
+
+        Returns the first page's state and the following pages' states (none
+        when one page holds every item). Each page but the last ends at a fixed
+        position, ``until`` (kind index, key), so a client may ask for all of
+        them at once and the CMS serialises them on all its workers. A page
+        holds what is between its two positions when it is asked for: an item
+        created or deleted meanwhile makes it a little longer or shorter, and
+        is in the next delta sync anyway (its change is after ``since``).
+        """
+        positions = [(index, key) for index, kind in enumerate(KINDS) for key in reader.keys(kind)]
+        ends = [list(positions[end - 1]) for end in range(limit, len(positions), limit)]
+        pages = [{**state, "limit": limit, "until": ends[0]}] if ends else [state]
+        for n, start in enumerate(ends, 1):
+            page = {**state, "kind": start[0], "after": start[1], "limit": limit}
+            if n < len(ends):
+                page["until"] = ends[n]
+            pages.append(page)
+        return pages[0], pages[1:]
 
     def _delta_page(
         self, reader: ItemReader, state: dict[str, Any], limit: int
@@ -241,14 +293,20 @@ class SyncView(APIView):
         items: list[dict[str, Any]],
         following: dict[str, Any] | None,
         state: dict[str, Any],
+        following_pages: list[str],
     ) -> dict[str, Any]:
-        def url(cursor: str) -> str:
-            return request.build_absolute_uri(f"{reverse('sync')}?{urlencode({'cursor': cursor})}")
-
+        if following_pages:  # the first page of a planned full sync
+            return {
+                "items": items,
+                "next_page": following_pages[0],
+                "next_sync_cursor": None,
+                "next_sync_url": None,
+                "following_pages": following_pages,
+            }
         if following is not None:
             return {
                 "items": items,
-                "next_page": url(make_cursor(following)),
+                "next_page": page_url(request, make_cursor(following)),
                 "next_sync_cursor": None,
                 "next_sync_url": None,
             }
@@ -259,5 +317,5 @@ class SyncView(APIView):
             "items": items,
             "next_page": None,
             "next_sync_cursor": sync_cursor,
-            "next_sync_url": url(sync_cursor),
+            "next_sync_url": page_url(request, sync_cursor),
         }

@@ -74,21 +74,38 @@ class ItemReader:
 
     # Listing (initial sync): items of one kind after a key, in key order.
 
-    def list_after(self, kind: str, after: Any, limit: int) -> tuple[list[Envelope], Any]:
-        """Up to ``limit`` visible items of ``kind`` after ``after``; and the last key."""
+    def list_after(
+        self, kind: str, after: Any, limit: int | None, upto: Any = None
+    ) -> tuple[list[Envelope], Any]:
+        """Up to ``limit`` (``None``: every) visible item of ``kind`` after key ``after``
+        and, if ``upto`` is given, at most ``upto``; and the last key."""
         if kind == ChangeLogEntry.SETTINGS:
             return (self.settings() if after is None else []), SETTINGS_ID
         if kind == ChangeLogEntry.PAGE:
             rows = self.public_pages().order_by("path")
             if after is not None:
                 rows = rows.filter(path__gt=after)
+            if upto is not None:
+                rows = rows.filter(path__lte=upto)
             found = list(rows.values_list(*PAGE_COLUMNS)[:limit])
             return self._pages(found), (found[-1][1] if found else after)
         queryset = self._queryset(kind)
         if after is not None:
             queryset = queryset.filter(pk__gt=after)
+        if upto is not None:
+            queryset = queryset.filter(pk__lte=upto)
         objects = list(queryset.order_by("pk")[:limit])
         return self._serialise(kind, objects), (objects[-1].pk if objects else after)
+
+    def keys(self, kind: str) -> list[Any]:
+        """The keys :meth:`list_after` would list for ``kind``, in its order, read without
+        serialising anything (one query)."""
+        if kind == ChangeLogEntry.SETTINGS:
+            return [SETTINGS_ID]
+        if kind == ChangeLogEntry.PAGE:
+            return list(self.public_pages().order_by("path").values_list("path", flat=True))
+        queryset = self._queryset(kind).prefetch_related(None)
+        return list(queryset.order_by("pk").values_list("pk", flat=True))
 
     # Lookup (delta sync): the current state of given items, deletions included.
 

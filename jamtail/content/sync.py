@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +32,10 @@ from jamtail.content.jsontext import EVERY, loads_keeping
 from jamtail.exceptions import CMSError, ContentError
 
 log = logging.getLogger(__name__)
+
+# Sync pages asked for at once when the CMS lists them up front: as many as the
+# CMS has workers by default (cms/server.py: one per CPU, at least two).
+REQUESTS_AT_ONCE = 2
 
 
 class CursorRejected(CMSError):
@@ -132,38 +137,87 @@ def _fetch_all(
     Items come one request (a page of up to 500) at a time, so a full sync
     of a large site never holds it all. When the CMS names the next page in
     a ``Link`` header, it is asked for at once, on a thread, and serialises
-    it while this one is decoded and stored. ``delta.timings["fetch"]`` adds
-    up the time spent waiting for the CMS.
+    it while this one is decoded and stored. When the first page of a full
+    sync lists the pages after it (``following_pages``), they are asked for
+    :data:`REQUESTS_AT_ONCE` at a time and their items yielded in listing
+    order; since pages served in parallel may show an item changed meanwhile
+    in its newer state before its older one, the sync then catches up with
+    one delta sync from the cursor it ended with, whose items come last.
+    ``delta.timings["fetch"]`` adds up the time spent waiting for the CMS.
     """
     received = 0
-    ahead = ThreadPoolExecutor(1, thread_name_prefix="jamtail-sync")
+    pool = ThreadPoolExecutor(REQUESTS_AT_ONCE, thread_name_prefix="jamtail-sync")
+    # Requests under way, in the order their items are yielded, each with whether
+    # its next_page is to be followed (not for a listed page but the last).
+    pending: deque[tuple[Future[tuple[str, str | None]], bool]] = deque()
+    listed: deque[str] = deque()  # listed pages not asked for yet
+    catch_up = False
     try:
-        pending = ahead.submit(_request, client, cursor)
-        while True:
+        pending.append((pool.submit(_request, client, cursor), True))
+        while pending:
             started = time.perf_counter()
-            text, following = pending.result()
+            future, follow = pending.popleft()
+            text, following = future.result()
             delta.timings["fetch"] = delta.timings.get("fetch", 0.0) + time.perf_counter() - started
-            if following:
-                pending = ahead.submit(_request, client, _cursor_in(following))
+            if follow and following and not pending:
+                pending.append((pool.submit(_request, client, _cursor_in(following)), True))
             body = _decode(text, client.url("sync/"))
             delta.requests += 1
             received += len(body["items"])
             if progress is not None:
                 progress(received)
+            if "following_pages" in body and delta.requests == 1:
+                listed = deque(_listed_pages(body, following, pending))
+                catch_up = True
+            while listed and len(pending) < REQUESTS_AT_ONCE:
+                url = listed.popleft()
+                pending.append((pool.submit(_request, client, _cursor_in(url)), not listed))
             yield from body["items"]
+            if not follow or listed or (catch_up and delta.requests == 1):
+                continue
             if body.get("next_sync_cursor"):
+                if catch_up:
+                    catch_up = False
+                    pending.append((pool.submit(_request, client, body["next_sync_cursor"]), True))
+                    continue
                 delta.cursor = body["next_sync_cursor"]
                 return
             next_page = body.get("next_page")
             if not next_page:
                 raise CMSError("the CMS sync answered neither next_page nor next_sync_cursor")
             if following is None:
-                pending = ahead.submit(_request, client, _cursor_in(next_page))
+                pending.append((pool.submit(_request, client, _cursor_in(next_page)), True))
             elif _cursor_in(following) != _cursor_in(next_page):
                 raise CMSError("the CMS sync's Link header and next_page name different pages")
+        raise CMSError("the CMS sync ended without a next_sync_cursor")
     finally:
-        # An error (or a closed generator) may leave a request under way: not waited for.
-        ahead.shutdown(wait=False, cancel_futures=True)
+        # An error (or a closed generator) may leave requests under way: not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _listed_pages(
+    body: dict[str, Any],
+    following: str | None,
+    pending: deque[tuple[Future[tuple[str, str | None]], bool]],
+) -> list[str]:
+    """The listed pages of a full sync's first page not yet asked for.
+
+    The first one was asked for already when the ``Link`` header named it: that
+    request (in ``pending``) is then marked as the one to follow when it is the
+    last. Raises ``CMSError`` when the list is malformed.
+    """
+    urls = body["following_pages"]
+    if not (isinstance(urls, list) and urls and all(isinstance(url, str) for url in urls)):
+        raise CMSError("the CMS sync's following_pages is not a list of page URLs")
+    if body.get("next_page") != urls[0]:
+        raise CMSError("the CMS sync's following_pages is not a list of pages after next_page")
+    if following is None:
+        return list(urls)
+    if _cursor_in(following) != _cursor_in(urls[0]):
+        raise CMSError("the CMS sync's Link header and next_page name different pages")
+    future, _ = pending.pop()
+    pending.append((future, len(urls) == 1))
+    return list(urls[1:])
 
 
 def _cursor_in(url: str) -> str:
