@@ -103,12 +103,11 @@ def test_the_first_page_of_a_full_sync_lists_every_page_after_it(api, site):
     first = get(api, "/api/v2/sync/", limit=3)
     assert len(first["following_pages"]) == pages - 1
     assert first["next_page"] == first["following_pages"][0]
-    assert [get(api, url).get("following_pages") for url in first["following_pages"]] == [
-        None
-    ] * (pages - 1)
+    listed = [get(api, url) for url in first["following_pages"]]
+    assert not any("following_pages" in body for body in listed)
     items, cursor = planned_sync(api, limit=3)
     assert items == sequential and cursor
-    assert all(len(get(api, url)["items"]) == 3 for url in first["following_pages"][:-1])
+    assert all(len(body["items"]) == 3 for body in listed[:-1])
 
 
 def test_a_full_sync_that_fits_one_page_lists_no_following_pages(api, site):
