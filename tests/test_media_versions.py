@@ -32,6 +32,10 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 @pytest.fixture
 def media(live_server):
+    return url_only_media()
+
+
+def url_only_media() -> dict:
     """The demo site, plus an article whose raw HTML names an original image, a
     rendition and a document by URL only (as imported Markdown and WordPress posts do)."""
     site = demo_site()

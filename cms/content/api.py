@@ -11,6 +11,7 @@ Routes (all under ``/api/v2/``):
 - ``site-settings/``: ``SiteSettings`` of the default site as a plain object.
 - ``media-versions/`` (POST): a version for each media file named by URL in content
   (``cms/content/media_versions.py``).
+- ``media-archive/`` (POST): many media files in one tar stream (``cms/content/media_archive.py``).
 
 Listing responses follow the v2 shape ``{"meta": {"total_count": N}, "items": [...]}``;
 ``limit`` may go up to ``WAGTAILAPI_LIMIT_MAX``.
@@ -33,6 +34,7 @@ from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 from wagtail.models import Site
 
+from .media_archive import MediaArchiveView
 from .media_versions import MediaVersionsView
 from .models import Author, SiteSettings
 
@@ -137,4 +139,5 @@ api_router.register_endpoint("authors", AuthorsAPIViewSet)
 extra_urlpatterns = [
     path("site-settings/", SiteSettingsView.as_view(), name="site-settings"),
     path("media-versions/", MediaVersionsView.as_view(), name="media-versions"),
+    path("media-archive/", MediaArchiveView.as_view(), name="media-archive"),
 ]

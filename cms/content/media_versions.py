@@ -46,15 +46,22 @@ class MediaVersionsView(APIView):
     permission_classes: list[Any] = []
 
     def post(self, request: Request) -> Response:
-        paths = request.data.get("paths") if isinstance(request.data, dict) else None
-        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-            return Response({"message": 'expected {"paths": [path, ...]}'}, status=400)
-        if len(paths) > MAX_PATHS:
-            return Response(
-                {"message": f"{len(paths)} paths: ask for at most {MAX_PATHS} at a time"},
-                status=400,
-            )
+        paths, error = asked_paths(request)
+        if error is not None:
+            return error
         return Response({"versions": media_versions(set(paths))})
+
+
+def asked_paths(request: Request) -> tuple[list[str], Response | None]:
+    """The media paths a ``{"paths": [str, ...]}`` request body names (at most
+    :data:`MAX_PATHS`), or a 400 answer saying what is wrong with it."""
+    paths = request.data.get("paths") if isinstance(request.data, dict) else None
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        return [], Response({"message": 'expected {"paths": [path, ...]}'}, status=400)
+    if len(paths) > MAX_PATHS:
+        message = f"{len(paths)} paths: ask for at most {MAX_PATHS} at a time"
+        return [], Response({"message": message}, status=400)
+    return paths, None
 
 
 def media_versions(paths: set[str]) -> dict[str, str]:

@@ -525,6 +525,30 @@ def paths(page_types: list[str]) -> dict[str, Schema]:
                 },
             },
         },
+        "/api/v2/media-archive/": {
+            "servers": cms,
+            "post": {
+                "operationId": "getMediaArchive",
+                "summary": "Many media files in one tar stream (media_archive.py)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": obj(
+                                {"paths": {"type": "array", "items": STRING, "maxItems": 1000}}
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "A pax tar archive of the files that may be served",
+                        "content": {"application/x-tar": {"schema": {"type": "string"}}},
+                    },
+                    "400": error,
+                },
+            },
+        },
         "/api/v2/sync/": {
             "servers": cms,
             "get": {

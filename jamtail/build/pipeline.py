@@ -482,7 +482,7 @@ def files_stage(run: Run, planned: Planned, writer: Writer) -> None:
     def place() -> int:
         versioned = media_store.with_versions(media, planned.localiser.media_base)
         kept, to_place = _media_in_spare(writer, media_store, versioned)
-        downloaded = media_store.place(to_place)
+        downloaded = media_store.place(to_place, planned.localiser.media_base)
         _record_media(writer, media_store, list(to_place), kept)
         return downloaded
 

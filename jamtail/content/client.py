@@ -69,6 +69,12 @@ class CMSClient:
         retried like a GET) and return the decoded answer. Raises as :meth:`get_json`."""
         return _json(self._send("POST", path, None, body))
 
+    def post_stream(self, path: str, body: Any) -> requests.Response:
+        """POST ``body`` as JSON to ``path`` (retried like a GET) and return the answer
+        with its body not read yet: use it in a ``with`` block and read ``raw``.
+        Raises as :meth:`get_json`."""
+        return self._send("POST", path, None, body, stream=True)
+
     def get_text(self, path: str, params: dict[str, Any] | None = None) -> tuple[str, str | None]:
         """GET ``path``: its body decoded as UTF-8 (JSON's encoding, RFC 8259) and its next URL.
 
@@ -86,7 +92,12 @@ class CMSClient:
         return text, urljoin(response.url, following) if following else None
 
     def _send(
-        self, method: str, path: str, params: dict[str, Any] | None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any = None,
+        stream: bool = False,
     ) -> requests.Response:
         """The answer to ``method`` ``path`` (``body`` sent as JSON unless ``None``),
         retried under the policy; raises for a failure or 4xx."""
@@ -94,7 +105,7 @@ class CMSClient:
         try:
             response = self.retry.call(
                 lambda: self.session.request(
-                    method, url, params=params, json=body, timeout=self.timeout
+                    method, url, params=params, json=body, timeout=self.timeout, stream=stream
                 ),
                 f"{method} {url}",
             )

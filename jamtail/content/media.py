@@ -17,12 +17,16 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+import tarfile
+from collections import deque
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import unquote, urljoin, urlsplit
+
+import requests
 
 from jamtail.content.client import CMSClient
 from jamtail.content.lazy import LazyPage
@@ -34,6 +38,10 @@ _ATTR_RE = re.compile(r'(\s(?:src|href|poster)=")([^"]+)(")')
 LOCAL_PREFIX = "/media/"
 Identity = tuple[int, int, int]  # a file's (inode, size, mtime_ns)
 Digests = tuple[int, str, str]  # its (size, sha1 hex, md5 hex), as a manifest FileEntry
+VERSIONS_BATCH = 1000  # paths a request: cms.content.media_versions.MAX_PATHS
+ARCHIVE_BATCH = 1000  # the same limit, for cms.content.media_archive
+STREAM_BUFFER = 1 << 20  # bytes read from an archive at a time (tarfile reads 10 KiB)
+WRITES_AHEAD = 16  # files of an archive read and waiting to be written
 
 
 class MediaLocaliser:
@@ -212,11 +220,51 @@ class MediaStore:
             for target, (source, version) in files.items()
         }
 
-    def place(self, files: dict[Path, tuple[str, str]]) -> int:
-        """Put each ``target: (source URL, version)`` in place; return bytes downloaded."""
+    def place(self, files: dict[Path, tuple[str, str]], media_base: str = "") -> int:
+        """Put each ``target: (source URL, version)`` in place; return bytes downloaded.
+
+        The versioned files under ``media_base`` (the CMS's own media URL) that
+        the cache lacks are asked for in archives first (:meth:`fetch_archives`);
+        every other file, and any an archive did not deliver, one GET each.
+        """
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        size = self.fetch_archives(files.values(), media_base) if media_base else 0
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return sum(pool.map(self._place, sorted(files.items())))
+            return size + sum(pool.map(self._place, sorted(files.items())))
+
+    def fetch_archives(self, sources: Iterable[tuple[str, str]], media_base: str) -> int:
+        """Download into the cache, :data:`ARCHIVE_BATCH` a request (``POST media-archive/``,
+        ``cms/content/media_archive.py``), the versioned ``(source URL, version)`` files under
+        ``media_base`` it lacks; return bytes written.
+
+        Only complete files are kept: an archive cut short, malformed or refused
+        (a CMS without the endpoint) is logged and what it lacked is left for
+        :meth:`place` to fetch one by one. Never raises for the CMS's answer.
+        """
+        wanted: dict[str, Path] = {}
+        for source, version in sources:
+            path = _media_path(source, media_base) if version else ""
+            cached = self.cached_path(source, version)
+            if path and not cached.exists():
+                wanted[path] = cached
+        paths, size = sorted(wanted), 0
+        for start in range(0, len(paths), ARCHIVE_BATCH):
+            batch = {path: wanted[path] for path in paths[start : start + ARCHIVE_BATCH]}
+            try:
+                with (
+                    self.client.post_stream("media-archive/", {"paths": list(batch)}) as answer,
+                    ThreadPoolExecutor(self.workers) as pool,
+                ):
+                    answer.raw.decode_content = True
+                    size += _extract(cast(IO[bytes], answer.raw), batch, pool)
+            except CMSError as exc:
+                if exc.status in (403, 404, 405):  # a CMS from before the endpoint
+                    log.info("the CMS has no media archive (%s): files are fetched singly", exc)
+                    return size
+                log.warning("media archive refused (%s): files are fetched singly", exc)
+            except (OSError, EOFError, tarfile.TarError, requests.RequestException) as exc:
+                log.warning("media archive cut short (%s): the rest are fetched singly", exc)
+        return size
 
     def cached_path(self, source: str, version: str) -> Path:
         """Where the cache keeps the file for ``(source URL, version)``."""
@@ -274,7 +322,47 @@ class MediaStore:
             log.warning("media digests not saved (%s): the next build hashes them again", exc)
 
 
-VERSIONS_BATCH = 1000  # cms.content.media_versions.MAX_PATHS
+def _extract(stream: IO[bytes], wanted: dict[str, Path], pool: ThreadPoolExecutor) -> int:
+    """Write the regular files of the tar ``stream`` that ``wanted`` names (media path ->
+    cache path) to their cache paths, on ``pool``'s threads; return bytes written.
+
+    A member's name is only looked up in ``wanted``, never used as a path. Files
+    are written on threads because creating one costs a quarter of a
+    millisecond of system time, more than reading it (760 files: 0.2 s); at
+    most :data:`WRITES_AHEAD` wait in memory. Each is written beside its place
+    and moved there once complete, so a stream that breaks off leaves no
+    partial file. Raises what reading or writing raises.
+    """
+    size = 0
+    writes: deque[Future[None]] = deque()
+    try:
+        with tarfile.open(fileobj=stream, mode="r|", bufsize=STREAM_BUFFER) as archive:
+            for member in archive:
+                target = wanted.get(member.name)
+                source = archive.extractfile(member) if member.isfile() and target else None
+                if source is None or target is None:
+                    continue
+                data = source.read()
+                if len(data) != member.size:
+                    raise EOFError(f"{member.name} ended short")
+                writes.append(pool.submit(_write_file, target, data))
+                while len(writes) > WRITES_AHEAD:
+                    writes.popleft().result()
+                size += member.size
+    finally:
+        for write in writes:
+            write.result()
+    return size
+
+
+def _write_file(target: Path, data: bytes) -> None:
+    part = target.with_name(target.name + ".part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(data)
+        part.replace(target)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _media_path(source: str, media_base: str) -> str:
