@@ -13,7 +13,11 @@ paths (live, no revisions). To show that this is honest, one article is made
 both ways from the same content, and their API representations are compared.
 Generated databases are kept under ``bench/out/`` and reused by later runs.
 
-Reports, per size: a cold first build (skipped with ``--warm``); a full
+Reports, per size (``--warm`` skips the first two): a cold first build with the
+CMS's serialised pages forgotten (``manage.py clear_sync_cache``: the CMS
+serialises every page, as after ``migrate``); a cold first build (an empty
+build cache, so a full sync, from a CMS that serialised its pages before: a
+new build host, issue 14's cold start); a full
 render with the content and media caches warm but no previous build
 (the median of 3 runs up to 10,000 pages, else one: seconds, pages/s, peak
 memory of the builder processes as PSS, polled every 20 ms, which costs the
@@ -28,8 +32,9 @@ again, one edited summary (patch builds), one template change
 then 20 title edits built and deployed as a worker does, forked from the fork
 server (median and p95).
 Then Hugo on the same Markdown (same page count, sections and tags; the
-median of as many runs, its memory polled the same way) and the ratio of our
-full build to it (issue 14's target: at most 1.0).
+median of as many runs, its memory polled the same way) and the ratios to it
+of our full build and cold first builds (issue 14's targets: at most 1.0x
+and 1.5x).
 
 Usage: ``python bench/large_site.py [--pages N ...] [--warm] [--no-hugo] [--hugo-only]``.
 Loopback only.
@@ -413,8 +418,20 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
     try:
         print(f"API: bulk-inserted page vs normally published twin: {check_twin(cms, info)}")
         if not warm:
-            seconds, peak, out = run(build, env)
-            print(f"  cold first build: {seconds:.1f} s, peak {mb(peak)}\n    {summary_of(out)}")
+            # Issue 14's cold start: a new build host (an empty build cache, so a full
+            # sync) against a running CMS, which keeps each page's serialised form;
+            # then the rarer case of a CMS that has serialised nothing yet (after
+            # `migrate`, or pages written straight to its database, as above).
+            cms.manage("clear_sync_cache")
+            for label, key in (
+                ("cold first build, the CMS serialising every page", "cold_unserialised"),
+                ("cold first build (a new build host; the CMS running)", "cold"),
+            ):
+                shutil.rmtree(work / "cache", ignore_errors=True)
+                forget_build(work)
+                seconds, peak, out = run(build, env)
+                results[key] = seconds
+                print(f"  {label}: {seconds:.1f} s, peak {mb(peak)}\n    {summary_of(out)}")
         # Every output rendered and written, from the synced content cache; the median
         # of runs (Hugo's figure below is a median of as many).
         full: list[tuple[float, int, str]] = []
@@ -459,7 +476,7 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
         cms.stop()
     (work / "results.json").write_text(json.dumps(results))
     if hugo:
-        bench_hugo(cms, work, n, results["full"])
+        bench_hugo(cms, work, n, results)
 
 
 def _runs(n: int) -> int:
@@ -531,7 +548,7 @@ def hugo_content(content: Path, n: int) -> None:
         (content / ".complete").touch()
 
 
-def bench_hugo(cms: CMSProcess, work: Path, n: int, ours: float) -> None:
+def bench_hugo(cms: CMSProcess, work: Path, n: int, ours: dict[str, float]) -> None:
     hugo = shutil.which("hugo")
     if not hugo:
         print("hugo: not installed (apt-get install hugo); no comparison")
@@ -548,7 +565,13 @@ def bench_hugo(cms: CMSProcess, work: Path, n: int, ours: float) -> None:
         f"  hugo on the same {n} Markdown pages: {seconds:.2f} s"
         f" (median of {_secs([r[0] for r in runs])}), peak {mb(max(r[1] for r in runs))}"
     )
-    print(f"  ratio, our full build / hugo: {ours / seconds:.2f}x (target <= 1.0x)")
+    for key, label, target in (
+        ("full", "our full build", 1.0),
+        ("cold", "our cold first build", 1.5),
+        ("cold_unserialised", "our cold first build, the CMS serialising every page", 1.5),
+    ):
+        if key in ours:
+            print(f"  ratio, {label} / hugo: {ours[key] / seconds:.2f}x (target <= {target}x)")
 
 
 def main() -> int:
