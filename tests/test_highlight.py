@@ -40,3 +40,17 @@ def test_code_blocks_are_found_in_page_bodies():
         {"title": "no body"},
     ]
     assert list(code_blocks(pages)) == [("x = 1", "python")]
+
+
+def test_many_blocks_are_highlighted_on_forked_workers_as_one_process_would(tmp_path):
+    blocks = [
+        (f"let x{n} = {n};", "Rust" if n % 2 else "") for n in range(highlight.PARALLEL_BLOCKS)
+    ]
+    highlight._CACHE.clear()
+    assert HighlightCache(tmp_path / "h.sqlite3").prime(blocks, jobs=2) == len(blocks)
+    forked = dict(highlight._CACHE)
+    highlight._CACHE.clear()
+    assert HighlightCache(tmp_path / "h.sqlite3").prime(blocks * 2, jobs=1) == len(blocks)
+    assert forked == highlight._CACHE
+    assert HighlightCache(tmp_path / "h.sqlite3").prime(blocks, jobs=2) == 0
+    assert highlight_code(*blocks[1]) == forked[highlight._key(blocks[1][0], "rust")]

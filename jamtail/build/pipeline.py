@@ -692,7 +692,7 @@ def _prime(highlights: HighlightCache, outputs: list[Output], jobs: int) -> None
         loader.fill("code", "", mine, _code_of, jobs)  # a first build: on every core
         found = loader.derived("code", "", mine, _code_of)
         blocks.extend((c, lang) for page_blocks in found.values() for c, lang in page_blocks)
-    highlights.prime(blocks)
+    highlights.prime(blocks, jobs)
 
 
 def _code_of(fields: dict[str, Any]) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ workers inherit a complete cache) and saves what is new at the end.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +25,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 _FORMATTER = HtmlFormatter(nowrap=True)
+PARALLEL_BLOCKS = 200  # blocks to highlight before forking workers pays (~30 ms)
 _CACHE: dict[str, str] = {}
 
 
@@ -33,12 +35,16 @@ def highlight_code(code: str, language: str) -> str:
     Unknown or empty languages give escaped plain text. Results are memoised
     in the process-wide cache that :class:`HighlightCache` fills and saves.
     """
-    language = (language or "").strip().lower()
+    language = _language(language)
     key = _key(code, language)
     html = _CACHE.get(key)
     if html is None:
         html = _CACHE[key] = _highlight(code, language)
     return html
+
+
+def _language(name: str | None) -> str:
+    return (name or "").strip().lower()
 
 
 def _highlight(code: str, language: str) -> str:
@@ -79,10 +85,29 @@ class HighlightCache:
                 _CACHE[key] = html
                 self.loaded.add(key)
 
-    def prime(self, blocks: Iterable[tuple[str, str]]) -> None:
-        """Highlight the given code now, in this process, if not cached yet."""
+    def prime(self, blocks: Iterable[tuple[str, str]], jobs: int = 1) -> int:
+        """Highlight the given ``(code, language)`` blocks now, those not cached yet; return
+        how many that was.
+
+        With ``jobs`` > 1 and at least :data:`PARALLEL_BLOCKS` to do (a first
+        build), on that many forked processes: Pygments is pure Python, and a
+        first build of the Rust blog spent 0.3 s highlighting on one core.
+        """
+        missing: dict[str, tuple[str, str]] = {}
         for code, language in blocks:
-            highlight_code(code, language)
+            language = _language(language)
+            key = _key(code, language)
+            if key not in _CACHE:
+                missing.setdefault(key, (code, language))
+        todo = list(missing.values())
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        if jobs > 1 and len(todo) >= PARALLEL_BLOCKS and forking:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                done = pool.starmap(_highlight, todo, chunksize=max(1, len(todo) // (jobs * 8)))
+        else:
+            done = [_highlight(code, language) for code, language in todo]
+        _CACHE.update(zip(missing, done, strict=True))
+        return len(todo)
 
     def save(self) -> None:
         """Write results that were not in the file yet."""
