@@ -5,6 +5,7 @@ short or damaged costs single downloads, never a missing or partial file."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
 import threading
@@ -17,9 +18,11 @@ from django.core.files.base import ContentFile
 from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction
 
+from jamtail.build import pipeline
 from jamtail.build.pipeline import build
 from jamtail.content.client import CMSClient
 from jamtail.content.media import MediaStore
+from jamtail.write.manifest import read_manifest
 from tests.test_media_versions import config_for, url_only_media
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -98,12 +101,25 @@ def test_a_first_build_fetches_the_cms_media_in_archives_and_no_file_singly(
         "download",
         lambda self, url, *a, **k: singly.append(url) or real(self, url, *a, **k),
     )
+    hashed: list[Path] = []
+    real_digest = pipeline.digest_file
+    monkeypatch.setattr(pipeline, "digest_file", lambda p: hashed.append(p) or real_digest(p))
     build(config_for(live_server, tmp_path, "one"))
     assert singly == []
+    assert not [p for p in hashed if "/media/" in p.as_posix()]  # hashed as they came
+    manifest = read_manifest(tmp_path / "one")
+    assert manifest is not None
     out = tmp_path / "one" / "media"
     for item in (media["image"], media["rendition"], media["document"]):
         with item.file.open("rb") as handle:
-            assert (out / item.file.name).read_bytes() == handle.read()
+            data = handle.read()
+        assert (out / item.file.name).read_bytes() == data
+        entry = manifest.files[f"media/{item.file.name}"]
+        assert (entry.size, entry.sha1, entry.md5) == (
+            len(data),
+            hashlib.sha1(data).hexdigest(),
+            hashlib.md5(data).hexdigest(),
+        )
 
 
 class Proxy:

@@ -166,6 +166,10 @@ def localise_pages(
     return result, media
 
 
+class _NoArchives(Exception):
+    """The CMS has no media-archive endpoint."""
+
+
 class MediaStore:
     """Copy media files into a build directory through a download cache.
 
@@ -247,24 +251,36 @@ class MediaStore:
             cached = self.cached_path(source, version)
             if path and not cached.exists():
                 wanted[path] = cached
-        paths, size = sorted(wanted), 0
-        for start in range(0, len(paths), ARCHIVE_BATCH):
-            batch = {path: wanted[path] for path in paths[start : start + ARCHIVE_BATCH]}
-            try:
-                with (
-                    self.client.post_stream("media-archive/", {"paths": list(batch)}) as answer,
-                    ThreadPoolExecutor(self.workers) as pool,
-                ):
-                    answer.raw.decode_content = True
-                    size += _extract(cast(IO[bytes], answer.raw), batch, pool)
-            except CMSError as exc:
-                if exc.status in (403, 404, 405):  # a CMS from before the endpoint
-                    log.info("the CMS has no media archive (%s): files are fetched singly", exc)
-                    return size
-                log.warning("media archive refused (%s): files are fetched singly", exc)
-            except (OSError, EOFError, tarfile.TarError, requests.RequestException) as exc:
-                log.warning("media archive cut short (%s): the rest are fetched singly", exc)
-        return size
+        paths, written = sorted(wanted), {}
+        try:
+            for start in range(0, len(paths), ARCHIVE_BATCH):
+                batch = {path: wanted[path] for path in paths[start : start + ARCHIVE_BATCH]}
+                written.update(self._fetch_archive(batch))
+        except _NoArchives:
+            pass
+        if written:  # hashed as they were written: _record_media need not read them again
+            self.remember_digests(written)
+        return sum(size for size, _, _ in written.values())
+
+    def _fetch_archive(self, batch: dict[str, Path]) -> dict[Identity, Digests]:
+        """One archive's files written to the cache (see :meth:`fetch_archives`), and their
+        digests; raises :class:`_NoArchives` when the CMS has no such endpoint."""
+        written: dict[Identity, Digests] = {}
+        try:
+            with (
+                self.client.post_stream("media-archive/", {"paths": list(batch)}) as answer,
+                ThreadPoolExecutor(self.workers) as pool,
+            ):
+                answer.raw.decode_content = True
+                _extract(cast(IO[bytes], answer.raw), batch, pool, written)
+        except CMSError as exc:
+            if exc.status in (403, 404, 405):  # a CMS from before the endpoint
+                log.info("the CMS has no media archive (%s): files are fetched singly", exc)
+                raise _NoArchives from exc
+            log.warning("media archive refused (%s): files are fetched singly", exc)
+        except (OSError, EOFError, tarfile.TarError, requests.RequestException) as exc:
+            log.warning("media archive cut short (%s): the rest are fetched singly", exc)
+        return written
 
     def cached_path(self, source: str, version: str) -> Path:
         """Where the cache keeps the file for ``(source URL, version)``."""
@@ -322,19 +338,30 @@ class MediaStore:
             log.warning("media digests not saved (%s): the next build hashes them again", exc)
 
 
-def _extract(stream: IO[bytes], wanted: dict[str, Path], pool: ThreadPoolExecutor) -> int:
+def _extract(
+    stream: IO[bytes],
+    wanted: dict[str, Path],
+    pool: ThreadPoolExecutor,
+    written: dict[Identity, Digests],
+) -> None:
     """Write the regular files of the tar ``stream`` that ``wanted`` names (media path ->
-    cache path) to their cache paths, on ``pool``'s threads; return bytes written.
+    cache path) to their cache paths, on ``pool``'s threads; add each written file's
+    digests to ``written`` (by identity), also when reading fails later.
 
     A member's name is only looked up in ``wanted``, never used as a path. Files
-    are written on threads because creating one costs a quarter of a
-    millisecond of system time, more than reading it (760 files: 0.2 s); at
-    most :data:`WRITES_AHEAD` wait in memory. Each is written beside its place
-    and moved there once complete, so a stream that breaks off leaves no
-    partial file. Raises what reading or writing raises.
+    are written and hashed on threads: creating a file costs a quarter of a
+    millisecond of system time, more than reading it (760 files: 0.2 s), and
+    hashing lets go of the GIL; at most :data:`WRITES_AHEAD` wait in memory.
+    Each is written beside its place and moved there once complete, so a
+    stream that breaks off leaves no partial file. Raises what reading or
+    writing raises.
     """
-    size = 0
-    writes: deque[Future[None]] = deque()
+    writes: deque[Future[tuple[Identity, Digests]]] = deque()
+
+    def collect(write: Future[tuple[Identity, Digests]]) -> None:
+        identity, digests = write.result()
+        written[identity] = digests
+
     try:
         with tarfile.open(fileobj=stream, mode="r|", bufsize=STREAM_BUFFER) as archive:
             for member in archive:
@@ -347,15 +374,14 @@ def _extract(stream: IO[bytes], wanted: dict[str, Path], pool: ThreadPoolExecuto
                     raise EOFError(f"{member.name} ended short")
                 writes.append(pool.submit(_write_file, target, data))
                 while len(writes) > WRITES_AHEAD:
-                    writes.popleft().result()
-                size += member.size
+                    collect(writes.popleft())
     finally:
         for write in writes:
-            write.result()
-    return size
+            collect(write)
 
 
-def _write_file(target: Path, data: bytes) -> None:
+def _write_file(target: Path, data: bytes) -> tuple[Identity, Digests]:
+    """Write ``data`` to ``target`` (through a ``.part`` file); its identity and digests."""
     part = target.with_name(target.name + ".part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -363,6 +389,9 @@ def _write_file(target: Path, data: bytes) -> None:
         part.replace(target)
     finally:
         part.unlink(missing_ok=True)
+    st = target.stat()
+    digests = (len(data), hashlib.sha1(data).hexdigest(), hashlib.md5(data).hexdigest())
+    return (st.st_ino, st.st_size, st.st_mtime_ns), digests
 
 
 def _media_path(source: str, media_base: str) -> str:
