@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jamtail.content.media import MediaLocaliser
 from jamtail.search.index import _tantivy_doc, stored_parts
 from jamtail.search.query import (
     MAX_TERMS,
@@ -33,7 +34,7 @@ from jamtail.search.query import (
     snippet,
 )
 from jamtail.search.shards import build_index, save_index
-from jamtail.search.text import block_text, clean, page_text
+from jamtail.search.text import block_text, body_parts, clean, page_text
 from tests.search_corpus import SITE, markdown_pages
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,6 +103,23 @@ def test_every_block_type_gives_its_text_and_no_markup():
     body = page_text({"intro": "<p>Intro</p>", "body": blocks})
     assert body.startswith("Intro Rich text")
     assert "<" not in body.replace("fn main() {}", "") and "alert" not in body
+
+
+def test_media_urls_are_made_local_only_in_blocks_whose_text_can_show_them():
+    cms = "http://cms.example/media/"
+    localiser = MediaLocaliser("http://cms.example/api/v2/", cms)
+    img = f'<img src="{cms}images/a.png" alt="A crab">'
+    blocks = [
+        {"type": "paragraph", "value": f"<p>{img} and <a href='{cms}documents/b.pdf'>b</a></p>"},
+        {"type": "raw_html", "value": f"<figure>{img}</figure>"},
+        {"type": "code", "value": {"language": "html", "code": img}},
+        {"type": "new_kind", "value": {"html": img, "url": f"{cms}images/a.png"}},
+        {"type": "image", "value": {"image": 3, "alt": "A crab", "caption": "On a rock"}},
+    ]
+    localised = body_parts(blocks, localiser.localise)
+    assert localised == body_parts(localiser.localise(blocks))
+    assert [cms in text for text in localised] == [False, False, False, True, False]
+    assert 'src="/media/images/a.png"' in localised[2]
 
 
 def test_control_characters_never_reach_the_index():

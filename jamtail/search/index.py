@@ -167,8 +167,7 @@ def _by_loader(pages: Iterable[dict[str, Any]]) -> dict[BodyLoader, list[LazyPag
 def _body_text_of(loader: BodyLoader) -> Callable[[dict[str, Any]], list[str]]:
     def parts(fields: dict[str, Any]) -> list[str]:
         # The text of the body as rendered: with its media URLs made local.
-        shown = loader.transform(fields) if loader.transform else fields
-        return body_parts(shown.get("body"))
+        return body_parts(fields.get("body"), loader.transform)
 
     return parts
 

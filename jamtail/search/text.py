@@ -23,6 +23,7 @@ block type is searchable before anyone teaches this module about it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import unescape
 from typing import Any
 
@@ -32,6 +33,13 @@ _BLOCK_TAGS = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
     "table", "blockquote", "pre", "section", "article", "figure", "figcaption", "dt", "dd", "hr",
 }  # fmt: skip
+
+
+# Block types whose text never shows a URL: their HTML's tags are dropped and their
+# other fields are plain text (see block_text).
+_URL_FREE = frozenset(
+    {"paragraph", "raw_html", "heading", "quote", "image", "embed", "table", "footnotes"}
+)
 
 
 def clean(text: str) -> str:
@@ -119,10 +127,20 @@ def page_text(page: dict[str, Any], body: list[str] | None = None) -> str:
     return " ".join(p for p in parts if p)
 
 
-def body_parts(body: Any) -> list[str]:
-    """The text of each block of a StreamField ``body`` (or of a rich text string)."""
+def body_parts(body: Any, localise: Callable[[Any], Any] | None = None) -> list[str]:
+    """The text of each block of a StreamField ``body`` (or of a rich text string).
+
+    ``localise``: what makes a block's media URLs those of the built site (the
+    build's :class:`~jamtail.content.media.MediaLocaliser`), applied only to the
+    blocks whose text may show a URL (code, and types this module does not
+    know): walking every block cost a fifth of a first build's search text.
+    """
     if isinstance(body, list):
-        return [block_text(b) for b in body if isinstance(b, dict)]
+        return [
+            block_text(b if localise is None or b.get("type") in _URL_FREE else localise(b))
+            for b in body
+            if isinstance(b, dict)
+        ]
     if isinstance(body, str):
         return [html_text(body)]
     return []
