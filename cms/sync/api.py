@@ -30,7 +30,10 @@ serialises them in parallel (a first sync of 10,000 never-serialised pages
 is CPU-bound on the CMS). Only the last listed page answers ``next_page``
 that matters (when items were added at the end meanwhile) or the
 ``next_sync_cursor``; the others' ``next_page`` continues after their range,
-for a client that follows ``next_page`` alone.
+for a client that follows ``next_page`` alone. Pages read in parallel may
+show an item changed meanwhile in its newer state on an earlier page and its
+older one on a later page: such a client ends with one delta sync from the
+cursor it got, as the builder does (``jamtail/content/sync.py``).
 
 An item may appear more than once in a sync (it changed again while the sync
 ran); the later occurrence is the newer state. A cursor is signed

@@ -92,7 +92,7 @@ def sync(
     error or a killed process leaves the cache exactly as it was. A CMS
     without the sync endpoint is read in full (``delta.gathered``).
     ``progress`` is called with the number of items received so far after
-    each request (a first sync of 10,000 pages makes 21). Raises
+    each request (a first sync of 10,000 pages makes 22: 21 pages, one delta). Raises
     ``CMSError``/``CMSUnavailableError`` when the CMS fails.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
