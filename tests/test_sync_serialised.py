@@ -229,3 +229,23 @@ def test_clear_sync_cache_empties_the_cache(api, site):
     call_command("clear_sync_cache", stdout=out)
     assert "Deleted" in out.getvalue()
     assert not SerialisedPage.objects.exists()
+
+
+def test_a_migrate_with_nothing_to_apply_keeps_the_cache(api, site):
+    from django.core.management import call_command
+
+    full_sync(api)
+    rows = SerialisedPage.objects.count()
+    call_command("migrate", verbosity=0, interactive=False)
+    assert SerialisedPage.objects.count() == rows
+    _, count = full_sync(api)
+    assert count == 0
+
+
+def test_new_serialising_code_serialises_every_page_afresh(api, site, monkeypatch):
+    items, _ = full_sync(api)
+    monkeypatch.setattr(serialised, "code_fingerprint", lambda: "new code")
+    _, count = full_sync(api)
+    assert count == len(pages_of(items))
+    _, count = full_sync(api)
+    assert count == 0

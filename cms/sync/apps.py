@@ -4,8 +4,12 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _clear_serialised_pages(sender: Any, **kwargs: Any) -> None:
-    # A deploy that migrates may change how pages are serialised: start the cache afresh.
+def _clear_serialised_pages(sender: Any, plan: Any = None, **kwargs: Any) -> None:
+    # Applied migrations may change pages in ways the change log did not see (a data
+    # migration): start the cache afresh. A migrate with nothing to apply (every deploy
+    # runs one) keeps it; new code changes the rows' key anyway (serialised.page_key).
+    if plan == []:
+        return
     from django.db import connections
 
     from .models import SerialisedPage
