@@ -267,12 +267,14 @@ class Reencoder:
         self.api_url, self.damage = api_url.rstrip("/"), False
         self.rewrite: Callable[[dict], dict] = lambda data: data
         self.delay, self.at_once, self.most_at_once = 0.0, 0, 0
+        self.connection_headers: list[str | None] = []
         lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 with lock:
+                    proxy.connection_headers.append(self.headers.get("Connection"))
                     proxy.at_once += 1
                     proxy.most_at_once = max(proxy.most_at_once, proxy.at_once)
                 try:
@@ -344,6 +346,9 @@ def test_a_full_sync_asks_for_the_pages_the_cms_lists_two_at_a_time(
     content, delta = sync_content(CMSClient(reencoder.url), tmp_path)
     assert reencoder.most_at_once == 2
     assert delta.requests >= 5
+    # Each listed page on a connection of its own, so a free CMS worker takes it.
+    listed = requests.get(client.url("sync/"), timeout=30).json()["following_pages"]
+    assert reencoder.connection_headers.count("close") == len(listed) >= 3
     assert content == gather(client)
 
 

@@ -75,15 +75,21 @@ class CMSClient:
         Raises as :meth:`get_json`."""
         return self._send("POST", path, None, body, stream=True)
 
-    def get_text(self, path: str, params: dict[str, Any] | None = None) -> tuple[str, str | None]:
+    def get_text(
+        self, path: str, params: dict[str, Any] | None = None, new_connection: bool = False
+    ) -> tuple[str, str | None]:
         """GET ``path``: its body decoded as UTF-8 (JSON's encoding, RFC 8259) and its next URL.
 
         The next URL is the one the ``Link`` header names ``rel="next"``
         (RFC 8288; ``None`` without one), so a caller can ask for the next
-        page before it has decoded this one. Raises as :meth:`get_json`;
-        ``CMSError`` when the body is not UTF-8.
+        page before it has decoded this one. With ``new_connection``, the
+        request goes on a connection of its own, closed after it
+        (``Connection: close``, RFC 9112 section 9.6), so the server hands it to
+        whichever worker is free rather than the one a kept-alive connection is
+        bound to. Raises as :meth:`get_json`; ``CMSError`` when the body is not UTF-8.
         """
-        response = self._send("GET", path, params)
+        headers = {"Connection": "close"} if new_connection else None
+        response = self._send("GET", path, params, headers=headers)
         try:
             text = response.content.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -98,6 +104,7 @@ class CMSClient:
         params: dict[str, Any] | None,
         body: Any = None,
         stream: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """The answer to ``method`` ``path`` (``body`` sent as JSON unless ``None``),
         retried under the policy; raises for a failure or 4xx."""
@@ -105,7 +112,13 @@ class CMSClient:
         try:
             response = self.retry.call(
                 lambda: self.session.request(
-                    method, url, params=params, json=body, timeout=self.timeout, stream=stream
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    timeout=self.timeout,
+                    stream=stream,
+                    headers=headers,
                 ),
                 f"{method} {url}",
             )

@@ -171,7 +171,10 @@ def _fetch_all(
                 catch_up = True
             while listed and len(pending) < REQUESTS_AT_ONCE:
                 url = listed.popleft()
-                pending.append((pool.submit(_request, client, _cursor_in(url)), not listed))
+                # On a connection of its own: kept-alive ones may all be bound to one busy
+                # CMS worker, which would then serialise both pages on one core.
+                asked = pool.submit(_request, client, _cursor_in(url), True)
+                pending.append((asked, not listed))
             yield from body["items"]
             if not follow or listed or (catch_up and delta.requests == 1):
                 continue
@@ -224,10 +227,13 @@ def _cursor_in(url: str) -> str:
     return parse_qs(urlsplit(url).query).get("cursor", [""])[0]
 
 
-def _request(client: CMSClient, cursor: str | None) -> tuple[str, str | None]:
+def _request(
+    client: CMSClient, cursor: str | None, new_connection: bool = False
+) -> tuple[str, str | None]:
     """One page of the sync as text, and the next page's URL if the CMS names it (Link)."""
     try:
-        return client.get_text("sync/", {"cursor": cursor} if cursor else None)
+        params = {"cursor": cursor} if cursor else None
+        return client.get_text("sync/", params, new_connection)
     except CMSError as exc:
         code = exc.data.get("code") if isinstance(exc.data, dict) else None
         if cursor and exc.status in (400, 410) and code in ("invalid_cursor", "cursor_expired"):
