@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction
 
+from cms.content import media_archive
 from jamtail.build import pipeline
 from jamtail.build.pipeline import build
 from jamtail.content.client import CMSClient
@@ -83,6 +84,16 @@ def test_a_file_missing_from_the_storage_is_left_out_and_the_others_served(live_
     document.file.storage.delete(document.file.name)
     files = members(archive(live_server, [document.file.name, image.file.name]))
     assert list(files) == [image.file.name]
+
+
+def test_a_file_larger_than_the_limit_is_left_to_a_download_of_its_own(
+    live_server, media, monkeypatch
+):
+    image, document = media["image"], media["document"]
+    monkeypatch.setattr(media_archive, "MAX_FILE_BYTES", document.file.size)
+    assert image.file.size > document.file.size
+    files = members(archive(live_server, [image.file.name, document.file.name]))
+    assert list(files) == [document.file.name]
 
 
 @pytest.mark.parametrize("body", [{"paths": "images/a.png"}, {"paths": [1]}, [], {}])

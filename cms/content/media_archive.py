@@ -12,8 +12,9 @@ Request body: ``{"paths": ["original_images/a.png", "images/a.width-400.png",
 ``media-versions/``. Answer: ``200 application/x-tar``, streamed: a POSIX.1-2001
 (pax) archive with one regular file per asked path that is an image's
 original, a rendition or the file of a document outside any private
-collection, and that the storage can open; each named by its path, in the
-order asked. Other paths are left out: the builder fetches those (and any
+collection, that the storage can open and that is at most
+:data:`MAX_FILE_BYTES`; each named by its path, in the order asked. Other
+paths are left out: the builder fetches those (and any
 file a cut-off stream did not deliver) one by one, as before. A file is
 never more public here than at its URL under ``MEDIA_URL``, and a document
 in a collection with a view restriction is not served at all.
@@ -42,6 +43,7 @@ from .media_versions import asked_paths
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20  # bytes of a file read and sent at a time
+MAX_FILE_BYTES = 16 << 20  # larger files are left out (the builder holds each whole)
 
 
 class MediaArchiveView(APIView):
@@ -106,6 +108,8 @@ def tar_stream(files: Iterable[tuple[Storage, str]]) -> Iterator[bytes]:
             log.warning("media archive: cannot open %s (%s)", name, exc)
             continue
         with handle:
+            if handle.size > MAX_FILE_BYTES:
+                continue  # fetched on its own, never held whole in the builder's memory
             info = tarfile.TarInfo(name)
             info.size, info.mode = handle.size, 0o644
             yield info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")

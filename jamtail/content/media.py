@@ -41,7 +41,7 @@ Digests = tuple[int, str, str]  # its (size, sha1 hex, md5 hex), as a manifest F
 VERSIONS_BATCH = 1000  # paths a request: cms.content.media_versions.MAX_PATHS
 ARCHIVE_BATCH = 1000  # the same limit, for cms.content.media_archive
 STREAM_BUFFER = 1 << 20  # bytes read from an archive at a time (tarfile reads 10 KiB)
-WRITES_AHEAD = 16  # files of an archive read and waiting to be written
+WRITES_AHEAD = 8  # files of an archive read and waiting to be written (16 MiB at most each)
 
 
 class MediaLocaliser:
