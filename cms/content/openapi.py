@@ -454,6 +454,15 @@ def paths(page_types: list[str]) -> dict[str, Schema]:
     }
     detail = {"oneOf": [ref(f"{t}Detail") for t in page_types]}
     error = _json(ref("Error"), "error")
+    # The body of media-versions/ and media-archive/ (MAX_PATHS in media_versions.py).
+    media_paths = {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": obj({"paths": {"type": "array", "items": STRING, "maxItems": 1000}})
+            }
+        },
+    }
     return {
         "/api/v2/pages/": {
             "servers": cms,
@@ -507,16 +516,7 @@ def paths(page_types: list[str]) -> dict[str, Schema]:
             "post": {
                 "operationId": "getMediaVersions",
                 "summary": "A version for each media file named by URL (media_versions.py)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": obj(
-                                {"paths": {"type": "array", "items": STRING, "maxItems": 1000}}
-                            )
-                        }
-                    },
-                },
+                "requestBody": media_paths,
                 "responses": {
                     "200": _json(
                         obj({"versions": {"type": "object", "additionalProperties": STRING}})
@@ -530,16 +530,7 @@ def paths(page_types: list[str]) -> dict[str, Schema]:
             "post": {
                 "operationId": "getMediaArchive",
                 "summary": "Many media files in one tar stream (media_archive.py)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": obj(
-                                {"paths": {"type": "array", "items": STRING, "maxItems": 1000}}
-                            )
-                        }
-                    },
-                },
+                "requestBody": media_paths,
                 "responses": {
                     "200": {
                         "description": "A pax tar archive of the files that may be served",
