@@ -207,3 +207,24 @@ def test_an_archive_refused_cut_short_or_damaged_leaves_the_rest_to_single_downl
         with item.file.open("rb") as handle:
             assert (tmp_path / "out" / Path(item.file.name).name).read_bytes() == handle.read()
     assert not list((tmp_path / "cache").rglob("*.part"))
+
+
+def test_media_on_another_host_is_fetched_from_there_never_through_the_cms(
+    live_server, media, tmp_path
+):
+    # A CDN or S3 in front of the media: here a loopback server on another port.
+    cdn = Proxy(live_server.url, "refused")
+    client = CMSClient(f"{live_server.url}/api/v2/")
+    archives: list[dict] = []
+    real = client.post_stream
+    client.post_stream = lambda path, body: archives.append(body) or real(path, body)
+    try:
+        base = f"{cdn.url}/media/"
+        image = media["image"]
+        files = {tmp_path / "a.png": (base + image.file.name, "v1")}
+        MediaStore(client, tmp_path / "cache").place(files, base)
+    finally:
+        cdn.close()
+    assert archives == []
+    with image.file.open("rb") as handle:
+        assert (tmp_path / "a.png").read_bytes() == handle.read()

@@ -227,12 +227,16 @@ class MediaStore:
     def place(self, files: dict[Path, tuple[str, str]], media_base: str = "") -> int:
         """Put each ``target: (source URL, version)`` in place; return bytes downloaded.
 
-        The versioned files under ``media_base`` (the CMS's own media URL) that
-        the cache lacks are asked for in archives first (:meth:`fetch_archives`);
-        every other file, and any an archive did not deliver, one GET each.
+        The versioned files under ``media_base`` (the CMS's media URL) that the
+        cache lacks are asked for in archives first (:meth:`fetch_archives`) when
+        the CMS serves them itself (the same origin as its API); every other
+        file, and any an archive did not deliver, one GET each. Media on a CDN
+        or S3 is fetched that way, in parallel from where it lives, never
+        through the CMS.
         """
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        size = self.fetch_archives(files.values(), media_base) if media_base else 0
+        served_here = _origin(media_base) == _origin(self.client.api_url)
+        size = self.fetch_archives(files.values(), media_base) if served_here else 0
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return size + sum(pool.map(self._place, sorted(files.items())))
 
@@ -392,6 +396,11 @@ def _write_file(target: Path, data: bytes) -> tuple[Identity, Digests]:
     st = target.stat()
     digests = (len(data), hashlib.sha1(data).hexdigest(), hashlib.md5(data).hexdigest())
     return (st.st_ino, st.st_size, st.st_mtime_ns), digests
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
 
 
 def _media_path(source: str, media_base: str) -> str:
