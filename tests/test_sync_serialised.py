@@ -249,3 +249,11 @@ def test_new_serialising_code_serialises_every_page_afresh(api, site, monkeypatc
     assert count == len(pages_of(items))
     _, count = full_sync(api)
     assert count == 0
+
+
+def test_a_long_api_base_url_still_keys_each_revision_apart():
+    long = "https://cms.example.org/" + "x" * 300
+    first = serialised.page_key(long, 1, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    second = serialised.page_key(long, 2, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert first != second and len(first) <= 255 and len(second) <= 255
+    assert serialised.page_key(long + "y", 1, None) != serialised.page_key(long, 1, None)

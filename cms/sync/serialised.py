@@ -65,7 +65,9 @@ def page_key(base_url: str, revision_id: int | None, published: dt.datetime | No
     publication."""
     stamp = published.isoformat() if published else "-"
     version = f"{SERIALISER_VERSION}.{code_fingerprint()}"
-    return f"{version}|{base_url}|{revision_id or '-'}|{stamp}"[:255]
+    if len(base_url) > 150:  # the column holds 255: a digest, never a cut that drops the rest
+        base_url = "#" + hashlib.blake2b(base_url.encode(), digest_size=16).hexdigest()
+    return f"{version}|{base_url}|{revision_id or '-'}|{stamp}"
 
 
 @functools.cache
