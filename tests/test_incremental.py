@@ -13,12 +13,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jamtail.build.pipeline import BuildConfig, BuildResult, build
 from jamtail.cli import main as jamtail_main
 from jamtail.deploy import SiteFiles
 from jamtail.deploy.local import LocalBackend
 from jamtail.exceptions import TemplateRenderError
+from jamtail.plan.incremental import pages_key, repaged_key
 from jamtail.write.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
 from jamtail.write.writer import Writer
 from tests.factories import demo_site
@@ -226,7 +229,7 @@ def test_the_manifest_lists_every_file_with_its_size_and_digests(site, config):
         assert entry.sha1 == hashlib.sha1(data).hexdigest(), path
         assert entry.md5 == hashlib.md5(data).hexdigest(), path
     raw = json.loads((config.out_dir / MANIFEST_NAME).read_text())
-    assert raw["build"] == manifest.build and raw["format"] == 1
+    assert raw["build"] == manifest.build and raw["format"] == 2
 
 
 def test_a_manifest_reads_back_as_written_and_is_read_again_when_its_bytes_change(tmp_path):
@@ -247,6 +250,21 @@ def test_a_manifest_reads_back_as_written_and_is_read_again_when_its_bytes_chang
     path.write_bytes(b'{"format": 1, "build": "b3", "files": {"a.html": [1]}}')
     assert read_manifest(tmp_path / "release") is None
     assert read_manifest(tmp_path / "build").build == "b1"
+
+
+def test_a_manifest_whose_columns_disagree_is_unreadable_and_format_1_is_still_read(tmp_path):
+    path = tmp_path / MANIFEST_NAME
+    columns = {"paths": ["a.html", "b.html"], "sizes": [1, 2], "sha1": ["x", "y"], "md5": ["z"]}
+    path.write_text(json.dumps({"format": 2, "build": "b1", **columns}))
+    assert read_manifest(tmp_path) is None  # one md5 short: never guessed
+    path.write_text(json.dumps({"format": 2, "build": "b1", **columns, "md5": "zz"}))
+    assert read_manifest(tmp_path) is None
+    # What a release deployed by an older Jamtail holds.
+    old = {"format": 1, "build": "b0", "files": {"a.html": [1, "x", "z"]}, "broken_links": []}
+    path.write_text(json.dumps(old))
+    read = read_manifest(tmp_path)
+    assert read is not None and read.files == {"a.html": FileEntry(1, "x", "z")}
+    assert read.broken_links == []
 
 
 def test_deploy_plans_from_the_manifests_and_uploads_only_changed_files(site, config, tmp_path):
@@ -438,3 +456,31 @@ def test_the_builder_fingerprint_reads_the_render_and_generator_code_where_it_is
     for part in (*RENDER_CODE, *GENERATOR_CODE):
         assert (PACKAGE_DIR / part).exists(), part
     assert (NEXT_DIR / "package.json").is_file()
+
+
+hashes = st.text("0123456789abcdef", min_size=24, max_size=24)
+
+
+@given(
+    pages=st.dictionaries(st.integers(1, 10**6), hashes, min_size=1, max_size=40),
+    data=st.data(),
+)
+def test_a_pages_key_updated_for_changed_pages_is_the_key_of_the_pages_as_changed(pages, data):
+    order = list(pages)
+    changed_ids = data.draw(st.lists(st.sampled_from(order), unique=True, max_size=5))
+    after = dict(pages)
+    changes = {}
+    for pid in changed_ids:
+        after[pid] = data.draw(hashes)
+        changes[pid] = (pages[pid], after[pid])
+    before_key = pages_key((pid, pages[pid]) for pid in order)
+    updated = repaged_key(before_key, order, changes)
+    assert updated == pages_key((pid, after[pid]) for pid in order)
+    if any(old != new for old, new in changes.values()):
+        assert updated != before_key
+
+
+def test_the_pages_key_depends_on_the_pages_order():
+    assert pages_key([(1, "a"), (2, "b")]) != pages_key([(2, "b"), (1, "a")])
+    with pytest.raises(ValueError):
+        repaged_key(pages_key([(1, "a")]), [1], {2: ("b", "c")})

@@ -56,7 +56,7 @@ from jamtail.plan.incremental import (
     flesh_out,
     page_hash,
     page_record,
-    pages_key,
+    repaged_key,
     template_hashes,
 )
 from jamtail.plan.planner import Output, SitePlan
@@ -145,9 +145,8 @@ def prepare(
                 _check_fields(cache, page, old[page["id"]], record, old_titles)
                 changed[page["id"]], records[page["id"]] = page, record
         globals_ = dict(previous.globals)
-        hashes = store.page_hashes()
-        hashes.update((pid, r.hash) for pid, r in records.items())
-        globals_["pages"] = pages_key((pid, hashes[pid]) for pid in previous.order)
+        hashes = {pid: (old[pid].hash, r.hash) for pid, r in records.items()}
+        globals_["pages"] = repaged_key(previous.globals["pages"], previous.order, hashes)
         inputs = Inputs(globals_, previous.templates, dict(records)).with_content_key()
         graph = BuildGraph(
             "",

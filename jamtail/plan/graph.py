@@ -218,11 +218,6 @@ class GraphStore:
         with self._connect() as db:
             return db.execute("SELECT count(*) FROM outputs").fetchone()[0]
 
-    def page_hashes(self) -> dict[int, str]:
-        """Every recorded page's hash, by id."""
-        with self._connect() as db:
-            return dict(db.execute("SELECT id, hash FROM pages").fetchall())
-
     def save(
         self,
         graph: BuildGraph,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,11 +116,26 @@ def _report(results, total: int, progress: Progress | None) -> list[Rendered]:
     rendered: list[Rendered | None] = [None] * total
     done = 0
     for start, chunk in results:
-        rendered[start : start + len(chunk)] = chunk
+        rendered[start : start + len(chunk)] = map(_shared, chunk)
         done += len(chunk)
         if progress:
             progress(done, total)
     return rendered  # type: ignore[return-value]  # every slot is filled by its chunk
+
+
+def _shared(done: Rendered) -> Rendered:
+    """``done`` holding one string object per distinct link, id and template name.
+
+    Each output's results arrive as new strings, but most are the same few: the
+    10,000-page benchmark site has 637,552 links of which 79,804 differ, and 157,768
+    ids of which 2,792. Held until the link check, one copy of each cuts what the
+    parent holds by two thirds (55 MB at 10,000 pages, 275 MB at 50,000).
+    """
+    links = done.links
+    if links is not None:
+        ids = frozenset(map(sys.intern, links.ids))
+        links = PageLinks(tuple(map(sys.intern, links.links)), ids)
+    return Rendered(done.entry, tuple(map(sys.intern, done.templates)), links)
 
 
 def _render_chunk(bounds: tuple[int, int]) -> tuple[int, list[Rendered]]:

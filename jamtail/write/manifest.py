@@ -7,12 +7,19 @@ instead of hashing the whole tree (:class:`~jamtail.deploy.files.SiteFiles`),
 so a deploy and its dry run see which files changed at the cost of reading
 one file.
 
-Format (JSON, UTF-8)::
+Format 2 (JSON, UTF-8), the files as four columns of one length, sorted by path::
 
-    {"format": 1, "build": "<build id>",
-     "files": {"blog/hello/index.html": [size, "<sha1 hex>", "<md5 hex>"], ...},
+    {"format": 2, "build": "<build id>",
+     "paths": ["blog/hello/index.html", ...],
+     "sizes": [size, ...], "sha1": ["<sha1 hex>", ...], "md5": ["<md5 hex>", ...],
      "broken_links": [["/blog/hello/", "/blog/gone/"], ...],
      "broken_links_before": [...]}
+
+Columns rather than format 1's object of ``path: [size, sha1, md5]``: a
+one-page publish reads three manifests and writes one, and at 50,000 pages
+(67,199 files) the columns are read in about 60% of the time (no list per
+file to decode and then copy into a tuple). Format 1 is still read (a release
+deployed by an older Jamtail); only format 2 is written.
 
 ``broken_links`` (``[source page URL, link target]``, sorted) are the site's
 broken internal links as the build's link check found them
@@ -28,15 +35,18 @@ backend compare; MD5 is an S3 ETag for single-part uploads.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 MANIFEST_NAME = ".jamtail-manifest.json"
-FORMAT = 1
+FORMAT = 2
 _CHUNK = 1 << 20
 
 
@@ -87,11 +97,21 @@ class Manifest:
 
     def write(self, site_dir: Path) -> None:
         """Write ``site_dir/.jamtail-manifest.json`` (paths sorted, so builds diff cleanly)."""
-        # Named tuples and tuples encode as JSON arrays: [size, sha1, md5], [source, target].
-        files = dict(sorted(self.files.items()))
+        with _collector_paused():
+            paths = sorted(self.files)
+            entries = [self.files[path] for path in paths]
+            files = dict(zip(paths, entries, strict=True))
+            data: dict[str, object] = {
+                "format": FORMAT,
+                "build": self.build,
+                "paths": paths,
+                "sizes": [entry.size for entry in entries],
+                "sha1": [entry.sha1 for entry in entries],
+                "md5": [entry.md5 for entry in entries],
+            }
+        # Tuples encode as JSON arrays: [source, target].
         links = None if self.broken_links is None else sorted(self.broken_links)
         before = None if self.broken_links_before is None else sorted(self.broken_links_before)
-        data: dict[str, object] = {"format": FORMAT, "build": self.build, "files": files}
         if links is not None:
             data["broken_links"] = links
         if before is not None:
@@ -145,19 +165,47 @@ def _remember(raw: bytes, manifest: Manifest) -> None:
 
 
 def _parse(raw: bytes) -> Manifest | None:
-    """The manifest in ``raw``; ``None`` for another format (errors as :func:`read_manifest`)."""
-    data = json.loads(raw.decode("utf-8"))
-    if data.get("format") != FORMAT:
-        return None
-    # FileEntry(*entry) raises TypeError unless entry is [size, sha1, md5].
-    files = {path: FileEntry(*entry) for path, entry in data["files"].items()}
-    return Manifest(
-        str(data["build"]),
-        files,
-        raw,
-        _links(data.get("broken_links")),
-        _links(data.get("broken_links_before")),
-    )
+    """The manifest in ``raw``; ``None`` for an unknown format (errors as :func:`read_manifest`)."""
+    with _collector_paused():
+        data = json.loads(raw.decode("utf-8"))
+        if data.get("format") == FORMAT:
+            files = _columns(data)
+        elif data.get("format") == 1:
+            # FileEntry(*entry) raises TypeError unless entry is [size, sha1, md5].
+            files = {path: FileEntry(*entry) for path, entry in data["files"].items()}
+        else:
+            return None
+        links = _links(data.get("broken_links"))
+        before = _links(data.get("broken_links_before"))
+    return Manifest(str(data["build"]), files, raw, links, before)
+
+
+def _columns(data: dict[str, Any]) -> dict[str, FileEntry]:
+    """Format 2's four columns as ``path -> FileEntry``; ``ValueError`` unless of one length."""
+    columns = (data["paths"], data["sizes"], data["sha1"], data["md5"])
+    if not all(isinstance(column, list) for column in columns):
+        raise ValueError("a manifest column is not a list")
+    paths, *entries = columns
+    # strict: columns of different lengths raise ValueError, never pair wrongly.
+    return dict(zip(paths, map(FileEntry._make, zip(*entries, strict=True)), strict=True))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector while a manifest is decoded or encoded.
+
+    Tens of thousands of new tuples can set off a full collection, which walks the
+    whole heap of a build and frees nothing (a manifest holds no cycles). Reading a
+    manifest of 67,000 files beside a million other objects took 0.1-0.3 s, and
+    0.74-0.79 s in the two reads out of twelve that set off one.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _links(value: list | None) -> list[tuple[str, str]] | None:
