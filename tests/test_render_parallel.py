@@ -46,5 +46,5 @@ def test_every_output_is_written_and_its_links_share_one_string_per_distinct_lin
     assert first.links is not None and last.links is not None
     tag = first.links.links.index("/tags/rust/")
     assert first.links.links[tag] is last.links.links[last.links.links.index("/tags/rust/")]
-    assert {id(i) for i in first.links.ids} == {id(i) for i in last.links.ids}
+    assert first.links.ids is last.links.ids  # the same set of ids: one frozenset
     assert first.templates[0] is last.templates[0]

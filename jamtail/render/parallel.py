@@ -33,9 +33,13 @@ from jamtail.write.writer import replace_file
 Progress = Callable[[int, int], None]
 CHUNK = 64
 # A worker copies the parent's objects it touches (reference counts are writes), so
-# on a large site its memory grows with every chunk; a fresh fork every 16 chunks
-# starts small again, for the price of a fork per 1,024 outputs.
+# its memory grows with every chunk, the more so on a listing of twenty pages; a
+# fresh fork starts small again. Every 16 chunks (1,024 outputs) costs little on any
+# site; every 8 cost 6% of a 10,000-page full build and took a 50,000-page one from
+# a peak of 1,003 MB to 953 MB (all processes, PSS), so large sites fork twice as often.
 CHUNKS_PER_WORKER = 16
+LARGE_SITE = 20_000  # outputs
+CHUNKS_PER_WORKER_LARGE = 8
 
 # Set in the parent just before forking; workers read it (never pickled).
 _JOB: tuple[Renderer, list[Output], list[Path], list[FileEntry | None], LinkScan | None] | None
@@ -105,7 +109,8 @@ def render_to_paths(
     gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, maxtasksperchild=CHUNKS_PER_WORKER) as pool:
+        lifetime = CHUNKS_PER_WORKER_LARGE if len(outputs) > LARGE_SITE else CHUNKS_PER_WORKER
+        with context.Pool(jobs, maxtasksperchild=lifetime) as pool:
             return _report(pool.imap_unordered(_render_chunk, chunks), len(outputs), progress)
     finally:
         gc.unfreeze()
@@ -114,28 +119,39 @@ def render_to_paths(
 
 def _report(results, total: int, progress: Progress | None) -> list[Rendered]:
     rendered: list[Rendered | None] = [None] * total
+    shared = _Shared()
     done = 0
     for start, chunk in results:
-        rendered[start : start + len(chunk)] = map(_shared, chunk)
+        rendered[start : start + len(chunk)] = map(shared, chunk)
         done += len(chunk)
         if progress:
             progress(done, total)
     return rendered  # type: ignore[return-value]  # every slot is filled by its chunk
 
 
-def _shared(done: Rendered) -> Rendered:
-    """``done`` holding one string object per distinct link, id and template name.
+class _Shared:
+    """Give results one object per distinct link, template name and set of ids.
 
-    Each output's results arrive as new strings, but most are the same few: the
-    10,000-page benchmark site has 637,552 links of which 79,804 differ, and 157,768
-    ids of which 2,792. Held until the link check, one copy of each cuts what the
-    parent holds by two thirds (55 MB at 10,000 pages, 275 MB at 50,000).
+    Each output's results arrive as new objects, but most are the same few: the
+    10,000-page benchmark site has 637,552 links of which 79,804 differ, and
+    13,317 pages whose sets of ids are one of 531 (listings share
+    theirs, and pages with one body share its headings'). Held until the link
+    check, one copy of each took a full render of 50,000 pages from a peak of
+    1.77 GB to about 1 GB (all processes, PSS).
     """
-    links = done.links
-    if links is not None:
-        ids = frozenset(map(sys.intern, links.ids))
-        links = PageLinks(tuple(map(sys.intern, links.links)), ids)
-    return Rendered(done.entry, tuple(map(sys.intern, done.templates)), links)
+
+    def __init__(self) -> None:
+        self.ids: dict[frozenset[str], frozenset[str]] = {}
+
+    def __call__(self, done: Rendered) -> Rendered:
+        links = done.links
+        if links is not None:
+            ids = self.ids.get(links.ids)
+            if ids is None:
+                ids = frozenset(map(sys.intern, links.ids))
+                self.ids[ids] = ids
+            links = PageLinks(tuple(map(sys.intern, links.links)), ids)
+        return Rendered(done.entry, tuple(map(sys.intern, done.templates)), links)
 
 
 def _render_chunk(bounds: tuple[int, int]) -> tuple[int, list[Rendered]]:
