@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -382,6 +383,24 @@ def test_a_title_that_reorders_articles_of_the_same_day_needs_an_incremental_bui
     assert files(config.out_dir) == files(full_build_of(config, tmp_path))
     retitle(twin, "Zebra post, again")  # still after it: the order stands
     assert build(config).patched
+
+
+def test_a_graph_whose_page_order_lacks_the_edited_page_builds_incrementally(
+    site, config, tmp_path
+):
+    build(config)
+    post = site["posts"][1]
+    db = sqlite3.connect(config.cache_dir / "graph.sqlite3")
+    (order,) = db.execute("SELECT value FROM meta WHERE key = 'order'").fetchone()
+    order = [pid for pid in json.loads(order) if pid != post.id]
+    with db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'order'", (json.dumps(order),))
+    db.close()
+    retitle(post, "Second post, retitled")
+    result = build(config)
+    assert not result.patched
+    assert "page order is incomplete" in result.why_not_patch
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
 
 
 def test_a_search_shard_gone_from_the_site_turns_a_patch_build_incremental(site, config, tmp_path):

@@ -146,7 +146,10 @@ def prepare(
                 changed[page["id"]], records[page["id"]] = page, record
         globals_ = dict(previous.globals)
         hashes = {pid: (old[pid].hash, r.hash) for pid, r in records.items()}
-        globals_["pages"] = repaged_key(previous.globals["pages"], previous.order, hashes)
+        try:
+            globals_["pages"] = repaged_key(previous.globals["pages"], previous.order, hashes)
+        except (KeyError, ValueError) as exc:  # a graph that disagrees with itself
+            raise NotPatchable(f"the previous build's page order is incomplete ({exc})") from exc
         inputs = Inputs(globals_, previous.templates, dict(records)).with_content_key()
         graph = BuildGraph(
             "",

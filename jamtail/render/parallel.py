@@ -34,9 +34,9 @@ Progress = Callable[[int, int], None]
 CHUNK = 64
 # A worker copies the parent's objects it touches (reference counts are writes), so
 # its memory grows with every chunk, the more so on a listing of twenty pages; a
-# fresh fork starts small again. Every 16 chunks (1,024 outputs) costs little on any
-# site; every 8 cost 6% of a 10,000-page full build and took a 50,000-page one from
-# a peak of 1,003 MB to 953 MB (all processes, PSS), so large sites fork twice as often.
+# fresh fork starts small again. A fork every 8 chunks instead of 16 cost 6% of a
+# 10,000-page full build (paired runs) and took a 50,000-page one from a peak of
+# 1,003 MB to 953 MB (all processes, PSS): only large sites fork that often.
 CHUNKS_PER_WORKER = 16
 LARGE_SITE = 20_000  # outputs
 CHUNKS_PER_WORKER_LARGE = 8
