@@ -182,14 +182,23 @@ class Writer:
         already (nothing to do but count them), the rest are linked from the
         live site. Raises :class:`OutputError` if one has vanished from it.
         """
-        existing, claimed = self.existing, self.claimed
-        for key, entry in entries.items():
-            if key in claimed:
-                raise OutputError(f"{owner} and {claimed[key]} both write {key}")
-            if existing.get(key) == entry:
-                claimed[key] = owner
-                self.record(key, entry)
-            elif not self.link(key, self.out_dir / key, entry, owner):
+        claimed = self.claimed
+        if clash := claimed.keys() & entries.keys():
+            key = min(clash)
+            raise OutputError(f"{owner} and {claimed[key]} both write {key}")
+        # In bulk: a patch build keeps every file of the site but a few (67,199 at
+        # 50,000 pages), and a call per file was a tenth of its time.
+        existing = self.existing
+        to_link = [key for key, entry in entries.items() if existing.get(key) != entry]
+        held = dict(entries)
+        for key in to_link:
+            del held[key]
+        claimed.update(dict.fromkeys(held, owner))
+        self.entries.update(held)
+        self.files += len(held)
+        self.bytes += sum(entry.size for entry in held.values())
+        for key in to_link:
+            if not self.link(key, self.out_dir / key, entries[key], owner):
                 raise OutputError(f"{owner}: {key} vanished from {self.out_dir} during the build")
 
     def record(self, key: str, entry: FileEntry) -> None:
