@@ -260,6 +260,12 @@ def test_a_manifest_whose_columns_disagree_is_unreadable_and_format_1_is_still_r
     assert read_manifest(tmp_path) is None  # one md5 short: never guessed
     path.write_text(json.dumps({"format": 2, "build": "b1", **columns, "md5": "zz"}))
     assert read_manifest(tmp_path) is None
+    path.write_text(
+        json.dumps({"format": 2, "build": "b1", **columns, "paths": [1, None], "md5": ["z", "w"]})
+    )
+    assert read_manifest(tmp_path) is None
+    path.write_text("[" * 100_000)  # deeper than the JSON decoder recurses
+    assert read_manifest(tmp_path) is None
     # What a release deployed by an older Jamtail holds.
     old = {"format": 1, "build": "b0", "files": {"a.html": [1, "x", "z"]}, "broken_links": []}
     path.write_text(json.dumps(old))
@@ -501,5 +507,7 @@ def test_a_pages_key_updated_for_changed_pages_is_the_key_of_the_pages_as_change
 
 def test_the_pages_key_depends_on_the_pages_order():
     assert pages_key([(1, "a"), (2, "b")]) != pages_key([(2, "b"), (1, "a")])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="page 2 is not in the order"):
         repaged_key(pages_key([(1, "a")]), [1], {2: ("b", "c")})
+    with pytest.raises(ValueError, match="not a pages key"):  # a graph's key from before
+        repaged_key("0" * 24, [1], {1: ("a", "b")})

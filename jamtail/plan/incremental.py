@@ -177,11 +177,17 @@ def repaged_key(key: str, order: Sequence[int], changed: Mapping[int, tuple[str,
     """:func:`pages_key` of ``order`` after ``changed`` (id -> (old hash, new hash)) pages
     changed hash, from ``key``, the pages key before; the order is the same.
 
-    Raises ``ValueError`` when a changed page is not in ``order``.
+    Raises ``ValueError`` when a changed page is not in ``order`` or ``key`` is not
+    such a key (32 hex digits: a graph written before this form had 24).
     """
+    if len(key) != _TERM_BITS // 4:
+        raise ValueError(f"{key!r} is not a pages key of this form")
     total = int(key, 16)
+    positions = {pid: i for i, pid in enumerate(order)} if changed else {}
     for pid, (before, after) in changed.items():
-        position = order.index(pid)
+        position = positions.get(pid)
+        if position is None:
+            raise ValueError(f"page {pid} is not in the order")
         total += _page_term(position, pid, after) - _page_term(position, pid, before)
     return f"{total % (1 << _TERM_BITS):032x}"
 

@@ -97,18 +97,17 @@ class Manifest:
 
     def write(self, site_dir: Path) -> None:
         """Write ``site_dir/.jamtail-manifest.json`` (paths sorted, so builds diff cleanly)."""
-        with _collector_paused():
-            paths = sorted(self.files)
-            entries = [self.files[path] for path in paths]
-            files = dict(zip(paths, entries, strict=True))
-            data: dict[str, object] = {
-                "format": FORMAT,
-                "build": self.build,
-                "paths": paths,
-                "sizes": [entry.size for entry in entries],
-                "sha1": [entry.sha1 for entry in entries],
-                "md5": [entry.md5 for entry in entries],
-            }
+        paths = sorted(self.files)
+        entries = [self.files[path] for path in paths]
+        files = dict(zip(paths, entries, strict=True))
+        data: dict[str, object] = {
+            "format": FORMAT,
+            "build": self.build,
+            "paths": paths,
+            "sizes": [entry.size for entry in entries],
+            "sha1": [entry.sha1 for entry in entries],
+            "md5": [entry.md5 for entry in entries],
+        }
         # Tuples encode as JSON arrays: [source, target].
         links = None if self.broken_links is None else sorted(self.broken_links)
         before = None if self.broken_links_before is None else sorted(self.broken_links_before)
@@ -145,7 +144,7 @@ def read_manifest(site_dir: Path) -> Manifest | None:
         return parsed
     try:
         manifest = _parse(raw)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     if manifest is not None:
         _remember(raw, manifest)
@@ -186,18 +185,24 @@ def _columns(data: dict[str, Any]) -> dict[str, FileEntry]:
     if not all(isinstance(column, list) for column in columns):
         raise ValueError("a manifest column is not a list")
     paths, *entries = columns
+    if not all(isinstance(path, str) for path in paths):  # format 1's were object keys
+        raise ValueError("a manifest path is not a string")
     # strict: columns of different lengths raise ValueError, never pair wrongly.
     return dict(zip(paths, map(FileEntry._make, zip(*entries, strict=True)), strict=True))
 
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Hold off Python's cyclic garbage collector while a manifest is decoded or encoded.
+    """Hold off Python's cyclic garbage collector while a manifest is decoded.
 
     Tens of thousands of new tuples can set off a full collection, which walks the
     whole heap of a build and frees nothing (a manifest holds no cycles). Reading a
     manifest of 67,000 files beside a million other objects took 0.1-0.3 s, and
     0.74-0.79 s in the two reads out of twelve that set off one.
+
+    The switch is the process's: a thread that finds it on turns it back on, so it
+    is never left off, though another thread's pause may end early. No manifest is
+    read while render workers are forked (they would inherit the pause).
     """
     enabled = gc.isenabled()
     gc.disable()
