@@ -149,7 +149,7 @@ def prepare(
         try:
             globals_["pages"] = repaged_key(previous.globals["pages"], previous.order, hashes)
         except (KeyError, ValueError) as exc:  # a graph that disagrees with itself
-            raise NotPatchable(f"the previous build's page order is incomplete ({exc})") from exc
+            raise NotPatchable(f"the pages key cannot be updated: {exc}") from exc
         inputs = Inputs(globals_, previous.templates, dict(records)).with_content_key()
         graph = BuildGraph(
             "",
