@@ -148,7 +148,7 @@ def prepare(
         hashes = {pid: (old[pid].hash, r.hash) for pid, r in records.items()}
         try:
             globals_["pages"] = repaged_key(previous.globals["pages"], previous.order, hashes)
-        except (KeyError, ValueError) as exc:  # a graph that disagrees with itself
+        except (KeyError, ValueError) as exc:  # an older graph, or one at odds with itself
             raise NotPatchable(f"the pages key cannot be updated: {exc}") from exc
         inputs = Inputs(globals_, previous.templates, dict(records)).with_content_key()
         graph = BuildGraph(
