@@ -3,7 +3,7 @@
 The outcomes come back in file order and equal a plain loop's, Markdown tokens
 included; a file that fails fails alone; a worker that dies or cannot hand a
 page back loses nothing, because the calling process plans those files again.
-Pausing the garbage collector during an import (cms/importer/collector.py) is
+Pausing the garbage collector during an import (jamtail/collector.py) is
 undone after it, errors included.
 """
 
@@ -148,7 +148,7 @@ def test_a_site_planned_with_workers_equals_one_planned_without(tmp_path, monkey
 def test_the_collector_is_paused_inside_and_restored_after_even_when_nested():
     import gc
 
-    from cms.importer.collector import collector_paused
+    from jamtail.collector import collector_paused
 
     assert gc.isenabled()
     with collector_paused():

@@ -54,10 +54,10 @@ from cms.content.models import (
 from cms.publishing.outbox import one_build_request
 from cms.sync.capture import append as append_changes
 from cms.sync.models import ChangeLogEntry
+from jamtail.collector import collector_paused
 from jamtail.outputs.redirects import is_function_path
 
 from . import bulk
-from .collector import collector_paused
 from .errors import SourceError, TargetError
 from .families import SiteConfig, detect_family, load_config
 from .markdown import (

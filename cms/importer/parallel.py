@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 from markdown_it.token import Token
 
-from .collector import collector_paused
+from jamtail.collector import collector_paused
+
 from .errors import SourceError
 
 if TYPE_CHECKING:

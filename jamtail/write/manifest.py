@@ -35,15 +35,14 @@ backend compare; MD5 is an S3 ETag for single-part uploads.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from jamtail.collector import collector_paused
 
 MANIFEST_NAME = ".jamtail-manifest.json"
 FORMAT = 2
@@ -165,7 +164,7 @@ def _remember(raw: bytes, manifest: Manifest) -> None:
 
 def _parse(raw: bytes) -> Manifest | None:
     """The manifest in ``raw``; ``None`` for an unknown format (errors as :func:`read_manifest`)."""
-    with _collector_paused():
+    with collector_paused():
         data = json.loads(raw.decode("utf-8"))
         if data.get("format") == FORMAT:
             files = _columns(data)
@@ -189,28 +188,6 @@ def _columns(data: dict[str, Any]) -> dict[str, FileEntry]:
         raise ValueError("a manifest path is not a string")
     # strict: columns of different lengths raise ValueError, never pair wrongly.
     return dict(zip(paths, map(FileEntry._make, zip(*entries, strict=True)), strict=True))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold off Python's cyclic garbage collector while a manifest is decoded.
-
-    Tens of thousands of new tuples can set off a full collection, which walks the
-    whole heap of a build and frees nothing (a manifest holds no cycles). Reading a
-    manifest of 67,000 files beside a million other objects took 0.1-0.3 s, and
-    0.74-0.79 s in the two reads out of twelve that set off one.
-
-    The switch is the process's: a thread that finds it on turns it back on, so it
-    is never left off, though another thread's pause may end early. No manifest is
-    read while render workers are forked (they would inherit the pause).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _links(value: list | None) -> list[tuple[str, str]] | None:

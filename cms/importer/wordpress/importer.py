@@ -58,8 +58,8 @@ from cms.content.models import (
     SectionPage,
     StandardPage,
 )
+from jamtail.collector import collector_paused
 
-from ..collector import collector_paused
 from ..errors import TargetError
 from ..importer import find_parent, is_reserved_path
 from ..markdown import LinkTarget
