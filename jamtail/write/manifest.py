@@ -179,7 +179,8 @@ def _parse(raw: bytes) -> Manifest | None:
 
 
 def _columns(data: dict[str, Any]) -> dict[str, FileEntry]:
-    """Format 2's four columns as ``path -> FileEntry``; ``ValueError`` unless of one length."""
+    """Format 2's columns as ``path -> FileEntry``; ``ValueError`` unless four lists of one
+    length, the paths strings."""
     columns = (data["paths"], data["sizes"], data["sha1"], data["md5"])
     if not all(isinstance(column, list) for column in columns):
         raise ValueError("a manifest column is not a list")
