@@ -352,6 +352,10 @@ def _port_free(port: int) -> bool:
     import socket
 
     with socket.socket() as sock:
+        # As the CMS's server binds: a port left in TIME_WAIT by the last run is free.
+        # Without this the CMS of a run started soon after another got a new port, so
+        # its API URL differed and the next build synced and rendered everything.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
