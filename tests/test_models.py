@@ -7,6 +7,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import strategies as st
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
 
@@ -66,6 +68,27 @@ def test_rich_text_is_indexed_as_wagtail_would_index_it(html):
     from cms.content.blocks import text_for_indexing
 
     assert text_for_indexing(html) == get_text_for_indexing(html)
+
+
+CHOICES = [
+    ("2", "Level 2"),
+    (3, "Three, an int key"),
+    ("Group", [("a", "A"), ("2", "a key already given")]),
+    ("", "blank"),
+]
+
+
+@given(st.one_of(st.none(), st.integers(-3, 5), st.sampled_from(["2", "3", "a", "", "b"])))
+def test_a_fixed_choice_block_reads_values_as_wagtails_choice_block_does(value):
+    from wagtail import blocks
+
+    from cms.content.blocks import FixedChoiceBlock
+
+    ours, wagtails = FixedChoiceBlock(choices=CHOICES), blocks.ChoiceBlock(choices=CHOICES)
+    expected = wagtails.to_python(value)
+    assert ours.to_python(value) == expected
+    assert type(ours.to_python(value)) is type(expected)  # 3 stays an int, "3" becomes one
+    assert ours.deconstruct() == wagtails.deconstruct()  # migrations see a ChoiceBlock
 
 
 def test_unpublished_pages_are_not_live():
