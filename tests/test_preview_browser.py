@@ -321,3 +321,26 @@ def test_view_live_lands_on_the_static_site(stack, page):
     hrefs = page.locator("a[href$='/blog/post/']").evaluate_all("els => els.map(e => e.href)")
     assert hrefs and all(h == site + "/blog/post/" for h in hrefs)
     print(f"\nflow: view live: {time.monotonic() - started:.1f} s")
+
+
+def test_an_editor_gives_a_never_published_article_a_level_3_heading_and_publishes_it(stack, page):
+    cms, site = stack["cms"], stack["site"]
+    log_in(page, cms)
+    page.goto(f"{cms.base_url}/admin/pages/{stack['never']}/edit/")
+    page.get_by_role("button", name="Insert a block").last.click()
+    page.get_by_role("option", name="Heading").click()
+    page.fill("input[name='body-1-value-text']", "A third-level heading")
+    page.select_option("select[name='body-1-value-level']", "3")
+    page.locator("button.dropdown-toggle, [data-w-dropdown-target='toggle']").last.click()
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_url(re.compile(r"/admin/pages/\d+/"))
+
+    data = requests.get(f"{cms.api_url}pages/{stack['never']}/", timeout=10).json()
+    assert {"type": "heading", "level": 3, "text": "A third-level heading"}.items() <= {
+        "type": data["body"][1]["type"],
+        **data["body"][1]["value"],
+    }.items()
+    stack["rebuild"]()
+    public = requests.get(f"{site}/blog/never/", timeout=10).text
+    # blocks/heading.html: the heading's text is its own permalink.
+    assert re.search(r'<h3 id="a-third-level-heading"[^>]*><a [^>]*>A third-level heading<', public)
