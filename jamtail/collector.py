@@ -4,8 +4,8 @@ Used by the CMS's importer and by the builder's manifest reader
 (:mod:`jamtail.write.manifest`). An import holds every planned page, its
 Markdown tokens and its block data at once: hundreds of thousands of objects,
 almost none in reference cycles. The collector still scans them over and over
-as they accumulate (a full
-collection runs each time the survivors grow by a quarter), which cost a
+as they accumulate (a full collection runs each time the survivors grow by a
+quarter), which cost a
 third of a 10,000-post import: 63.6 s with it, 45.4 s without, for 3 % more
 peak memory (448 MB against 434 MB; docs/importing.md#speed). Reference
 counting still frees everything else at once; the collector takes over again
