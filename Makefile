@@ -34,11 +34,14 @@ install: $(BIN)/.installed
 demo: install $(if $(filter next,$(FRONTEND)),next-install)
 	JAMTAIL_FRONTEND=$(FRONTEND) $(BIN)/python scripts/demo.py --cms-port $(CMS_PORT) --site-port $(SITE_PORT) --runner-port $(RUNNER_PORT)
 
-## system-deps: Debian's Chromium (browser tests) and the Nu HTML checker (needs Java)
+## system-deps: Debian's Chromium (browser tests), hugo and Ruby's kramdown (the renderers the
+## importer's heading ids are checked against) and the Nu HTML checker (needs Java)
+SYSTEM_PACKAGES = chromium hugo ruby-kramdown ruby-kramdown-parser-gfm
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium (browser tests)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 	@test -f node_modules/vnu-jar/build/dist/vnu.jar || { \
 	  command -v npm >/dev/null 2>&1 && npm install --no-save --silent vnu-jar >/dev/null 2>&1 || echo "npm unavailable: HTML validation tests will skip"; }
 

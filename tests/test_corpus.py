@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import requests
 
+from cms.importer.anchors import HeadingIds
 from cms.importer.slugs import make_slug
 from jamtail.build.pipeline import BuildConfig, build
 from tests.cms_process import CMSProcess
@@ -160,3 +161,24 @@ def test_the_build_has_a_page_per_post_and_listings(imported):
     assert (out / "blog" / "page" / "2" / "index.html").is_file()
     assert (out / "blog" / "atom.xml").is_file()
     assert imported["build"].pages > len(posts(imported["source"]))
+
+
+def test_links_to_a_heading_land_on_it_as_on_the_zola_site(imported):
+    """Posts link to headings by the ids Zola gave them (``#i-unsound-issues-crab``, from
+    "I-unsound issues (🦀)"): no such link is broken, here or in another post. Those that
+    stay broken name ids no heading had on the old site either (``#Performance-Dashboard``)."""
+    old_ids: set[str] = set()
+    for path in imported["source"].rglob("*.md"):
+        ids = HeadingIds("zola")
+        text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.M | re.S)  # code
+        headings = re.findall(r"^#{1,6} +(.+)$", text, re.M)
+        old_ids.update(ids(text.strip()) for text in headings)
+    targets = [urlsplit(link.target) for link in imported["build"].broken_links]
+    out = imported["out"]
+    fragments = [  # links to a page that exists, to an id it does not have
+        t.fragment for t in targets if t.fragment and (out / t.path[1:] / "index.html").is_file()
+    ]
+    assert fragments, "the source has fragment links of its own that lead nowhere"
+    assert not [f for f in fragments if f in old_ids]
+    gsoc = (imported["out"] / "blog" / "gsoc-2025-results" / "index.html").read_text()
+    assert 'id="abi-layout-handling-for-the-automatic-differentiation-feature"' in gsoc

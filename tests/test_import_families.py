@@ -775,3 +775,38 @@ def test_naming_the_family_and_config_imports_the_same_pages(tmp_path, fixture, 
     assert error is None, err
     page = page_for(key)
     assert page.live and page.pk in redirects().values()
+
+
+@pytest.mark.django_db
+def test_a_self_closing_shortcode_does_not_swallow_the_text_after_it(tmp_path):
+    """Hugo's docs write ``{{< code-toggle config=markup.goldmark />}}`` (one tag) and,
+    further down, a paired ``code-toggle``: the heading between them stays a heading."""
+    site = write_tree(
+        tmp_path / "docs",
+        {
+            "hugo.toml": 'title = "Docs"\n',
+            "content/markup.md": """\
+                ---
+                title: Markup
+                ---
+                {{< code-toggle config=markup.goldmark />}}
+
+                ### Extensions
+
+                Enabled by default.
+
+                {{< code-toggle file=hugo >}}
+                [markup]
+                defaultMarkdownHandler = 'goldmark'
+                {{< /code-toggle >}}
+                """,
+        },
+    )
+    _out, err, error = run_command(str(site))
+    assert error is None, err
+    page = page_for("content/markup.md")
+    headings = [b.value["text"] for b in page.body if b.block_type == "heading"]
+    assert headings == ["Extensions"]
+    code = [b.value["code"] for b in page.body if b.block_type == "code"]
+    assert any("defaultMarkdownHandler" in c for c in code)
+    assert not any("Extensions" in c for c in code)

@@ -6,16 +6,29 @@ from typing import Any
 
 from django.urls import include, path
 from wagtail import hooks
+from wagtail.admin.rich_text.converters.html_to_contentstate import ExternalLinkElementHandler
 from wagtail.admin.ui.menus.pages import PageMenuItem
 
 from . import share_views
-from .links import SitePathPageLinkHandler
+from .links import FragmentPageLinkElementHandler, SitePathPageLinkHandler, fragment_link_entity
 
 
 @hooks.register("register_rich_text_features", order=100)
 def register_site_path_page_links(features: Any) -> None:
-    # After Wagtail's own registration (order 0), so this handler replaces its "page" one.
+    # After Wagtail's own registration (order 0), so these replace its "page" handler and
+    # its editor's "link" conversion (wagtail/admin/wagtail_hooks.py), page links' fragment kept.
     features.register_link_type(SitePathPageLinkHandler)
+    features.register_converter_rule(
+        "contentstate",
+        "link",
+        {
+            "from_database_format": {
+                "a[href]": ExternalLinkElementHandler("LINK"),
+                'a[linktype="page"]': FragmentPageLinkElementHandler("LINK"),
+            },
+            "to_database_format": {"entity_decorators": {"LINK": fragment_link_entity}},
+        },
+    )
 
 
 class SharePreviewMenuItem(PageMenuItem):

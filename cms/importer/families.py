@@ -88,6 +88,11 @@ class SiteConfig:
     Hugo ``data/authors.*``), so ``author: ada`` is "Ada Lovelace"."""
     defaults: list[dict[str, Any]] = field(default_factory=list)
     """Jekyll's front matter ``defaults``: ``[{scope: {path, type}, values}]``."""
+    heading_ids: str = ""
+    """How the old site's renderer made heading ids: one of :data:`anchors.STYLES`, or ``""``
+    when it made none (the CMS then gives the slug of the text)."""
+    heading_id_prefix: str = ""
+    """Put before each generated heading id (kramdown's ``auto_id_prefix``)."""
 
     def front_matter_defaults(self, rel_path: str) -> dict[str, Any]:
         """The values Jekyll's ``defaults`` give the file at ``rel_path`` (later, deeper win).
@@ -173,7 +178,26 @@ def detect_family(root: Path) -> str:
         if "config.toml" in names:
             text = (folder / "config.toml").read_text(encoding="utf-8", errors="replace")
             return "zola" if re.search(r"^base_url\s*=", text, re.M) else "hugo"
-    return "markdown"
+    return "zola" if _zola_section(root / "_index.md") else "markdown"
+
+
+# Section front matter only Zola reads (getzola.org/documentation/content/section/).
+_ZOLA_SECTION_KEYS = re.compile(
+    r"^(?:sort_by|paginate_by|paginate_path|generate_feeds?|insert_anchor_links|page_template"
+    r"|transparent|in_search_index|redirect_to)\s*=",
+    re.M,
+)
+
+
+def _zola_section(path: Path) -> bool:
+    """True when ``path`` is a Zola section file: content copied without its config.toml."""
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.startswith("+++"):
+        return False
+    front = text[3:].split("\n+++", 1)[0]
+    return bool(_ZOLA_SECTION_KEYS.search(front.split("\n[", 1)[0]))
 
 
 def find_config(family: str, root: Path) -> Path | None:
@@ -267,6 +291,7 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
         raise TargetError(f"unknown --format {family!r}; one of {', '.join(FAMILIES)}")
     path = path or find_config(family, root)
     config = SiteConfig(family=family, source=path)
+    config.heading_ids = _DEFAULT_HEADING_IDS.get(family, "")
     if family == "jekyll":
         config.permalinks["posts"] = JEKYLL_STYLES["date"]
         config.exclude = list(JEKYLL_EXCLUDES)
@@ -333,11 +358,13 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
         if isinstance(taxonomies, dict):
             config.taxonomies = [str(v) for v in taxonomies.values() if isinstance(v, str)]
         config.site = {**data, **(data.get("params") or {}), "params": data.get("params") or {}}
+        config.heading_ids = _hugo_heading_ids(data)
     elif family == "jekyll":
         style = str(data.get("permalink") or "date")
         config.permalinks["posts"] = JEKYLL_STYLES.get(style, style)
         config.base_url = str(data.get("url") or "").rstrip("/") + str(data.get("baseurl") or "")
         config.site = data
+        config.heading_ids, config.heading_id_prefix = _jekyll_heading_ids(data)
         exclude = data.get("exclude")
         if isinstance(exclude, list):
             config.exclude += [str(e).strip().strip("/") for e in exclude if str(e).strip()]
@@ -359,13 +386,50 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
         config.content_dir = str(data.get("docs_dir") or "docs").strip("/")
         config.base_url = str(data.get("site_url") or "")
         config.site = {**data, "title": data.get("site_name") or ""}
+        config.heading_ids = "python-markdown"
         if data.get("use_directory_urls") is False:
             config.permalinks["page"] = ":path.html"
     elif family == "zola":
         config.content_dir = "content"
         config.base_url = str(data.get("base_url") or "")
         config.site = {**data, **(data.get("extra") or {})}
+        slugify = data.get("slugify")
+        if isinstance(slugify, dict) and str(slugify.get("anchors", "on")) != "on":
+            config.heading_ids = "zola-safe"
     return config
+
+
+# What each family's renderer does with no configuration (cms/importer/anchors.py).
+_DEFAULT_HEADING_IDS = {"hugo": "hugo-github", "jekyll": "kramdown-gfm", "zola": "zola"}
+
+
+def _hugo_heading_ids(data: dict[str, Any]) -> str:
+    """gohugo.io/configuration/markup/#goldmark: ``parser.autoHeadingID`` (default on) and
+    ``parser.autoHeadingIDType`` (``github``, ``github-ascii`` or ``blackfriday``)."""
+    parser = _lower_keys(data)
+    for key in ("markup", "goldmark", "parser"):
+        parser = _lower_keys(parser.get(key))
+    if parser.get("autoheadingid") is False:
+        return ""
+    style = str(parser.get("autoheadingidtype") or "github").lower()
+    return "hugo-" + (style if style in ("github", "github-ascii", "blackfriday") else "github")
+
+
+def _jekyll_heading_ids(data: dict[str, Any]) -> tuple[str, str]:
+    """Jekyll's kramdown settings (jekyllrb.com/docs/configuration/markdown/): ``auto_ids``
+    (default on), ``input`` (``GFM`` by default: GitHub's ids) and ``auto_id_prefix``."""
+    if str(data.get("markdown") or "kramdown").lower() != "kramdown":
+        return "", ""  # CommonMark and others: no heading ids by default
+    kramdown = data.get("kramdown") if isinstance(data.get("kramdown"), dict) else {}
+    if kramdown.get("auto_ids") is False:
+        return "", ""
+    style = "kramdown-gfm" if str(kramdown.get("input") or "GFM").lower() == "gfm" else "kramdown"
+    return style, str(kramdown.get("auto_id_prefix") or "")
+
+
+def _lower_keys(value: Any) -> dict[str, Any]:
+    # Hugo's settings are case-insensitive.
+    return {str(k).lower(): v for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 class _TolerantLoader(yaml.SafeLoader):

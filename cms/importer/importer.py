@@ -58,6 +58,7 @@ from jamtail.collector import collector_paused
 from jamtail.outputs.redirects import is_function_path
 
 from . import bulk
+from .anchors import HeadingIds
 from .errors import SourceError, TargetError
 from .families import SiteConfig, detect_family, load_config
 from .markdown import (
@@ -609,7 +610,8 @@ class _Import:
         if isinstance(page, SectionPage):
             page.intro = markdown_to_rich_text(planned.tokens, resolver, self.trust_html)
         else:
-            blocks = markdown_to_blocks(planned.tokens, resolver, self.trust_html)
+            ids = HeadingIds(self.config.heading_ids, self.config.heading_id_prefix)
+            blocks = markdown_to_blocks(planned.tokens, resolver, self.trust_html, ids)
             page.body = _with_ids(blocks)
         if isinstance(page, ArticlePage):
             if planned.hero is not None:

@@ -8,7 +8,8 @@ Pure: no database access. Links and images are resolved through a
 
 =============  ===============================================================
 ``heading``    ``{"text": str, "level": "2"|"3"|"4", "anchor": str}``
-               (h1 -> 2, deeper than h4 -> 4; Zola's ``{#anchor}`` -> anchor)
+               (h1 -> 2, deeper than h4 -> 4; ``{#anchor}`` -> anchor, else the
+               id the old site's renderer gave it: :mod:`anchors`)
 ``paragraph``  Wagtail database rich text; consecutive paragraphs, lists, rules
                and inline HTML merge into one block
 ``image``      ``{"image": int, "alt": str, "caption": str}`` for a paragraph
@@ -23,8 +24,8 @@ Pure: no database access. Links and images are resolved through a
 ``footnotes``  ``[{"anchor": "fn-LABEL", "text": rich text}]``, last, if any
 =============  ===============================================================
 
-Rich text links: ``<a linktype="page" id="N">``, ``<a linktype="document"
-id="N">`` or ``<a href="...">``; local images in text become
+Rich text links: ``<a linktype="page" id="N">`` (``fragment="F"`` for ``#F``),
+``<a linktype="document" id="N">`` or ``<a href="...">``; local images in text become
 ``<embed embedtype="image" .../>``; external images a link to them;
 footnote references ``<sup><a href="#fn-LABEL">N</a></sup>``.
 """
@@ -36,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape, unescape
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
@@ -45,6 +47,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from jamtail.render.highlight import highlight_code
 
+from .anchors import HeadingIds
 from .sanitise import sanitise_html
 
 _ANCHOR = re.compile(r"\s*\{#([^\s}]+)[^}]*\}\s*$")
@@ -74,6 +77,17 @@ class LinkTarget:
 
     kind: str
     id: int
+
+    def opening_tag(self, href: str) -> str:
+        """Wagtail's database form of a link to this target, written as ``href``.
+
+        Wagtail's page links have no fragment (wagtail/wagtail#1049), so a
+        page link's ``#fragment`` is kept in a ``fragment`` attribute, which
+        ``cms/content/links.py`` appends to the page's path and the editor keeps.
+        """
+        fragment = urlsplit(href).fragment if self.kind == "page" else ""
+        extra = f' fragment="{escape(fragment)}"' if fragment else ""
+        return f'<a linktype="{self.kind}" id="{self.id}"{extra}>'
 
 
 @dataclass(frozen=True)
@@ -171,17 +185,21 @@ def referenced_urls(tokens: Sequence[Token]) -> tuple[list[str], list[str]]:
 
 
 def markdown_to_blocks(
-    tokens: Sequence[Token], resolver: Resolver, trust_html: bool = False
+    tokens: Sequence[Token],
+    resolver: Resolver,
+    trust_html: bool = False,
+    heading_ids: HeadingIds | None = None,
 ) -> list[dict[str, Any]]:
     """Convert parsed Markdown to raw ``BodyBlock`` data (see the module docstring).
 
     Unless ``trust_html``, a body with inline HTML has its HTML-bearing blocks
     (paragraphs, quotes, table cells, footnotes, ``raw_html``) passed through
-    :func:`sanitise.sanitise_html`.
+    :func:`sanitise.sanitise_html`. ``heading_ids`` (a fresh one per page) names
+    headings without an ``{#anchor}``; without it their anchor is ``""``.
     """
     tokens = list(tokens)
     sanitise = not trust_html and has_inline_html(tokens)
-    return _BlockWriter(resolver, sanitise).write(tokens)
+    return _BlockWriter(resolver, sanitise, heading_ids or HeadingIds("")).write(tokens)
 
 
 def markdown_to_rich_text(
@@ -269,7 +287,7 @@ class _RichText(RendererHTML):
         href = str(token.attrGet("href") or "")
         target = self.resolver.link(href)
         if target is not None:
-            return f'<a linktype="{target.kind}" id="{target.id}">'
+            return target.opening_tag(href)
         return f'<a href="{escape(href)}">'
 
     def image(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -329,8 +347,9 @@ def _rewrite_local_refs(html: str, resolver: Resolver) -> str:
 class _BlockWriter:
     """Walks top-level tokens, emitting blocks; rich text accumulates in ``pending``."""
 
-    def __init__(self, resolver: Resolver, sanitise: bool = False) -> None:
+    def __init__(self, resolver: Resolver, sanitise: bool, heading_ids: HeadingIds) -> None:
         self.resolver = resolver
+        self.heading_ids = heading_ids
         self.clean = sanitise_html if sanitise else (lambda html: html)
         self.html = _RichText(resolver)
         self.blocks: list[dict[str, Any]] = []
@@ -382,10 +401,12 @@ class _BlockWriter:
 
     def heading(self, opening: Token, inline: Token) -> None:
         text = _plain(inline)
-        anchor = ""
         match = _ANCHOR.search(text)
         if match:
             anchor, text = match.group(1), text[: match.start()].rstrip()
+            self.heading_ids.reserve(anchor)
+        else:
+            anchor = self.heading_ids(text, inline.content.strip())
         level = min(max(int(opening.tag[1]), 2), 4)
         self.emit("heading", {"text": text[:255], "level": str(level), "anchor": anchor[:255]})
 

@@ -38,7 +38,7 @@ ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {
 }
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "*": {"title", "lang", "dir", "class", "id"},
-    "a": {"href", "linktype", "id", "name", "hreflang", "rel", "target"},
+    "a": {"href", "linktype", "id", "fragment", "name", "hreflang", "rel", "target"},
     "embed": {"embedtype", "id", "format", "alt", "url"},
     "img": {"src", "alt", "width", "height", "loading", "srcset", "sizes"},
     "source": {"src", "srcset", "type", "media", "sizes"},

@@ -69,8 +69,8 @@ _LIQUID_FOR = re.compile(
     re.DOTALL,
 )
 _LISTING_SOURCES = re.compile(r"^\(?\s*(?:site\.|paginator\.|collections\.|search\.|pagination\.)")
-_HUGO_PAIRED = re.compile(
-    r"\{\{([<%])\s*([\w-]+)((?:[^>%]|>(?!\}\})|%(?!\}\}))*?)\s*[>%]\}\}"
+_HUGO_PAIRED = re.compile(  # an opening tag is not self-closing: {{< x />}} is one tag
+    r"\{\{([<%])\s*([\w-]+)((?:[^>%]|>(?!\}\})|%(?!\}\}))*?)(?<!/)\s*[>%]\}\}"
     r"(.*?)\{\{[<%]\s*/\s*\2\s*[>%]\}\}",
     re.DOTALL,
 )

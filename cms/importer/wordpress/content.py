@@ -679,7 +679,7 @@ class Converter:
         target = self.resolver.link(href)
         if target is None:
             return match.group(0)
-        return f'<a linktype="{target.kind}" id="{target.id}">'
+        return target.opening_tag(href)
 
     def quote(self, el: Any) -> Block:
         attribution = ""
