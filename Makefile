@@ -61,18 +61,24 @@ typecheck: install
 	$(BIN)/mypy
 
 ## test: everything: lint, types, the whole suite on SQLite (and PostgreSQL when it runs)
-# The PostgreSQL stage runs beside the SQLite one: the SQLite suite is one pytest
-# process that spends much of its time waiting on servers, builds and Chromium, so
-# the second stage costs it little and CI's wall time drops by the second stage's
-# length. Its output is printed after the first stage's, so the two never interleave.
+# Two lanes. The SQLite suite is one pytest process that spends much of its time
+# waiting on servers, builds and Chromium, so a second lane beside it costs it
+# little: the PostgreSQL stage, then SIDE_TESTS (on SQLite), files that share no
+# session fixture with the rest and take minutes (corpus imports, the pipeline's
+# end-to-end faults). CI's wall time is the longer lane's. The side lane's output is
+# printed after the main lane's, so the two never interleave.
+SIDE_TESTS := tests/test_corpus.py tests/test_corpus_hugo.py tests/test_corpus_wordpress.py tests/test_pipeline_e2e.py
 test: install system-deps lint typecheck next-install
-	@pg_log=$$(mktemp); \
-	$(MAKE) --no-print-directory test-postgres > "$$pg_log" 2>&1 & pg=$$!; \
-	$(BIN)/python -m pytest --browser chromium $(XDIST) --durations=25; sqlite_rc=$$?; \
-	wait $$pg; pg_rc=$$?; \
-	echo "---- PostgreSQL stage (run beside the SQLite one) ----"; cat "$$pg_log"; rm -f "$$pg_log"; \
-	echo "SQLite stage: exit $$sqlite_rc; PostgreSQL stage: exit $$pg_rc"; \
-	[ $$sqlite_rc -eq 0 ] && [ $$pg_rc -eq 0 ]
+	@side_log=$$(mktemp); side_rcs=$$(mktemp); \
+	{ $(MAKE) --no-print-directory test-postgres; echo "pg_rc=$$?" > "$$side_rcs"; \
+	  echo "---- $(SIDE_TESTS) on SQLite ----"; \
+	  $(BIN)/python -m pytest --browser chromium -q $(SIDE_TESTS); echo "side_rc=$$?" >> "$$side_rcs"; \
+	} > "$$side_log" 2>&1 & lane=$$!; \
+	$(BIN)/python -m pytest --browser chromium $(XDIST) --durations=25 $(addprefix --ignore=,$(SIDE_TESTS)); sqlite_rc=$$?; \
+	wait $$lane; pg_rc=1; side_rc=1; . "$$side_rcs"; \
+	echo "---- side lane: the PostgreSQL stage, then $(SIDE_TESTS) ----"; cat "$$side_log"; rm -f "$$side_log" "$$side_rcs"; \
+	echo "SQLite stage: exit $$sqlite_rc; PostgreSQL stage: exit $$pg_rc; side files: exit $$side_rc"; \
+	[ $$sqlite_rc -eq 0 ] && [ $$pg_rc -eq 0 ] && [ $$side_rc -eq 0 ]
 
 test-postgres:
 	@if [ -n "$$DATABASE_URL" ] || $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
