@@ -67,6 +67,10 @@ def demo_site(per_page: int = 2) -> dict:
         ("quote", {"text": "<p>Simple is better.</p>", "attribution": "Tim Peters"}),
         ("raw_html", "<details><summary>More</summary><p>Hidden</p></details>"),
         ("footnotes", [{"anchor": "fn-1", "text": "<p>A note.</p>"}]),
+        (
+            "definitions",
+            [{"term": "`cacheDir`", "anchor": "cachedir", "definition": "<p>Caches.</p>"}],
+        ),
     ]
     posts = [
         article(

@@ -74,6 +74,7 @@ def test_every_page_type_and_block_is_described():
         "embed",
         "raw_html",
         "footnotes",
+        "definitions",
     }
 
 

@@ -213,6 +213,19 @@ BODY = [
             {"anchor": "fn-2", "text": "<p>Second <a href='https://example.com'>note</a>.</p>"},
         ],
     },
+    {
+        "type": "definitions",
+        "id": "b19",
+        "value": [
+            {
+                "term": "cacheDir",
+                "term_html": "<code>cacheDir</code>",
+                "anchor": "cachedir",
+                "definition": "<p>Where caches live.</p>",
+            },
+            {"term": "Plain", "term_html": "", "anchor": "", "definition": "<p>No markup.</p>"},
+        ],
+    },
 ]
 
 
@@ -653,6 +666,14 @@ def test_embed_block_shows_the_embed_or_falls_back_to_a_link() -> None:
     assert page.one("div", class_="embed")
     assert page.one("iframe").attrs["title"] == "A talk"
     assert page.one("a", href="https://example.com/x").text == "https://example.com/x"
+
+
+def test_definitions_are_a_definition_list_whose_terms_can_be_linked_to() -> None:
+    page = parse("article")
+    assert page.one("dl", class_="definitions")
+    assert '<dt id="cachedir"><code>cacheDir</code></dt>' in page.html
+    assert "<dd><p>Where caches live.</p></dd>" in page.html
+    assert "<dt>Plain</dt>" in page.html, "a term without an anchor has no id"
 
 
 def test_footnotes_are_an_ordered_list_with_anchors() -> None:

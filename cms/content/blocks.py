@@ -13,6 +13,9 @@ The API shape of each block (the ``value`` of ``{"type", "value", "id"}``):
 ``embed``      ``{"url": str, "html": str | None, "title": str}``
 ``raw_html``   the HTML, trusted (editors only)
 ``footnotes``  ``[{"anchor": str, "text": display HTML}]``
+``definitions`` ``[{"term": str, "term_html": display HTML, "anchor": str,
+               "definition": display HTML}]`` (a definition list, see
+               ``DefinitionBlock``)
 =============  ==============================================================
 """
 
@@ -225,6 +228,29 @@ class FootnoteBlock(blocks.StructBlock):
     text = IndexedRichTextBlock(features=INLINE_FEATURES)
 
 
+class DefinitionBlock(blocks.StructBlock):
+    """One term of a definition list (``<dl>``; Markdown's ``Term`` then ``: Definition``).
+
+    API shape: ``{"term": plain text, "term_html": display HTML (the term's inline
+    Markdown, see ``heading_html``), "anchor": fragment id or "" for none,
+    "definition": display HTML}``.
+    """
+
+    term = blocks.CharBlock(
+        max_length=500, help_text="Inline Markdown: **bold**, *italic*, `code`, [link](url)."
+    )
+    anchor = blocks.CharBlock(
+        required=False, max_length=255, help_text="Fragment id for links to the term; optional."
+    )
+    definition = IndexedRichTextBlock(features=RICH_TEXT_FEATURES, required=False)
+
+    def get_api_representation(self, value: Any, context: Any = None) -> dict[str, Any]:
+        represented: dict[str, Any] = super().get_api_representation(value, context)
+        represented["term"] = heading_text(value["term"])
+        represented["term_html"] = heading_html(value["term"])
+        return represented
+
+
 class BodyBlock(blocks.StreamBlock):
     paragraph = IndexedRichTextBlock(features=RICH_TEXT_FEATURES)
     heading = HeadingBlock()
@@ -243,3 +269,4 @@ class BodyBlock(blocks.StreamBlock):
     embed = RichEmbedBlock()
     raw_html = blocks.RawHTMLBlock()
     footnotes = blocks.ListBlock(FootnoteBlock(), icon="list-ol")
+    definitions = blocks.ListBlock(DefinitionBlock(), icon="list-ul")

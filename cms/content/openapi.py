@@ -46,7 +46,7 @@ from .api import (
     SiteLocationField,
     api_router,
 )
-from .blocks import HeadingBlock, ImageBlock, RichEmbedBlock
+from .blocks import DefinitionBlock, HeadingBlock, ImageBlock, RichEmbedBlock
 from .images import ImageRenditionsField
 from .models import Author, AuthorsField, TagsField
 
@@ -184,6 +184,7 @@ BLOCK_SHAPES: dict[type, Schema] = {
         {"text": STRING, "level": {"type": "integer", "enum": [2, 3, 4]}, "anchor": STRING}
     ),
     ImageBlock: obj({"image": nullable(ref("Image")), "alt": STRING, "caption": STRING}),
+    DefinitionBlock: obj({"term": STRING, "term_html": HTML, "anchor": STRING, "definition": HTML}),
     RichEmbedBlock: nullable(obj({"url": STRING, "html": nullable(HTML), "title": STRING})),
     ImageChooserBlock: nullable(ref("Image")),
 }

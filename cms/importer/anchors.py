@@ -69,21 +69,28 @@ class HeadingIds:
     """One page's heading ids in ``style`` (see the module docstring), unique on the page.
 
     ``ids = HeadingIds("zola"); ids("Intro") -> "intro"; ids("Intro") -> "intro-1"``.
-    ``prefix`` goes before generated ids (kramdown's ``auto_id_prefix``).
-    Raises ValueError for a style not in :data:`STYLES` (``""`` is allowed).
+    ``prefix`` goes before generated ids (kramdown's ``auto_id_prefix``). With
+    ``terms``, definition list terms get ids too, from the same counter (Hugo's
+    ``autoDefinitionTermID``). Raises ValueError for a style not in
+    :data:`STYLES` (``""`` is allowed).
     """
 
-    def __init__(self, style: str, prefix: str = "") -> None:
+    def __init__(self, style: str, prefix: str = "", terms: bool = False) -> None:
         if style and style not in STYLES:
             raise ValueError(f"unknown heading id style {style!r}; one of {', '.join(STYLES)}")
         self.style = style
         self.prefix = prefix
+        self.terms = terms
         self.used: set[str] = set()
         self.repeats: dict[str, int] = {}
 
     def reserve(self, anchor: str) -> None:
         """Note an id the page sets itself (``## Title {#id}``), so none is generated twice."""
         self.used.add(anchor)
+
+    def term(self, text: str, source: str | None = None) -> str:
+        """A definition term's id, as :meth:`__call__`; ``""`` unless ``terms``."""
+        return self(text, source) if self.terms else ""
 
     def __call__(self, text: str, source: str | None = None) -> str:
         """The id of a heading whose plain text is ``text`` and Markdown ``source`` (default:

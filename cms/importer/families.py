@@ -93,6 +93,10 @@ class SiteConfig:
     when it made none (the CMS then gives the slug of the text)."""
     heading_id_prefix: str = ""
     """Put before each generated heading id (kramdown's ``auto_id_prefix``)."""
+    definition_lists: bool = False
+    """Whether the renderer reads ``Term`` then ``: Definition`` as a definition list."""
+    definition_term_ids: bool = False
+    """Whether definition terms get ids as headings do (Hugo's ``autoDefinitionTermID``)."""
 
     def front_matter_defaults(self, rel_path: str) -> dict[str, Any]:
         """The values Jekyll's ``defaults`` give the file at ``rel_path`` (later, deeper win).
@@ -292,6 +296,7 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
     path = path or find_config(family, root)
     config = SiteConfig(family=family, source=path)
     config.heading_ids = _DEFAULT_HEADING_IDS.get(family, "")
+    config.definition_lists = family in ("hugo", "jekyll")
     if family == "jekyll":
         config.permalinks["posts"] = JEKYLL_STYLES["date"]
         config.exclude = list(JEKYLL_EXCLUDES)
@@ -359,12 +364,14 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
             config.taxonomies = [str(v) for v in taxonomies.values() if isinstance(v, str)]
         config.site = {**data, **(data.get("params") or {}), "params": data.get("params") or {}}
         config.heading_ids = _hugo_heading_ids(data)
+        config.definition_lists, config.definition_term_ids = _hugo_definition_lists(data)
     elif family == "jekyll":
         style = str(data.get("permalink") or "date")
         config.permalinks["posts"] = JEKYLL_STYLES.get(style, style)
         config.base_url = str(data.get("url") or "").rstrip("/") + str(data.get("baseurl") or "")
         config.site = data
         config.heading_ids, config.heading_id_prefix = _jekyll_heading_ids(data)
+        config.definition_lists = str(data.get("markdown") or "kramdown").lower() == "kramdown"
         exclude = data.get("exclude")
         if isinstance(exclude, list):
             config.exclude += [str(e).strip().strip("/") for e in exclude if str(e).strip()]
@@ -387,6 +394,7 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
         config.base_url = str(data.get("site_url") or "")
         config.site = {**data, "title": data.get("site_name") or ""}
         config.heading_ids = "python-markdown"
+        config.definition_lists = _mkdocs_extension(data, "def_list")
         if data.get("use_directory_urls") is False:
             config.permalinks["page"] = ":path.html"
     elif family == "zola":
@@ -396,6 +404,8 @@ def load_config(family: str, root: Path, path: Path | None = None) -> SiteConfig
         slugify = data.get("slugify")
         if isinstance(slugify, dict) and str(slugify.get("anchors", "on")) != "on":
             config.heading_ids = "zola-safe"
+        markdown = data.get("markdown") if isinstance(data.get("markdown"), dict) else {}
+        config.definition_lists = markdown.get("definition_list") is True
     return config
 
 
@@ -413,6 +423,24 @@ def _hugo_heading_ids(data: dict[str, Any]) -> str:
         return ""
     style = str(parser.get("autoheadingidtype") or "github").lower()
     return "hugo-" + (style if style in ("github", "github-ascii", "blackfriday") else "github")
+
+
+def _hugo_definition_lists(data: dict[str, Any]) -> tuple[bool, bool]:
+    """Hugo's ``markup.goldmark.extensions.definitionList`` (default on) and
+    ``markup.goldmark.parser.autoDefinitionTermID`` (default off)."""
+    goldmark = _lower_keys(data)
+    for key in ("markup", "goldmark"):
+        goldmark = _lower_keys(goldmark.get(key))
+    lists = _lower_keys(goldmark.get("extensions")).get("definitionlist") is not False
+    term_ids = _lower_keys(goldmark.get("parser")).get("autodefinitiontermid") is True
+    return lists, lists and term_ids
+
+
+def _mkdocs_extension(data: dict[str, Any], name: str) -> bool:
+    """Whether MkDocs' ``markdown_extensions`` (names, or one-key dicts) include ``name``."""
+    listed = data.get("markdown_extensions") or []
+    names = [next(iter(e), "") if isinstance(e, dict) else str(e) for e in listed]
+    return any(n == name or n.endswith(f".{name}") for n in names)
 
 
 def _jekyll_heading_ids(data: dict[str, Any]) -> tuple[str, str]:

@@ -610,7 +610,10 @@ class _Import:
         if isinstance(page, SectionPage):
             page.intro = markdown_to_rich_text(planned.tokens, resolver, self.trust_html)
         else:
-            ids = HeadingIds(self.config.heading_ids, self.config.heading_id_prefix)
+            config = self.config
+            ids = HeadingIds(
+                config.heading_ids, config.heading_id_prefix, config.definition_term_ids
+            )
             blocks = markdown_to_blocks(planned.tokens, resolver, self.trust_html, ids)
             page.body = _with_ids(blocks)
         if isinstance(page, ArticlePage):

@@ -22,6 +22,9 @@ Pure: no database access. Links and images are resolved through a
                "rows": [{"values": [rich text]}], "caption": ""}``
 ``raw_html``   the HTML block, local ``<img src>`` pointed at the library file
 ``footnotes``  ``[{"anchor": "fn-LABEL", "text": rich text}]``, last, if any
+``definitions`` ``[{"term": inline Markdown, "anchor": str, "definition": rich
+               text}]`` for a definition list (``Term`` then ``: Definition``),
+               parsed where the family's renderer has them (``parse_markdown``)
 =============  ===============================================================
 
 Rich text links: ``<a linktype="page" id="N">`` (``fragment="F"`` for ``#F``),
@@ -43,6 +46,7 @@ from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
+from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from jamtail.render.highlight import highlight_code
@@ -68,6 +72,19 @@ _CONTAINERS = {
     "paragraph_open": "paragraph_close",
     "heading_open": "heading_close",
     "footnote_block_open": "footnote_block_close",
+    "dl_open": "dl_close",
+    "dt_open": "dt_close",
+    "dd_open": "dd_close",
+}
+
+
+# A definition list inside rich text (a quote, a list item, a section's intro), which
+# Wagtail's editor has no element for: each term a bold paragraph, then its definition.
+_DEFINITION_TAGS = {
+    "dl_open": "",
+    "dl_close": "",
+    "dt_open": "<p><b>",
+    "dt_close": "</b></p>",
 }
 
 
@@ -162,11 +179,17 @@ def _make_parser() -> MarkdownIt:
 
 
 _MD = _make_parser()
+_MD_DEFINITIONS = _make_parser().use(deflist_plugin)
 
 
-def parse_markdown(text: str) -> list[Token]:
-    """Tokenise ``text`` once; reference-style links are resolved by markdown-it."""
-    return _MD.parse(text, {})
+def parse_markdown(text: str, definition_lists: bool = False) -> list[Token]:
+    """Tokenise ``text`` once; reference-style links are resolved by markdown-it.
+
+    ``definition_lists``: read ``Term`` then ``: Definition`` as a definition list
+    (PHP Markdown Extra's syntax, which Hugo, kramdown and Python-Markdown's
+    ``def_list`` follow); CommonMark reads it as a paragraph.
+    """
+    return (_MD_DEFINITIONS if definition_lists else _MD).parse(text, {})
 
 
 def referenced_urls(tokens: Sequence[Token]) -> tuple[list[str], list[str]]:
@@ -281,6 +304,13 @@ class _RichText(RendererHTML):
             return f'<sup><a href="#{_footnote_anchor(token.meta)}">{n}</a></sup>'
         if token.type == "footnote_anchor":
             return ""
+        if token.type in ("dd_open", "dd_close"):  # its text in a paragraph of its own
+            near = tokens[idx + 1] if token.type == "dd_open" else tokens[idx - 1]
+            if not (near.type.startswith("paragraph_") and near.hidden):
+                return ""
+            return "<p>" if token.type == "dd_open" else "</p>"
+        if token.type in _DEFINITION_TAGS:  # a nested list: rich text has no <dl>
+            return _DEFINITION_TAGS[token.type]
         return super().renderToken(tokens, idx, options, env)
 
     def _link_open(self, token: Token) -> str:
@@ -394,6 +424,8 @@ class _BlockWriter:
             self.emit("table", self.table(group))
         elif first.type == "footnote_block_open":
             self.collect_footnotes(group)
+        elif first.type == "dl_open":
+            self.emit("definitions", self.definitions(group[1:-1]))
         elif first.type == "paragraph_open" and self.image_paragraph(group[1]):
             return
         else:
@@ -409,6 +441,22 @@ class _BlockWriter:
             anchor = self.heading_ids(text, inline.content.strip())
         level = min(max(int(opening.tag[1]), 2), 4)
         self.emit("heading", {"text": text[:255], "level": str(level), "anchor": anchor[:255]})
+
+    def definitions(self, inner: list[Token]) -> list[dict[str, str]]:
+        """A definition list's items: each term with the definitions after it, merged."""
+        items: list[dict[str, str]] = []
+        i = 0
+        while i < len(inner):
+            end = _close_index(inner, i)
+            if inner[i].type == "dt_open":
+                inline = inner[i + 1]
+                term = inline.content.strip()[:500]
+                anchor = self.heading_ids.term(_plain(inline), inline.content)
+                items.append({"term": term, "anchor": anchor, "definition": ""})
+            elif inner[i].type == "dd_open" and items:
+                items[-1]["definition"] += self.clean(self.html.render(inner[i + 1 : end]).strip())
+            i = end + 1
+        return items
 
     def image_paragraph(self, inline: Token) -> bool:
         """Emit image blocks if the paragraph holds only local images; else do nothing."""

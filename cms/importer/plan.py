@@ -844,7 +844,7 @@ def _plan_page(
     if path.suffix.lower() in (".html", ".htm"):  # a Jekyll post in HTML: one raw HTML block
         tokens = [Token("html_block", "", 0, content=converted.body.strip() + "\n", block=True)]
     else:
-        tokens = parse_markdown(converted.body)
+        tokens = parse_markdown(converted.body, config.definition_lists)
     first_h1 = bool(tokens) and tokens[0].type == "heading_open" and tokens[0].tag == "h1"
     if not doc.title and kind != SECTION and first_h1 and tokens[1].content.strip():
         doc.title = tokens[1].content.strip()  # as jekyll-titles-from-headings does

@@ -14,6 +14,7 @@ rich text fields (``intro``) are HTML, ``body`` is a StreamField as a list of
 ``embed``       ``{"url", "title", "html"}``: the title only
 ``raw_html``    HTML; ``<script>``/``<style>`` content is dropped
 ``footnotes``   ``[{"anchor", "text": rich text}]``
+``definitions`` ``[{"term", "term_html", "anchor", "definition": rich text}]``
 ==============  ==========================================================
 
 An unknown block type contributes the strings found in its value, so a new
@@ -38,8 +39,11 @@ _BLOCK_TAGS = {
 # Block types whose text never shows a URL: their HTML's tags are dropped and their
 # other fields are plain text (see block_text).
 _URL_FREE = frozenset(
-    {"paragraph", "raw_html", "heading", "quote", "image", "embed", "table", "footnotes"}
-)
+    {
+        "paragraph", "raw_html", "heading", "quote", "image", "embed", "table", "footnotes",
+        "definitions",
+    }
+)  # fmt: skip
 
 
 def clean(text: str) -> str:
@@ -110,6 +114,10 @@ def block_text(block: dict[str, Any]) -> str:
         return clean(" ".join(cells))
     if kind == "footnotes":
         return clean(" ".join(html_text(n.get("text", "")) for n in value))
+    if kind == "definitions":
+        return clean(
+            " ".join(f"{d.get('term', '')} {html_text(d.get('definition', ''))}" for d in value)
+        )
     return html_text(" ".join(_strings(value)))
 
 

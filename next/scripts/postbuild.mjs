@@ -69,14 +69,6 @@ async function writeFeeds() {
   return feeds.length;
 }
 
-/** Python's urllib.parse.quote with the given safe characters (UTF-8, %XX upper case). @param {string} s @param {string} safe */
-function quote(s, safe) {
-  const keep = new Set([..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~", ...safe]);
-  return [...Buffer.from(s, "utf-8")]
-    .map((b) => (b < 128 && keep.has(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`))
-    .join("");
-}
-
 const NEXT_SCRIPT = /<script\b(?![^>]*type="application\/ld\+json")(?![^>]*src="\/js\/)[^>]*>[\s\S]*?<\/script>/g;
 const PRELOAD_SCRIPT = /<link rel="preload" as="script"[^>]*\/?>/g;
 

@@ -1,3 +1,4 @@
+import { Fragment } from "react";
 import hljs from "highlight.js/lib/common";
 import type { components } from "@/lib/api-schema";
 import { ResponsiveImage } from "./Image";
@@ -110,6 +111,18 @@ export function BlockView({ block }: { block: Block }) {
         </p>
       );
     }
+    case "definitions":
+      if (!block.value.length) return null;
+      return (
+        <dl className="definitions">
+          {block.value.map((item, i) => (
+            <Fragment key={item.anchor || i}>
+              <dt id={item.anchor || undefined} dangerouslySetInnerHTML={{ __html: item.term_html }} />
+              <dd dangerouslySetInnerHTML={{ __html: item.definition }} />
+            </Fragment>
+          ))}
+        </dl>
+      );
     case "footnotes":
       if (!block.value.length) return null;
       return (
