@@ -553,3 +553,24 @@ def test_only_urls_of_oembed_providers_on_their_own_line_become_embeds():
     blocks, _ = convert("https://www.youtube.com/watch?v=x\n\nhttps://example.org/not-an-embed")
     assert blocks[0] == {"type": "embed", "value": "https://www.youtube.com/watch?v=x"}
     assert blocks[1]["type"] == "paragraph" and "example.org/not-an-embed" in blocks[1]["value"]
+
+
+def test_a_definition_list_becomes_a_definitions_block_keeping_term_ids():
+    blocks, warnings = convert(
+        '<dl><dt id="ttl">TTL <em>(seconds)</em></dt><dd>How long a copy is kept.</dd>'
+        "<dd><p>Zero: <b>never</b>.</p></dd><dt>Origin</dt><dd>Where it comes from.</dd></dl>"
+    )
+    assert blocks == [
+        {
+            "type": "definitions",
+            "value": [
+                {
+                    "term": "TTL (seconds)",
+                    "anchor": "ttl",
+                    "definition": "<p>How long a copy is kept.</p><p>Zero: <b>never</b>.</p>",
+                },
+                {"term": "Origin", "anchor": "", "definition": "<p>Where it comes from.</p>"},
+            ],
+        }
+    ]
+    assert warnings == []

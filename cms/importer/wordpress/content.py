@@ -578,7 +578,7 @@ class Converter:
                     _inner_text(cap).strip() if cap is not None else "", _wp_image_class(img),
                 )  # fmt: skip
         if tag == "dl":
-            return [self.paragraph(_dl_to_paragraphs(el))]
+            return [self.definitions(el)]
         if tag in ("script", "style", "form"):
             self.warn(f"<{tag}> removed: it cannot run on a static page")
             return []
@@ -656,6 +656,22 @@ class Converter:
 
     def paragraph(self, html: str) -> Block:
         return {"type": "paragraph", "value": self.rich_text(html)}
+
+    def definitions(self, el: Any) -> Block:
+        """A ``<dl>``: each ``<dt>`` (its text, and its ``id`` as the anchor) with the
+        ``<dd>`` after it, merged."""
+        items: list[dict[str, str]] = []
+        for child in el:
+            if child.tag == "dt":
+                term = markdown_escape(" ".join(_inner_text(child).split()))[:500]
+                anchor = _anchor(child.get("id"), "")[:255]
+                items.append({"term": term, "anchor": anchor, "definition": ""})
+            elif child.tag == "dd" and items:
+                inner = _inner_html(child).strip()
+                if not re.match(r"<(?:p|ul|ol|div|blockquote|pre|h[1-6])\b", inner, re.I):
+                    inner = f"<p>{inner}</p>"
+                items[-1]["definition"] += self.rich_text(inner)
+        return {"type": "definitions", "value": items}
 
     def rich_text(self, html: str) -> str:
         """Wagtail database rich text: nh3-cleaned, Draftail's tags, links resolved."""
@@ -1081,16 +1097,6 @@ def _remove_keep_tail(el: Any) -> None:
     else:
         parent.text = (parent.text or "") + tail
     parent.remove(el)
-
-
-def _dl_to_paragraphs(el: Any) -> str:
-    parts = []
-    for child in el:
-        if child.tag == "dt":
-            parts.append(f"<p><b>{_inner_html(child)}</b></p>")
-        elif child.tag == "dd":
-            parts.append(f"<p>{_inner_html(child)}</p>")
-    return "".join(parts)
 
 
 __all__ = ["Converter", "GBlock", "WpResolver", "etree", "parse_atts", "parse_blocks", "wpautop"]
