@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from functions.devserver import make_server
 from functions.preview import make_handler
@@ -48,7 +49,13 @@ never = ArticlePage(title="Never published", slug="never", date=dt.date(2026, 3,
                     body=[("paragraph", "<p>Unseen words.</p>")])
 blog.add_child(instance=never)
 never.save_revision()
-print(f"ids {{post.id}} {{blog.id}} {{never.id}}")
+link = (f'<p>See <a linktype="page" id="{{post.id}}" fragment="original-heading">'
+        'the heading</a>.</p>')
+linked = ArticlePage(title="Linking post", slug="linking", date=dt.date(2026, 1, 3),
+                     body=[("paragraph", link)])
+blog.add_child(instance=linked)
+linked.save_revision().publish()
+print(f"ids {{post.id}} {{blog.id}} {{never.id}} {{linked.id}}")
 """
 
 # The site's address: "View live" and the CMS's redirects point there.
@@ -70,8 +77,9 @@ def stack(tmp_path_factory):
     cms.env["JAMTAIL_PREVIEW_URL"] = f"http://127.0.0.1:{site_port}/preview/"
     cms.env["JAMTAIL_TASKS_BACKEND"] = "immediate"
     cms.manage("migrate", "--no-input", "-v0")
-    post_id, blog_id, never_id = map(
-        int, re.findall(r"ids (\d+) (\d+) (\d+)", cms.manage("shell", "-c", SETUP).stdout)[0]
+    post_id, blog_id, never_id, linked_id = map(
+        int,
+        re.findall(r"ids (\d+) (\d+) (\d+) (\d+)", cms.manage("shell", "-c", SETUP).stdout)[0],
     )
     site_url = f"http://127.0.0.1:{site_port}"
     cms.manage("shell", "-c", BASE_URL.format(site_url))
@@ -88,6 +96,7 @@ def stack(tmp_path_factory):
         "post": post_id,
         "blog": blog_id,
         "never": never_id,
+        "linked": linked_id,
         "rebuild": lambda: build(config),
     }
     server.shutdown()
@@ -101,6 +110,14 @@ def log_in(page, cms):
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def publish(page):
+    """Choose Publish in the editor's footer menu; return once Wagtail says it is done
+    (the edit page's own URL already looks like the one it redirects to)."""
+    page.locator("button.dropdown-toggle, [data-w-dropdown-target='toggle']").last.click()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".messages")).to_contain_text("has been published")
 
 
 def open_preview_panel(page):
@@ -148,9 +165,7 @@ def test_an_editor_previews_a_draft_in_the_site_layout_and_the_public_page_waits
 
     # Publishing, then building, updates the public page.
     page.goto(f"{cms.base_url}/admin/pages/{stack['post']}/edit/")
-    page.locator("button.dropdown-toggle, [data-w-dropdown-target='toggle']").last.click()
-    page.get_by_role("button", name="Publish").click()
-    page.wait_for_url(re.compile(r"/admin/pages/\d+/"))
+    publish(page)
     stack["rebuild"]()
     public = requests.get(site + "/blog/post/", timeout=10).text
     assert "Drafted title" in public and "Drafted heading" in public
@@ -331,9 +346,7 @@ def test_an_editor_gives_a_never_published_article_a_level_3_heading_and_publish
     page.get_by_role("option", name="Heading").click()
     page.fill("input[name='body-1-value-text']", "A third-level heading")
     page.select_option("select[name='body-1-value-level']", "3")
-    page.locator("button.dropdown-toggle, [data-w-dropdown-target='toggle']").last.click()
-    page.get_by_role("button", name="Publish").click()
-    page.wait_for_url(re.compile(r"/admin/pages/\d+/"))
+    publish(page)
 
     data = requests.get(f"{cms.api_url}pages/{stack['never']}/", timeout=10).json()
     assert {"type": "heading", "level": 3, "text": "A third-level heading"}.items() <= {
@@ -344,3 +357,32 @@ def test_an_editor_gives_a_never_published_article_a_level_3_heading_and_publish
     public = requests.get(f"{site}/blog/never/", timeout=10).text
     # blocks/heading.html: the heading's text is its own permalink.
     assert re.search(r'<h3 id="a-third-level-heading"[^>]*><a [^>]*>A third-level heading<', public)
+
+
+def test_a_link_to_another_pages_heading_keeps_its_fragment_when_an_editor_edits_the_page(
+    stack, page
+):
+    """Wagtail's page links have no fragment; an imported one keeps it in the editor
+    (cms/content/links.py), so editing the text around it and publishing loses nothing."""
+    cms, site = stack["cms"], stack["site"]
+    log_in(page, cms)
+    page.goto(f"{cms.base_url}/admin/pages/{stack['linked']}/edit/")
+    editor = page.locator(".Draftail-Editor [contenteditable='true']").first
+    expect(editor).to_contain_text("See the heading")
+    editor.click()
+    expect(editor).to_be_focused()
+    page.keyboard.press("Control+Home")
+    page.keyboard.type("More words. ")
+    expect(editor).to_contain_text("More words. See the heading")
+    # Draftail writes its form field a moment after the keystrokes (debounced).
+    field = page.locator("input[name='body-0-value']")
+    expect(field).to_have_value(re.compile("More words"))
+    publish(page)
+
+    data = requests.get(f"{cms.api_url}pages/{stack['linked']}/", timeout=10).json()
+    paragraph = data["body"][0]["value"]
+    assert "<p>More words. See" in re.sub(r" data-block-key=\"\w+\"", "", paragraph)
+    assert 'href="/blog/post/#original-heading"' in paragraph
+    stack["rebuild"]()
+    public = requests.get(f"{site}/blog/linking/", timeout=10).text
+    assert 'href="/blog/post/#original-heading"' in public
