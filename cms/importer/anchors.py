@@ -61,6 +61,7 @@ STYLES = (
 )
 _FROM_SOURCE = {"hugo-github", "hugo-github-ascii", "hugo-blackfriday", "kramdown"}
 
+# What a heading whose text gives no id is called (Hugo: "heading", then "heading-1").
 _EMPTY = {"hugo-github": "heading", "hugo-github-ascii": "heading", "hugo-blackfriday": "heading"}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -164,7 +165,7 @@ def _kramdown_gfm(text: str) -> str:
 
 
 def _github_ascii(text: str) -> str:
-    return _github(_strip_accents(text).encode("ascii", "ignore").decode())
+    return _github(_ascii(text))
 
 
 def _blackfriday(text: str) -> str:
@@ -177,12 +178,13 @@ def _kramdown(text: str) -> str:
 
 
 def _python_markdown(text: str) -> str:
-    text = _strip_accents(text).encode("ascii", "ignore").decode()
+    text = _ascii(text)
     return re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", text).strip().lower())
 
 
-def _strip_accents(text: str) -> str:
-    return unicodedata.normalize("NFKD", text)
+def _ascii(text: str) -> str:
+    """``text`` with accents stripped (``é`` -> ``e``) and other non-ASCII dropped."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 _SLUGGERS = {
