@@ -810,3 +810,35 @@ def test_a_self_closing_shortcode_does_not_swallow_the_text_after_it(tmp_path):
     code = [b.value["code"] for b in page.body if b.block_type == "code"]
     assert any("defaultMarkdownHandler" in c for c in code)
     assert not any("Extensions" in c for c in code)
+
+
+@pytest.mark.django_db
+def test_a_link_to_a_tag_that_cannot_be_converted_keeps_its_text_and_links_nowhere(tmp_path):
+    """Hugo's docs point links at a site shortcode (``eturl``) the importer cannot run:
+    inline or by reference, the link's text stays, with a warning, and no link leads to
+    the tag's code."""
+    site = write_tree(
+        tmp_path / "docs",
+        {
+            "hugo.toml": 'title = "Docs"\n',
+            "content/urls.md": """\
+                ---
+                title: URLs
+                ---
+                See the [embedded alias template] and the [feed][rss], or
+                [the sitemap](<{{% eturl sitemap %}}>). [Kept](https://gohugo.io/).
+
+                [embedded alias template]: <{{% eturl alias %}}>
+                [rss]: {{% eturl rss %}}
+                """,
+        },
+    )
+    _out, err, error = run_command(str(site))
+    assert error is None, err
+    page = page_for("content/urls.md")
+    (paragraph,) = [b.value.source for b in page.body if b.block_type == "paragraph"]
+    assert paragraph == (
+        "<p>See the embedded alias template and the feed, or\nthe sitemap. "
+        '<a href="https://gohugo.io/">Kept</a>.</p>'
+    )
+    assert "eturl" in err, "each tag left out is reported"

@@ -96,7 +96,13 @@ _BASE_PATH_VARIABLES = {"site.baseurl", "site.base_path", "site.pathPrefix"}
 """Variables holding the old site's sub-path: links are read from the site root (``""``)."""
 _ANY_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 _MAX_INCLUDE_DEPTH = 5
-_LINK_TO_MARK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*\ue000(\d+)\ue001\s*\)")
+_LINK_TO_MARK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?\ue000(\d+)\ue001>?\s*\)")
+# A reference definition whose destination is a tag set aside: [label]: <{{% eturl x %}}>
+_DEFINITION_TO_MARK = re.compile(
+    r"^[ \t]{0,3}\[([^\]]+)\]:[ \t]*<?\ue000(\d+)\ue001>?[ \t]*$", re.M
+)
+# A reference-style link: [text][label], [label][] or [label] (not [text](url) or [x]: def)
+_REFERENCE_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\](?:\[([^\]]*)\])?(?![(:\[])")
 _MDX_ESM = re.compile(r"^(?:import|export)\s.*$", re.M)
 _JSX_BLOCK = re.compile(r"^[ \t]*<([A-Z][\w.]*)\b(?:[^>]*?/>|.*?</\1>)[ \t]*$", re.M | re.DOTALL)
 
@@ -181,6 +187,7 @@ class _Converter:
         text = _LIQUID_OUTPUT.sub(self.liquid_output, text)
         text = _ANY_TAG.sub(lambda m: self.keep(m.group(0), inline="\n" not in m.group(0)), text)
         text = _LINK_TO_MARK.sub(self.unwrap_kept_link, text)
+        text = self.unwrap_kept_references(text)
         self.result.body = self.restore(text)
         return self.result
 
@@ -254,6 +261,27 @@ class _Converter:
         if int(match.group(2)) in self.kept_marks:
             return match.group(1)
         return match.group(0)
+
+    def unwrap_kept_references(self, text: str) -> str:
+        """``[text][label]`` whose ``[label]:`` names a kept tag: its text, and the
+        definition dropped, as :meth:`unwrap_kept_link` does for inline links."""
+        dead: set[str] = set()
+
+        def definition(match: re.Match[str]) -> str:
+            if int(match.group(2)) not in self.kept_marks:
+                return match.group(0)
+            dead.add(" ".join(match.group(1).split()).lower())
+            return ""
+
+        text = _DEFINITION_TO_MARK.sub(definition, text)
+        if not dead:
+            return text
+
+        def reference(match: re.Match[str]) -> str:
+            label = match.group(2) or match.group(1)
+            return match.group(1) if " ".join(label.split()).lower() in dead else match.group(0)
+
+        return _REFERENCE_LINK.sub(reference, text)
 
     def code(self, language: str, code: str) -> str:
         fence = "````" if "```" in code else "```"
