@@ -100,3 +100,13 @@ class CMSProcess:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def imported_cms(data_dir: Path, source: Path, *import_args: str) -> CMSProcess:
+    """A CMS in ``data_dir``, migrated, with ``import_markdown SOURCE IMPORT_ARGS`` done,
+    serving; the caller stops it."""
+    cms = CMSProcess(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cms.manage("migrate", "--no-input", "-v0")
+    cms.manage("import_markdown", str(source), *import_args)
+    return cms.start()

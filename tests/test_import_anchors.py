@@ -29,7 +29,7 @@ from cms.importer.anchors import HeadingIds
 from cms.importer.families import detect_family, load_config
 from cms.importer.markdown import markdown_to_blocks, parse_markdown
 from jamtail.build.pipeline import BuildConfig, build
-from tests.cms_process import CMSProcess
+from tests.cms_process import imported_cms
 from tests.factories import publish
 from tests.importer_helpers import write_tree
 
@@ -290,11 +290,7 @@ def test_an_old_fragment_link_resolves_in_the_built_site(tmp_path):
             ),
         },
     )
-    (tmp_path / "cms").mkdir()
-    cms = CMSProcess(tmp_path / "cms")
-    cms.manage("migrate", "--no-input", "-v0")
-    cms.manage("import_markdown", str(source), "--slug", "blog")
-    cms.start()
+    cms = imported_cms(tmp_path / "cms", source, "--slug", "blog")
     try:
         items = requests.get(
             cms.api_url + "pages/",

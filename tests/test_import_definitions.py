@@ -23,7 +23,7 @@ from cms.importer.families import detect_family, load_config
 from cms.importer.markdown import markdown_to_blocks, parse_markdown
 from jamtail.build.pipeline import BuildConfig, build
 from jamtail.search.text import block_text
-from tests.cms_process import CMSProcess
+from tests.cms_process import imported_cms
 from tests.importer_helpers import write_tree
 from tests.test_import_anchors import NoLinks, needs_kramdown
 
@@ -173,11 +173,7 @@ def test_an_imported_definition_list_is_in_the_api_and_the_built_page_and_links_
             ),
         },
     )
-    (tmp_path / "cms").mkdir()
-    cms = CMSProcess(tmp_path / "cms")
-    cms.manage("migrate", "--no-input", "-v0")
-    cms.manage("import_markdown", str(source))
-    cms.start()
+    cms = imported_cms(tmp_path / "cms", source)
     try:
         (page,) = requests.get(
             cms.api_url + "pages/",

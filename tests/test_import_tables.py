@@ -18,7 +18,7 @@ from cms.content.blocks import heading_html, heading_text, markdown_escape
 from cms.importer.markdown import markdown_to_blocks, parse_markdown
 from jamtail.build.pipeline import BuildConfig, build
 from jamtail.security import CSP
-from tests.cms_process import CMSProcess
+from tests.cms_process import imported_cms
 from tests.importer_helpers import write_tree
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,11 +72,7 @@ def test_an_imported_table_is_aligned_and_marked_up_in_the_api_and_the_built_pag
             "tables.md": f'+++\ntitle = "Tables"\ndate = 2024-01-02\n+++\n\n{TABLE}',
         },
     )
-    (tmp_path / "cms").mkdir()
-    cms = CMSProcess(tmp_path / "cms")
-    cms.manage("migrate", "--no-input", "-v0")
-    cms.manage("import_markdown", str(source), "--slug", "blog")
-    cms.start()
+    cms = imported_cms(tmp_path / "cms", source, "--slug", "blog")
     try:
         pages = requests.get(
             cms.api_url + "pages/", params={"type": "content.ArticlePage", "fields": "body"}
