@@ -55,6 +55,7 @@ def start_demo_cms(data_dir: Path, with_corpus: bool = False) -> CMSProcess:
         f"s.description = {DEMO_DESCRIPTION!r}; s.save()",
     )
     cms.manage("shell", "-c", COMMENTS)
+    cms.manage("shell", "-c", DEFINITIONS)
     return cms.start()
 
 
@@ -70,6 +71,16 @@ Comment.objects.create(page=page, parent=first, author_name='Bo Replier', body_m
     body_html='<p>An approved reply.</p>', status=Comment.APPROVED)
 Comment.objects.create(page=page, author_name='Cy Waiting', body_markdown='x',
     body_html='<p>A comment still waiting for moderation.</p>')
+"""
+
+# A definition list (no demo file has one: the docs are Zola's Markdown, which reads none),
+# so both front ends render the block (tests/test_next_site.py).
+DEFINITIONS = """
+from wagtail.models import Page
+page = Page.objects.get(slug='content-model', url_path__contains='/docs/').specific
+page.body.append(('definitions', [{'term': '`definitions`', 'anchor': 'definitions-block',
+    'definition': '<p>Terms and what they mean, as Markdown writes them.</p>'}]))
+page.save_revision().publish()
 """
 
 

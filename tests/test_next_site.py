@@ -70,6 +70,18 @@ def test_no_internal_link_of_the_next_site_is_broken(either_build):
     assert [link for link in broken if not link[0].startswith("/rust-blog/")] == []
 
 
+def test_a_definition_list_renders_alike_with_its_terms_linkable(next_build):
+    """The demo's content model page ends with a ``definitions`` block (demo_stack.py)."""
+    for site in (next_build["jinja"], next_build["next"]):
+        page = (site / "docs" / "content-model" / "index.html").read_text()
+        found = re.search(
+            r'<dl class="definitions">\s*<dt id="definitions-block"><code>definitions</code></dt>'
+            r"\s*<dd><p>Terms and what they mean, as Markdown writes them.</p></dd>\s*</dl>",
+            page,
+        )
+        assert found, site.name
+
+
 def test_redirects_are_the_same(either_build):
     jinja = (either_build["jinja"] / "_redirects").read_text()
     assert len(jinja.strip().splitlines()) > 1, "the demo has Wagtail redirects"
