@@ -6,6 +6,7 @@ A link resolves when it names a file in the site, a directory with an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -52,3 +53,14 @@ def broken_links(site: Path) -> list[tuple[str, str]]:
                 continue
             broken.append((page_url, link))
     return broken
+
+
+def missing_ids(site: Path, broken: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``(page path, fragment)`` of the build's broken ``(source, target)`` links whose
+    target page exists but lacks the id: links broken by their fragment alone."""
+    targets = (urlsplit(target) for _source, target in broken)
+    return [
+        (t.path, t.fragment)
+        for t in targets
+        if t.fragment and (site / t.path.lstrip("/") / "index.html").is_file()
+    ]

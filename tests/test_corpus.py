@@ -19,7 +19,7 @@ from cms.importer.anchors import HeadingIds
 from cms.importer.slugs import make_slug
 from jamtail.build.pipeline import BuildConfig, build
 from tests.cms_process import CMSProcess
-from tests.linkcheck import broken_links
+from tests.linkcheck import broken_links, missing_ids
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
@@ -173,11 +173,8 @@ def test_links_to_a_heading_land_on_it_as_on_the_zola_site(imported):
         text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.M | re.S)  # code
         headings = re.findall(r"^#{1,6} +(.+)$", text, re.M)
         old_ids.update(ids(text.strip()) for text in headings)
-    targets = [urlsplit(link.target) for link in imported["build"].broken_links]
-    out = imported["out"]
-    fragments = [  # links to a page that exists, to an id it does not have
-        t.fragment for t in targets if t.fragment and (out / t.path[1:] / "index.html").is_file()
-    ]
+    missing = missing_ids(imported["out"], imported["build"].broken_links)
+    fragments = [fragment for _page, fragment in missing]
     assert fragments, "the source has fragment links of its own that lead nowhere"
     assert not [f for f in fragments if f in old_ids]
     gsoc = (imported["out"] / "blog" / "gsoc-2025-results" / "index.html").read_text()

@@ -15,14 +15,13 @@ import json
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from jamtail.build.pipeline import BuildConfig, build
 from tests.cms_process import CMSProcess
 from tests.corpora import corpora_dir, missing_message
-from tests.linkcheck import broken_links
+from tests.linkcheck import broken_links, missing_ids
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
@@ -155,11 +154,7 @@ def test_links_to_headings_and_definition_terms_land_on_them(imported):
     out = imported["out"]
     links = re.findall(r'href="(/docs/[^"#]*)#([^"]+)"', "".join(built_pages(out).values()))
     into_pages = [(p, f) for p, f in links if (out / p.lstrip("/") / "index.html").is_file()]
-    broken = [
-        (t.path, t.fragment)
-        for t in (urlsplit(link.target) for link in imported["build"].broken_links)
-        if t.fragment and (out / t.path.lstrip("/") / "index.html").is_file()
-    ]
+    broken = missing_ids(out, imported["build"].broken_links)
     assert len(into_pages) > 100, "the docs link to headings and terms of other pages"
     assert len(broken) <= len(into_pages) / 100, broken[:10]
     all_settings = (out / "docs" / "configuration" / "all" / "index.html").read_text()

@@ -416,9 +416,7 @@ _DEFAULT_HEADING_IDS = {"hugo": "hugo-github", "jekyll": "kramdown-gfm", "zola":
 def _hugo_heading_ids(data: dict[str, Any]) -> str:
     """gohugo.io/configuration/markup/#goldmark: ``parser.autoHeadingID`` (default on) and
     ``parser.autoHeadingIDType`` (``github``, ``github-ascii`` or ``blackfriday``)."""
-    parser = _lower_keys(data)
-    for key in ("markup", "goldmark", "parser"):
-        parser = _lower_keys(parser.get(key))
+    parser = _lower_keys(_goldmark(data).get("parser"))
     if parser.get("autoheadingid") is False:
         return ""
     style = str(parser.get("autoheadingidtype") or "github").lower()
@@ -428,9 +426,7 @@ def _hugo_heading_ids(data: dict[str, Any]) -> str:
 def _hugo_definition_lists(data: dict[str, Any]) -> tuple[bool, bool]:
     """Hugo's ``markup.goldmark.extensions.definitionList`` (default on) and
     ``markup.goldmark.parser.autoDefinitionTermID`` (default off)."""
-    goldmark = _lower_keys(data)
-    for key in ("markup", "goldmark"):
-        goldmark = _lower_keys(goldmark.get(key))
+    goldmark = _goldmark(data)
     lists = _lower_keys(goldmark.get("extensions")).get("definitionlist") is not False
     term_ids = _lower_keys(goldmark.get("parser")).get("autodefinitiontermid") is True
     return lists, lists and term_ids
@@ -453,6 +449,11 @@ def _jekyll_heading_ids(data: dict[str, Any]) -> tuple[str, str]:
         return "", ""
     style = "kramdown-gfm" if str(kramdown.get("input") or "GFM").lower() == "gfm" else "kramdown"
     return style, str(kramdown.get("auto_id_prefix") or "")
+
+
+def _goldmark(data: dict[str, Any]) -> dict[str, Any]:
+    """Hugo's ``markup.goldmark`` settings, keys in lower case."""
+    return _lower_keys(_lower_keys(_lower_keys(data).get("markup")).get("goldmark"))
 
 
 def _lower_keys(value: Any) -> dict[str, Any]:

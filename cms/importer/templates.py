@@ -270,7 +270,7 @@ class _Converter:
         def definition(match: re.Match[str]) -> str:
             if int(match.group(2)) not in self.kept_marks:
                 return match.group(0)
-            dead.add(" ".join(match.group(1).split()).lower())
+            dead.add(_label(match.group(1)))
             return ""
 
         text = _DEFINITION_TO_MARK.sub(definition, text)
@@ -279,7 +279,7 @@ class _Converter:
 
         def reference(match: re.Match[str]) -> str:
             label = match.group(2) or match.group(1)
-            return match.group(1) if " ".join(label.split()).lower() in dead else match.group(0)
+            return match.group(1) if _label(label) in dead else match.group(0)
 
         return _REFERENCE_LINK.sub(reference, text)
 
@@ -697,3 +697,9 @@ def _guess_config_language(code: str) -> str:
     if re.search(r"^\s*(?:\[[^\]]+\]\s*$|[\w.\"'-]+\s*=)", code, re.M):
         return "toml"
     return "yaml"
+
+
+def _label(text: str) -> str:
+    """A link label as the reference and its definition are matched: lower case, inner
+    whitespace collapsed."""
+    return " ".join(text.split()).lower()

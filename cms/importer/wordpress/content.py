@@ -664,13 +664,10 @@ class Converter:
         for child in el:
             if child.tag == "dt":
                 term = markdown_escape(" ".join(_inner_text(child).split()))[:500]
-                anchor = _anchor(child.get("id"), "")[:255]
+                anchor = _anchor(child.get("id"), "")
                 items.append({"term": term, "anchor": anchor, "definition": ""})
-            elif child.tag == "dd" and items:
-                inner = _inner_html(child).strip()
-                if not re.match(r"<(?:p|ul|ol|div|blockquote|pre|h[1-6])\b", inner, re.I):
-                    inner = f"<p>{inner}</p>"
-                items[-1]["definition"] += self.rich_text(inner)
+            elif child.tag == "dd" and items:  # rich_text puts bare text in a paragraph
+                items[-1]["definition"] += self.rich_text(_inner_html(child))
         return {"type": "definitions", "value": items}
 
     def rich_text(self, html: str) -> str:
