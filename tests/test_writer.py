@@ -8,7 +8,7 @@ import pytest
 
 from jamtail.exceptions import OutputError
 from jamtail.write.manifest import digest_bytes
-from jamtail.write.writer import Writer
+from jamtail.write.writer import Writer, replace_file
 
 
 def built(out: Path, files: dict[str, bytes]) -> None:
@@ -49,4 +49,33 @@ def test_keep_refuses_a_path_another_output_wrote_and_a_file_gone_from_the_live_
         writer.keep({"a/index.html": digest_bytes(b"a2")}, "kept")
     with pytest.raises(OutputError, match=r"c/index\.html vanished"):
         writer.keep({"c/index.html": digest_bytes(b"c")}, "kept")
+    writer.abort()
+
+
+def test_claimed_outputs_of_a_fresh_staging_folder_get_their_folders_when_written(tmp_path: Path):
+    writer = Writer(tmp_path / "build")  # no spare: a fresh staging directory
+    first, second = writer.claim_all([("a/b/index.html", "page"), ("a/b/feed.xml", "feed")])
+    assert not first.parent.exists()  # left to the process that writes it
+    replace_file(first, b"page")
+    replace_file(second, b"feed")
+    writer.write("a/b/c/index.html", b"later", "later")  # a folder made for a later writer
+    writer.write("a/b/other.txt", b"x", "other")  # into the folder a written file made
+    written = sorted(p.relative_to(writer.staging).as_posix() for p in writer.staging.rglob("*.*"))
+    assert written == [
+        "a/b/c/index.html",
+        "a/b/feed.xml",
+        "a/b/index.html",
+        "a/b/other.txt",
+    ]
+    with pytest.raises(OutputError, match=r"both write a/b/index\.html"):
+        writer.claim_all([("a/b/index.html", "again")])
+    writer.abort()
+
+
+def test_in_an_adopted_spare_a_claimed_folder_replaces_a_file_standing_where_it_goes(out: Path):
+    writer = Writer(out)  # adopts the spare, where b/index.html is a file
+    (path,) = writer.claim_all([("b/index.html/more.html", "page")])
+    assert path.parent.is_dir()  # made at once: the writer would find a file there
+    replace_file(path, b"more")
+    assert path.read_bytes() == b"more"
     writer.abort()

@@ -492,7 +492,7 @@ def _render(
     jinja = bytecode_dir(cache_dir, patch.previous.globals["builder"])
     renderer = Renderer(site_dir / "templates", patch.site, assets.url, jinja)
     outputs = [output for output, _, _ in patch.outputs]
-    paths = [writer.path_for(o.path, o.source) for o in outputs]
+    paths = writer.claim_all([(o.path, o.source) for o in outputs])
     current = [writer.current(writer.key(o.path)) for o in outputs]
     done = render_to_paths(renderer, outputs, paths, jobs, progress, current)
     for (output, record, digest), rendered in zip(patch.outputs, done, strict=True):

@@ -647,7 +647,7 @@ def _reuse(site_plan: SitePlan, decision: Decision, manifest: Manifest | None, w
 def _render(run: Run, planned: Planned, rendered: Rendered, writer: Writer) -> None:
     """Render the outputs to rebuild; record their manifest entries and graph records."""
     to_render, decision, inputs = rendered.outputs, planned.decision, planned.inputs
-    paths = [writer.path_for(o.path, o.source) for o in to_render]
+    paths = writer.claim_all([(o.path, o.source) for o in to_render])
     keys = [writer.key(o.path) for o in to_render]
     current = [writer.current(key) for key in keys]
     urls = [page_url(key) if key.endswith(".html") else None for key in keys]

@@ -56,10 +56,16 @@ def replace_file(target: Path, data: bytes) -> None:
     """Make ``target`` hold ``data`` without writing into the existing file.
 
     Writes a new file beside it and renames it over ``target``: a hard link
-    of the old file elsewhere (the live site) keeps its content.
+    of the old file elsewhere (the live site) keeps its content. Creates
+    ``target``'s missing folders (see :meth:`Writer.claim_all`).
     """
     tmp = target.with_name(target.name + _TMP)
-    with open(tmp, "wb") as f:
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    except FileNotFoundError:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    with open(fd, "wb") as f:
         f.write(data)
     os.replace(tmp, target)
 
@@ -111,7 +117,18 @@ class Writer:
         """Claim ``rel`` (``/``-separated) for ``owner`` and return its staging path."""
         return self._claim(rel, owner)[1]
 
-    def _claim(self, rel: str, owner: str) -> tuple[str, Path]:
+    def claim_all(self, items: list[tuple[str, str]]) -> list[Path]:
+        """Claim each ``(rel, owner)`` as :meth:`path_for` does; return the staging paths.
+
+        For outputs about to be written with :func:`replace_file`: in a fresh
+        staging directory their folders are left for it to create, in the
+        processes that write them, rather than one ``mkdir`` at a time here
+        (a tenth of a Rust blog build on a busy disk). In an adopted spare,
+        where a file may stand where a folder goes, they are made here.
+        """
+        return [self._claim(rel, owner, make_folder=bool(self.existing))[1] for rel, owner in items]
+
+    def _claim(self, rel: str, owner: str, make_folder: bool = True) -> tuple[str, Path]:
         try:
             key = safe_relative(rel).as_posix()
         except ValueError as exc:
@@ -126,7 +143,7 @@ class Writer:
         self.claimed[key] = owner
         target = self.staging / key
         folder = key.rpartition("/")[0]
-        if folder not in self._dirs:
+        if make_folder and folder not in self._dirs:
             if target.parent.is_file():  # a file of the spare where a directory goes now
                 target.parent.unlink()
             target.parent.mkdir(parents=True, exist_ok=True)
