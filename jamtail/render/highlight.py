@@ -10,6 +10,7 @@ workers inherit a complete cache) and saves what is new at the end.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import sqlite3
@@ -21,6 +22,7 @@ import pygments
 from markupsafe import escape
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -48,13 +50,21 @@ def _language(name: str | None) -> str:
 
 
 def _highlight(code: str, language: str) -> str:
-    try:
-        lexer = get_lexer_by_name(language) if language else None
-    except ClassNotFound:
-        lexer = None
+    lexer = _lexer(language) if language else None
     body = pygments_highlight(code, lexer, _FORMATTER) if lexer else str(escape(code))
     css_class = f' class="language-{escape(language)}"' if language else ""
     return f'<div class="highlight"><pre><code{css_class}>{body}</code></pre></div>'
+
+
+@functools.cache
+def _lexer(language: str) -> Lexer | None:
+    """The lexer for ``language``, ``None`` for an unknown one. Pygments finds a lexer by
+    scanning every lexer's aliases and its plugins' entry points: 0.5 ms a block, half
+    the highlighting of the Rust blog, for the few languages a site uses."""
+    try:
+        return get_lexer_by_name(language)
+    except ClassNotFound:
+        return None
 
 
 def _key(code: str, language: str) -> str:
