@@ -23,7 +23,6 @@ from jamtail.build.pipeline import (
     write_stage,
 )
 from jamtail.content.client import CMSClient
-from jamtail.content.media import MediaStore
 from jamtail.content.sync import read_content
 from jamtail.outputs import OUTPUTS
 from jamtail.outputs.search import build_search_index, update_search_index
@@ -72,7 +71,7 @@ def test_the_stages_run_one_by_one_build_the_site_build_builds(live_server, tmp_
     generated = outputs_stage(run, planned, writer)
     assert [name for name in generated] == [g.name for g in OUTPUTS]
     assert "sitemap.xml" in generated["sitemap"].paths
-    files_stage(run, planned, writer, MediaStore(run.client, config.cache_dir / "media"))
+    files_stage(run, planned, writer)
     links = links_stage(run, writer, "", None)
     assert not config.out_dir.exists(), "nothing is live before the write stage"
     write_stage(run, planned, rendered, generated, links, delta, writer)

@@ -9,7 +9,6 @@ import hashlib
 import io
 import tarfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from cms.content import media_archive
 from jamtail.build import pipeline
 from jamtail.build.pipeline import build
 from jamtail.content.client import CMSClient
-from jamtail.content.media import MediaPrefetch, MediaStore
+from jamtail.content.media import MediaStore
 from jamtail.write.manifest import read_manifest
 from tests.test_media_versions import config_for, url_only_media
 
@@ -229,137 +228,3 @@ def test_media_on_another_host_is_fetched_from_there_never_through_the_cms(
     assert archives == []
     with image.file.open("rb") as handle:
         assert (tmp_path / "a.png").read_bytes() == handle.read()
-
-
-def test_a_first_build_downloads_its_media_while_it_renders_and_counts_it(
-    live_server, media, tmp_path, monkeypatch
-):
-    placed: list[int] = []
-    real_place = MediaStore.place
-    monkeypatch.setattr(
-        MediaStore, "place", lambda self, *a: placed.append(real_place(self, *a)) or placed[-1]
-    )
-    result = build(config_for(live_server, tmp_path, "one"))
-    sizes = [item.file.size for item in (media["image"], media["rendition"], media["document"])]
-    assert placed == [0]  # the prefetch had fetched every file by the time they were placed
-    assert result.downloaded >= sum(sizes)  # the demo site's own images besides
-    out = tmp_path / "one" / "media"
-    for item in (media["image"], media["rendition"], media["document"]):
-        with item.file.open("rb") as handle:
-            assert (out / item.file.name).read_bytes() == handle.read()
-    again = build(config_for(live_server, tmp_path, "two"))  # a build graph: no prefetch
-    assert again.downloaded == 0
-
-
-def files_at(base: str, media) -> list[tuple[str, str]]:
-    """The test's three media files as ``(source URL, version)``, served under ``base``."""
-    items = (media["image"], media["rendition"], media["document"])
-    return [(base + item.file.name, f"v{n}") for n, item in enumerate(items)]
-
-
-def contents(media) -> dict[str, bytes]:
-    """Each of the three files' bytes, by its path under the media URL."""
-    found = {}
-    for item in (media["image"], media["rendition"], media["document"]):
-        with item.file.open("rb") as handle:
-            found[item.file.name] = handle.read()
-    return found
-
-
-class Down(BaseHTTPRequestHandler):
-    """A CMS that answers 503 to everything while ``down``, else passes requests on."""
-
-    protocol_version = "HTTP/1.1"
-    down = True
-    cms = ""
-
-    def do_GET(self):
-        self.answer(lambda url: requests.get(url, timeout=10))
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        headers = {"Content-Type": "application/json"}
-        self.answer(lambda url: requests.post(url, data=body, headers=headers, timeout=10))
-
-    def answer(self, forward):
-        status, data = (503, b"down") if Down.down else (200, forward(Down.cms + self.path).content)
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_a_prefetch_while_the_cms_is_down_says_nothing_and_leaves_the_files_to_the_build(
-    live_server, media, tmp_path, caplog
-):
-    Down.cms, Down.down = live_server.url, True
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Down)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        store = MediaStore(CMSClient(f"{url}/api/v2/", retries=0), tmp_path / "cache")
-        files = files_at(f"{url}/media/", media)
-        assert MediaPrefetch(store, files, f"{url}/media/").wait() == 0
-        assert caplog.records == []
-        assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
-        Down.down = False
-        targets = {tmp_path / f"out/{n}": file for n, file in enumerate(files)}
-        (tmp_path / "out").mkdir()
-        assert store.place(targets, f"{url}/media/") == sum(map(len, contents(media).values()))
-    finally:
-        server.shutdown()
-        server.server_close()
-    for target, (source, _) in targets.items():
-        assert target.read_bytes() == contents(media)[source.removeprefix(f"{url}/media/")]
-
-
-def test_a_stopped_prefetch_ends_at_once_on_a_hung_cms_and_leaves_only_whole_files(
-    live_server, media, tmp_path
-):
-    release = threading.Event()
-
-    class Hung(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self):  # half an archive, then nothing
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            whole = requests.post(
-                f"{live_server.url}{self.path}",
-                data=body,
-                headers={"Content-Type": "application/json"},
-                timeout=10,
-            ).content
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(whole)))
-            self.end_headers()
-            self.wfile.write(whole[: len(whole) // 2])
-            self.wfile.flush()
-            release.wait(30)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hung)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    base = f"{url}/media/"
-    files = files_at(base, media)
-    store = MediaStore(CMSClient(f"{url}/api/v2/"), tmp_path / "cache")
-    try:
-        prefetch = MediaPrefetch(store, files, base)
-        time.sleep(1)
-        started = time.monotonic()
-        prefetch.stop()
-        assert time.monotonic() - started < 5
-    finally:
-        release.set()
-        server.shutdown()
-        server.server_close()
-    whole = contents(media)
-    for source, version in files:
-        cached = store.cached_path(source, version)
-        if cached.exists():  # a file the half archive held whole
-            assert cached.read_bytes() == whole[source.removeprefix(base)]

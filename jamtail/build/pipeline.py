@@ -55,7 +55,7 @@ from jamtail.content.cache import Delta
 from jamtail.content.client import CMSClient
 from jamtail.content.gather import Content
 from jamtail.content.lazy import LazyPage
-from jamtail.content.media import MediaLocaliser, MediaPrefetch, MediaStore, localise_pages
+from jamtail.content.media import MediaLocaliser, MediaStore, localise_pages
 from jamtail.content.sync import read_content, sync
 from jamtail.exceptions import OutputError
 from jamtail.links import BrokenLink, LinkReport, LinkStore, check_links, site_origin
@@ -358,20 +358,16 @@ def _incremental_build(run: Run, delta: Delta) -> BuildResult:
     else:
         content = run.timed("read", lambda: read_content(run.config.cache_dir))
     planned = plan_stage(run, content)
-    media_store = MediaStore(run.client, run.config.cache_dir / "media")
-    prefetch = _prefetch(planned, media_store)
     writer = Writer(run.config.out_dir)
     try:
         rendered = render_stage(run, planned, writer)
         generated = outputs_stage(run, planned, writer)
-        files_stage(run, planned, writer, media_store, prefetch)
+        files_stage(run, planned, writer)
         manifest = planned.previous.manifest or read_manifest(run.config.out_dir)
         links = links_stage(
             run, writer, _origin(planned), manifest, full=run.config.full, known=rendered.links
         )
     except BaseException:
-        if prefetch is not None:
-            prefetch.stop()
         writer.abort()
         raise
     write_stage(run, planned, rendered, generated, links, delta, writer)
@@ -472,37 +468,21 @@ def _outputs(run: Run, planned: Planned, writer: Writer) -> dict[str, GeneratorR
     return done
 
 
-def _prefetch(planned: Planned, media_store: MediaStore) -> MediaPrefetch | None:
-    """Start downloading the media while the site renders, when this is a first build
-    (no build graph: every file is likely missing from the cache)."""
-    files = planned.localiser.files
-    if planned.previous.graph is not None or not files:
-        return None
-    return MediaPrefetch(media_store, files.values(), planned.localiser.media_base)
-
-
-def files_stage(
-    run: Run,
-    planned: Planned,
-    writer: Writer,
-    media_store: MediaStore,
-    prefetch: MediaPrefetch | None = None,
-) -> None:
+def files_stage(run: Run, planned: Planned, writer: Writer) -> None:
     """Write the fingerprinted static assets, then place the media files through
-    the download cache ``media_store``, once ``prefetch`` has ended (timed as
-    ``media``; the bytes downloaded in ``result``)."""
+    the download cache (timed as ``media``; the count downloaded in ``result``)."""
     for path, data in planned.assets:
         writer.write(path, data, "static assets")
     media = {
         writer.path_for(unquote(urlsplit(local).path), f"media file {local}"): source
         for local, source in planned.localiser.files.items()
     }
+    media_store = MediaStore(run.client, run.config.cache_dir / "media")
 
     def place() -> int:
-        downloaded = prefetch.wait() if prefetch is not None else 0
         versioned = media_store.with_versions(media, planned.localiser.media_base)
         kept, to_place = _media_in_spare(writer, media_store, versioned)
-        downloaded += media_store.place(to_place, planned.localiser.media_base)
+        downloaded = media_store.place(to_place, planned.localiser.media_base)
         _record_media(writer, media_store, list(to_place), kept)
         return downloaded
 

@@ -51,14 +51,6 @@ class CMSClient:
         # indent=0; compact JSON is smaller and several times faster to encode.
         self.session.headers["Accept"] = "application/json; indent=0"
 
-    def fresh(self) -> CMSClient:
-        """A client with this one's settings and connections of its own: a forked process
-        must not read from sockets its parent may be reading too."""
-        clone = CMSClient(self.api_url, self.timeout)
-        clone.retry = self.retry
-        clone.session.headers.update(self.session.headers)
-        return clone
-
     def url(self, path: str) -> str:
         """Absolute URL of ``path``, relative to the API root (or absolute already)."""
         return urljoin(self.api_url, path)

@@ -11,10 +11,8 @@ build of unchanged content downloads no image again
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
-import multiprocessing
 import os
 import re
 import shutil
@@ -24,9 +22,8 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, cast
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -36,7 +33,6 @@ from jamtail.content.lazy import LazyPage
 from jamtail.exceptions import CMSError
 
 log = logging.getLogger(__name__)
-K = TypeVar("K")
 
 _ATTR_RE = re.compile(r'(\s(?:src|href|poster)=")([^"]+)(")')
 LOCAL_PREFIX = "/media/"
@@ -191,8 +187,8 @@ class MediaStore:
         self.workers = workers
 
     def with_versions(
-        self, files: dict[K, tuple[str, str]], media_base: str
-    ) -> dict[K, tuple[str, str]]:
+        self, files: dict[Path, tuple[str, str]], media_base: str
+    ) -> dict[Path, tuple[str, str]]:
         """``files`` (target: (source URL, version)) with a version for each unversioned
         file the CMS can version (``POST media-versions/``, :data:`VERSIONS_BATCH` paths
         a request; ``cms/content/media_versions.py``).
@@ -231,35 +227,18 @@ class MediaStore:
     def place(self, files: dict[Path, tuple[str, str]], media_base: str = "") -> int:
         """Put each ``target: (source URL, version)`` in place; return bytes downloaded.
 
-        Fills the cache first (:meth:`fill`); then links each file from it,
-        downloading the unversioned ones it lacks and revalidating those it
-        has. Raises :class:`CMSError` or :class:`CMSUnavailableError` for a
-        file that cannot be downloaded.
-        """
-        size = self.fill(files.values(), media_base)
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return size + sum(pool.map(self._place, sorted(files.items())))
-
-    def fill(self, files: Iterable[tuple[str, str]], media_base: str = "") -> int:
-        """Download into the cache the versioned ``(source URL, version)`` files it lacks;
-        return bytes downloaded.
-
-        Those under ``media_base`` (the CMS's media URL) are asked for in
-        archives first (:meth:`fetch_archives`) when the CMS serves them itself
-        (the same origin as its API); every other file, and any an archive did
-        not deliver, one GET each, in parallel. Media on a CDN or S3 is fetched
-        from where it lives, never through the CMS. Raises as :meth:`place`.
+        The versioned files under ``media_base`` (the CMS's media URL) that the
+        cache lacks are asked for in archives first (:meth:`fetch_archives`) when
+        the CMS serves them itself (the same origin as its API); every other
+        file, and any an archive did not deliver, one GET each. Media on a CDN
+        or S3 is fetched that way, in parallel from where it lives, never
+        through the CMS.
         """
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        files = list(files)
         served_here = _origin(media_base) == _origin(self.client.api_url)
-        size = self.fetch_archives(files, media_base) if served_here else 0
-        lacking = sorted({(s, v) for s, v in files if v and not self.cached_path(s, v).exists()})
+        size = self.fetch_archives(files.values(), media_base) if served_here else 0
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return size + sum(pool.map(self._download, lacking))
-
-    def _download(self, file: tuple[str, str]) -> int:
-        return self.client.download(file[0], self.cached_path(*file))
+            return size + sum(pool.map(self._place, sorted(files.items())))
 
     def fetch_archives(self, sources: Iterable[tuple[str, str]], media_base: str) -> int:
         """Download into the cache, :data:`ARCHIVE_BATCH` a request (``POST media-archive/``,
@@ -361,67 +340,6 @@ class MediaStore:
                 )
         except sqlite3.Error as exc:
             log.warning("media digests not saved (%s): the next build hashes them again", exc)
-
-
-class MediaPrefetch:
-    """Fill a :class:`MediaStore`'s cache in a process of its own while the build goes on.
-
-    A first build downloads every media file: on the Rust blog, 386 files
-    (80 MB) took 0.7 s, mostly spent waiting for the CMS and the disk. Started
-    once the pages are planned, the download runs beside the highlighting
-    and the render; :meth:`MediaStore.place` then finds the files cached.
-    The prefetch is only ahead of time: what it fails to fetch, the build's
-    own :meth:`MediaStore.place` fetches again and reports, so it logs and
-    raises nothing. Without ``fork`` (not on Linux) there is no prefetch.
-    """
-
-    def __init__(self, store: MediaStore, files: Iterable[tuple[str, str]], media_base: str):
-        self._process: multiprocessing.process.BaseProcess | None = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
-        self._answer, answer = multiprocessing.Pipe(duplex=False)
-        context = multiprocessing.get_context("fork")
-        self._process = context.Process(
-            target=_prefetch, args=(answer, store, list(files), media_base), daemon=True
-        )
-        self._process.start()
-        answer.close()
-
-    def wait(self) -> int:
-        """Wait for the prefetch to end; return the bytes it downloaded (0 if it failed)."""
-        if self._process is None:
-            return 0
-        try:
-            size = self._answer.recv()
-        except EOFError:  # it died before answering
-            size = 0
-        self._process.join()
-        self._answer.close()
-        self._process = None
-        return size
-
-    def stop(self) -> None:
-        """End the prefetch now (a build that failed); files it completed stay cached."""
-        if self._process is not None:
-            self._process.terminate()
-            self._process.join()
-            self._answer.close()
-            self._process = None
-
-
-def _prefetch(
-    answer: Connection, store: MediaStore, files: list[tuple[str, str]], base: str
-) -> None:
-    gc.disable()  # a collection would copy the parent's whole heap into this process
-    logging.disable(logging.CRITICAL)  # the build's own MediaStore.place reports failures
-    size = 0
-    try:
-        mine = MediaStore(store.client.fresh(), store.cache_dir, store.workers)
-        size = mine.fill(mine.with_versions(dict(enumerate(files)), base).values(), base)
-    except Exception:  # left for the build's own place to fetch and report
-        size = 0
-    answer.send(size)
-    answer.close()
 
 
 def _extract(
