@@ -29,8 +29,9 @@ process, what the build runner does on a publish), the time from an edit to
 the new site in the deploy folder after: one edited title, the same title
 again, one edited summary (patch builds), one template change
 (``section_page.html``) and one page moved between sections (incremental);
-then 20 title edits built and deployed as a worker does, forked from the fork
-server (median and p95).
+then a full rebuild deployed and the first title edit after it; then 20 title
+edits built and deployed as a worker does, forked from the fork server (median
+and p95).
 Then Hugo on the same Markdown (same page count, sections and tags; the
 median of as many runs, its memory polled the same way) and the ratios to it
 of our full build and cold first builds (issue 14's targets: at most 1.0x
@@ -475,6 +476,16 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
                 f" (target < 1 s at 10,000 pages), peak {mb(peak)}\n    {summary_of(out)}"
                 f"\n      {deployed}"
             )
+        # A full rebuild deployed (a builder upgrade, --full), then a publish: the build
+        # after a full one starts from the spare refreshed once the deploy was done.
+        total, _, out = run([*publish, "--full"], env)
+        print(f"  a full rebuild, deployed, and the spare refreshed: {total:.2f} s")
+        child(cms, "--edit", "title")
+        total, _, out = run(publish, env)
+        print(
+            f"  the first title edit after it: build and local deploy {total:.2f} s"
+            f"\n    {summary_of(out)}"
+        )
         forked_publishes(cms, build[4:], env)
     finally:
         cms.stop()

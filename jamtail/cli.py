@@ -73,6 +73,12 @@ def _build(args: argparse.Namespace) -> int:
             report.write(Path(args.report))
         if args.json:
             print(report.dumps(), flush=True)
+    if args.deploy and not result.patched:
+        # Deployed and reported: prepare the next publish's staging directory now.
+        from jamtail.write.writer import refresh_spare
+
+        say.flush()
+        refresh_spare(Path(args.out))
     return 0
 
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -459,6 +460,38 @@ def test_build_deploy_deploys_the_finished_build_and_prints_both_summaries(
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-2].startswith("Built ") and lines[-1].startswith("Deployed to local: ")
     assert tree(tmp_path / "deploy/current") == tree(tmp_path / "build")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_after_a_first_build_and_deploy_the_next_publish_links_nothing_from_the_live_site(
+    cms_build, tmp_path, monkeypatch
+):
+    from cms.content.models import ArticlePage
+
+    assert jamtail_main([*cms_build, "--deploy", "local"]) == 0
+    live, spare = read_manifest(tmp_path / "build"), read_manifest(tmp_path / ".build.spare")
+    assert live is not None and spare is not None and spare.files == live.files
+    page = ArticlePage.objects.live().first()
+    page.title = "A title edited after the first deploy"
+    page.save_revision().publish()
+    staged: list[str] = []  # files a build linked into its staging directory
+    real_link = os.link
+    monkeypatch.setattr(
+        os,
+        "link",
+        lambda src, dst, *a, **k: (
+            staged.append(str(dst)) if "/.build.staging-" in str(dst) else None,
+            real_link(src, dst, *a, **k),
+        )[1],
+    )
+    assert jamtail_main([*cms_build, "--deploy", "local"]) == 0
+    assert staged == []  # the spare held every unchanged file already
+    assert (
+        "A title edited after the first deploy"
+        in (
+            tmp_path / "deploy/current" / urlsplit(page.url).path.strip("/") / "index.html"
+        ).read_text()
+    )
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

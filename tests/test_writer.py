@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from jamtail.exceptions import OutputError
-from jamtail.write.manifest import digest_bytes
-from jamtail.write.writer import Writer, replace_file
+from jamtail.write.manifest import digest_bytes, read_manifest
+from jamtail.write.writer import Writer, refresh_spare, replace_file
 
 
 def built(out: Path, files: dict[str, bytes]) -> None:
@@ -79,3 +80,65 @@ def test_in_an_adopted_spare_a_claimed_folder_replaces_a_file_standing_where_it_
     replace_file(path, b"more")
     assert path.read_bytes() == b"more"
     writer.abort()
+
+
+def live_entries(out: Path) -> dict:
+    manifest = read_manifest(out)
+    assert manifest is not None
+    return manifest.files
+
+
+def test_a_refreshed_spare_holds_the_live_files_so_the_next_build_links_none(
+    out: Path, monkeypatch
+):
+    assert refresh_spare(out) == 2  # the spare held the first build's home and a/
+    spare = out.with_name(".build.spare")
+    for path in ("index.html", "a/index.html"):
+        assert (spare / path).samefile(out / path)  # linked from the live site
+    assert (spare / "b/index.html").read_bytes() == b"b"  # the same already: kept
+    linked: list[str] = []
+    monkeypatch.setattr(Writer, "link", lambda self, rel, *a: linked.append(rel) or True)
+    writer = Writer(out)  # adopts the refreshed spare
+    writer.keep(live_entries(out), "kept")
+    assert linked == []
+    writer.abort()
+
+
+def test_refreshing_makes_a_spare_where_there_was_none_and_removes_what_the_live_site_lacks(
+    tmp_path: Path,
+):
+    out = tmp_path / "build"
+    built(out, {"index.html": b"v1", "old/index.html": b"gone soon"})
+    built(out, {"index.html": b"v2", "new/index.html": b"new"})
+    spare = out.with_name(".build.spare")
+    shutil.rmtree(spare)  # as after a site's first build
+    assert refresh_spare(out) == 2
+    assert sorted(p.relative_to(spare).as_posix() for p in spare.rglob("*.html")) == [
+        "index.html",
+        "new/index.html",
+    ]
+    assert refresh_spare(out) == 0  # level already: nothing to do
+    assert read_manifest(spare) is not None
+
+
+def test_a_spare_differing_in_fewer_files_than_asked_is_left_as_it_is(out: Path):
+    spare = out.with_name(".build.spare")
+    before = (spare / "a/index.html").read_bytes()
+    assert refresh_spare(out, at_least=3) == 0  # two differ
+    assert (spare / "a/index.html").read_bytes() == before == b"a1"
+
+
+def test_a_spare_a_build_left_meanwhile_is_never_replaced(out: Path, monkeypatch):
+    spare = out.with_name(".build.spare")
+    keep = Writer.keep
+
+    def a_build_commits_meanwhile(self, entries, owner):
+        keep(self, entries, owner)
+        built(out, {"index.html": b"v3", "a/index.html": b"a3", "b/index.html": b"b"})
+
+    monkeypatch.setattr(Writer, "keep", a_build_commits_meanwhile)
+    assert refresh_spare(out) == 0
+    assert (out / "index.html").read_bytes() == b"v3"
+    # The build's own spare (the site it replaced), whole and with its manifest.
+    assert (spare / "index.html").read_bytes() == b"v2"
+    assert read_manifest(spare) is not None

@@ -273,6 +273,50 @@ class Writer:
         _discard(self.staging, self.trash_prefix)
 
 
+def refresh_spare(out_dir: Path, at_least: int = 1) -> int:
+    """Bring the spare beside ``out_dir`` level with the live site; return the files it
+    differed in (0: it was left as it was).
+
+    A build adopts the spare as its staging directory and links from the live
+    site every file the two differ in. After a patch build that is a few
+    files, but after a full one (a template change rewrites every page) it
+    is all of them: the first publish after it took 3.3 s at 10,000 pages,
+    the next ones 0.5 s. Called once the live site is deployed, this does
+    that linking ahead of the next publish: it adopts the spare as a build
+    would, links what differs (:meth:`Writer.keep`), removes what the live
+    site lacks and puts it back with the live site's file list as its
+    manifest. ``at_least``: do nothing when fewer files differ (the next
+    build links a few files as fast as this would).
+
+    Safe beside a build that starts meanwhile: that build finds no spare, or
+    one without a manifest, and stages afresh (slower, never wrong); a spare
+    it leaves is never replaced. Raises nothing: a failure is logged and leaves
+    no spare.
+    """
+    out_dir = out_dir.resolve()
+    live = read_manifest(out_dir)
+    if live is None:
+        return 0
+    spare = out_dir.with_name(f".{out_dir.name}.spare")
+    held = read_manifest(spare) if spare.is_dir() else None
+    old = held.files if held is not None else {}
+    differing = sum(1 for key, entry in live.files.items() if old.get(key) != entry)
+    differing += sum(1 for key in old if key not in live.files)
+    if differing < at_least:
+        return 0
+    writer = Writer(out_dir)
+    try:
+        writer.keep(live.files, "the live site")
+        writer.remove_unclaimed()
+        Manifest(live.build, writer.entries).write(writer.staging)
+        os.rename(writer.staging, spare)  # fails where a build has left a spare meanwhile
+    except (OSError, OutputError) as exc:
+        log.info("the spare was not refreshed (%s): the next build links what it needs", exc)
+        writer.abort()
+        return 0
+    return differing
+
+
 def _discard(tree: Path, prefix: str) -> None:
     """Delete a directory tree in the background: the build need not wait for it.
 
