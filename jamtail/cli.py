@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from jamtail.report import DeployReport
 
 __all__ = ["DEFAULT_API_URL", "main", "parser"]
+log = logging.getLogger(__name__)
 
 # Each command imports what it needs when it runs: a deploy never loads the
 # renderer, the CMS client or tqdm, so it starts in a fraction of the time.
@@ -74,12 +75,21 @@ def _build(args: argparse.Namespace) -> int:
         if args.json:
             print(report.dumps(), flush=True)
     if args.deploy and not result.patched:
-        # Deployed and reported: prepare the next publish's staging directory now.
-        from jamtail.write.writer import refresh_spare
-
-        say.flush()
-        refresh_spare(Path(args.out))
+        _refresh_spare(Path(args.out), say)
     return 0
+
+
+def _refresh_spare(out: Path, say: TextIO) -> None:
+    """Deployed and reported: prepare the next publish's staging directory now
+    (:func:`~jamtail.write.writer.refresh_spare`). Never fails the command: the site
+    is live, and the next build stages what it needs without it."""
+    from jamtail.write.writer import refresh_spare
+
+    say.flush()
+    try:
+        refresh_spare(out)
+    except Exception:
+        log.warning("the spare beside %s was not refreshed", out, exc_info=True)
 
 
 def _run_build(args: argparse.Namespace) -> BuildResult:

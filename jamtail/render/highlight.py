@@ -59,8 +59,8 @@ def _highlight(code: str, language: str) -> str:
 @functools.cache
 def _lexer(language: str) -> Lexer | None:
     """The lexer for ``language``, ``None`` for an unknown one. Pygments finds a lexer by
-    scanning every lexer's aliases and its plugins' entry points: 0.5 ms a block, half
-    the highlighting of the Rust blog, for the few languages a site uses."""
+    scanning every lexer's aliases and its plugins' entry points, each time: 0.1 s of the
+    0.36 s the Rust blog's 1,316 code blocks took, in 18 languages."""
     try:
         return get_lexer_by_name(language)
     except ClassNotFound:
