@@ -622,7 +622,7 @@ def main() -> int:
         if args.hugo_only:
             work = OUT / f"site-{n}"
             results = json.loads((work / "results.json").read_text())
-            bench_hugo(CMSProcess(work / "cms"), work, n, results["full"])
+            bench_hugo(CMSProcess(work / "cms"), work, n, results)
         else:
             bench_size(n, hugo=not args.no_hugo, warm=args.warm)
     return 0
