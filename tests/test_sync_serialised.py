@@ -7,8 +7,11 @@ page serialised afresh), and the change is visible in it.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -257,3 +260,45 @@ def test_a_long_api_base_url_still_keys_each_revision_apart():
     second = serialised.page_key(long, 2, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert first != second and len(first) <= 255 and len(second) <= 255
     assert serialised.page_key(long + "y", 1, None) != serialised.page_key(long, 1, None)
+
+
+def test_changing_the_importers_or_a_command_keeps_the_fingerprint_and_serving_code_does_not(
+    tmp_path,
+):
+    root = Path(serialised.__file__).resolve().parents[1]
+    copy = tmp_path / "cms"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = serialised.fingerprint_of(copy)
+    assert before == serialised.fingerprint_of(root)
+    (copy / "importer/__init__.py").write_text("# an importer fix\n", encoding="utf-8")
+    command = next((copy / "content/management/commands").glob("*.py"))
+    command.write_text(command.read_text() + "\n# a command fix\n")
+    assert serialised.fingerprint_of(copy) == before
+    (copy / "content/blocks.py").write_text((copy / "content/blocks.py").read_text() + "\n#\n")
+    assert serialised.fingerprint_of(copy) != before
+
+
+def test_no_module_that_serves_the_api_imports_an_importer_or_a_command():
+    """What NOT_SERVING leaves out of the fingerprint must not run when the API answers:
+    every import of every other module (at its top or inside a function) and every
+    dotted path it names (the settings' apps and hooks) is read."""
+    root = Path(serialised.__file__).resolve().parents[1]
+    found = []
+    for path in serialised.serving_modules(root):
+        package = ["cms", *path.relative_to(root).parent.parts]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                names = [module, *(f"{module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names = [node.value]  # a dotted path in the settings, e.g. an app
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if name.startswith("cms.") and any(p in serialised.NOT_SERVING for p in parts):
+                    found.append(f"{path.relative_to(root)} imports {name}")
+    assert found == []
