@@ -111,13 +111,18 @@ def test_refreshing_makes_a_spare_where_there_was_none_and_removes_what_the_live
     built(out, {"index.html": b"v1", "old/index.html": b"gone soon"})
     built(out, {"index.html": b"v2", "new/index.html": b"new"})
     spare = out.with_name(".build.spare")
+
+    def spare_pages() -> list[str]:
+        return sorted(p.relative_to(spare).as_posix() for p in spare.rglob("*.html"))
+
+    assert spare_pages() == ["index.html", "old/index.html"]
+    assert refresh_spare(out) == 3  # home and new/ differ, old/ goes
+    assert spare_pages() == ["index.html", "new/index.html"]
+    assert not (spare / "old").exists()
+    assert refresh_spare(out) == 0  # level already: nothing to do
     shutil.rmtree(spare)  # as after a site's first build
     assert refresh_spare(out) == 2
-    assert sorted(p.relative_to(spare).as_posix() for p in spare.rglob("*.html")) == [
-        "index.html",
-        "new/index.html",
-    ]
-    assert refresh_spare(out) == 0  # level already: nothing to do
+    assert spare_pages() == ["index.html", "new/index.html"]
     assert read_manifest(spare) is not None
 
 
