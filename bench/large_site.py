@@ -478,7 +478,7 @@ def bench_size(n: int, hugo: bool, warm: bool) -> None:
             )
         # A full rebuild deployed (a builder upgrade, --full), then a publish: the build
         # after a full one starts from the spare refreshed once the deploy was done.
-        total, _, out = run([*publish, "--full"], env)
+        total, _, _ = run([*publish, "--full"], env)
         print(f"  a full rebuild, deployed, and the spare refreshed: {total:.2f} s")
         child(cms, "--edit", "title")
         total, _, out = run(publish, env)

@@ -82,7 +82,7 @@ class Writer:
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir.resolve()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.spare = self.out_dir.with_name(f".{self.out_dir.name}.spare")
+        self.spare = spare_of(self.out_dir)
         self.trash_prefix = f".{self.out_dir.name}.trash-"
         self.claimed: dict[str, str] = {}
         self.entries: dict[str, FileEntry] = {}
@@ -273,6 +273,11 @@ class Writer:
         _discard(self.staging, self.trash_prefix)
 
 
+def spare_of(out_dir: Path) -> Path:
+    """The spare kept beside ``out_dir``: ``build`` -> ``.build.spare``."""
+    return out_dir.with_name(f".{out_dir.name}.spare")
+
+
 def refresh_spare(out_dir: Path, at_least: int = 1) -> int:
     """Bring the spare beside ``out_dir`` level with the live site; return the files it
     differed in (0: it was left as it was).
@@ -281,12 +286,12 @@ def refresh_spare(out_dir: Path, at_least: int = 1) -> int:
     site every file the two differ in. After a patch build that is a few
     files, but after a full one (a template change rewrites every page) it
     is all of them: at 10,000 pages the first publish after it built in
-    3.0-3.3 s, the next ones in 0.3-0.5 s. Called once the live site is deployed, this does
-    that linking ahead of the next publish: it adopts the spare as a build
-    would, links what differs (:meth:`Writer.keep`), removes what the live
-    site lacks and puts it back with the live site's file list as its
-    manifest. ``at_least``: do nothing when fewer files differ (the next
-    build links a few files as fast as this would).
+    3.0-3.3 s, the next ones in 0.3-0.5 s. Called once the live site is
+    deployed, this does that linking ahead of the next publish: it adopts the
+    spare as a build would, links what differs (:meth:`Writer.keep`), removes
+    what the live site lacks and puts it back with the live site's file list
+    as its manifest. ``at_least``: do nothing when fewer files differ (the
+    next build links a few files as fast as this would).
 
     Safe beside a build that starts meanwhile: that build finds no spare, or
     one without a manifest, and stages afresh (slower, never wrong); a spare
@@ -297,7 +302,7 @@ def refresh_spare(out_dir: Path, at_least: int = 1) -> int:
     live = read_manifest(out_dir)
     if live is None:
         return 0
-    spare = out_dir.with_name(f".{out_dir.name}.spare")
+    spare = spare_of(out_dir)
     held = read_manifest(spare) if spare.is_dir() else None
     old = held.files if held is not None else {}
     differing = sum(1 for key, entry in live.files.items() if old.get(key) != entry)
