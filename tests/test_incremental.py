@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import random
 import shutil
 import sqlite3
 from pathlib import Path
@@ -23,7 +24,14 @@ from jamtail.deploy import SiteFiles
 from jamtail.deploy.local import LocalBackend
 from jamtail.exceptions import TemplateRenderError
 from jamtail.plan.incremental import pages_key, repaged_key
-from jamtail.write.manifest import MANIFEST_NAME, FileEntry, Manifest, read_manifest
+from jamtail.write import manifest as manifest_module
+from jamtail.write.manifest import (
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    digest_bytes,
+    read_manifest,
+)
 from jamtail.write.writer import Writer
 from tests.factories import demo_site
 
@@ -229,8 +237,8 @@ def test_the_manifest_lists_every_file_with_its_size_and_digests(site, config):
         assert entry.size == len(data), path
         assert entry.sha1 == hashlib.sha1(data).hexdigest(), path
         assert entry.md5 == hashlib.md5(data).hexdigest(), path
-    raw = json.loads((config.out_dir / MANIFEST_NAME).read_text())
-    assert raw["build"] == manifest.build and raw["format"] == 2
+    header = json.loads((config.out_dir / MANIFEST_NAME).read_text().split("\n", 1)[0])
+    assert header == {"format": 3, "build": manifest.build, "files": len(on_disk)}
 
 
 def test_a_manifest_reads_back_as_written_and_is_read_again_when_its_bytes_change(tmp_path):
@@ -253,8 +261,69 @@ def test_a_manifest_reads_back_as_written_and_is_read_again_when_its_bytes_chang
     assert read_manifest(tmp_path / "build").build == "b1"
 
 
-def test_a_manifest_whose_columns_disagree_is_unreadable_and_format_1_is_still_read(tmp_path):
+def test_a_manifest_read_after_another_holds_what_it_says_whatever_changed_between(tmp_path):
+    def entry(name: str, version: int = 0) -> FileEntry:
+        return digest_bytes(f"{name}:{version}".encode())
+
+    rng = random.Random(14)
+    paths = [f"p/{i:04d}/index.html" for i in range(0, 1200, 2)]  # about three blocks
+    first = {path: entry(path) for path in paths}
+    for trial in range(12):
+        second = dict(first)
+        if trial == 0:  # the first and the last gone
+            del second[paths[0]], second[paths[-1]]
+        for _ in range(rng.choice([1, 3, 40])):
+            path = rng.choice(paths)
+            change = rng.choice(["content", "size", "md5", "gone", "new"])
+            if change == "content":
+                second[path] = entry(path, 1)
+            elif change == "size":
+                second[path] = first[path]._replace(size=99)
+            elif change == "md5":
+                second[path] = first[path]._replace(md5="0" * 32)
+            elif change == "gone":
+                second.pop(path, None)
+            else:  # between two paths, or before or after them all
+                added = rng.choice([path.replace("index", "extra"), "0.html", "z.html"])
+                second[added] = entry(added)
+        folder = tmp_path / str(trial)
+        for name, files in (("first", first), ("second", second)):
+            (folder / name).mkdir(parents=True)
+            Manifest(name, files).write(folder / name)
+        manifest_module._parsed.clear()  # a new process: the first read afresh, then the second
+        read_first = read_manifest(folder / "first")
+        read_second = read_manifest(folder / "second")
+        assert read_first is not None and read_second is not None
+        assert read_second.files == second, trial
+        assert read_first.files == first  # the one it was read after is untouched
+        manifest_module._parsed.clear()
+        assert read_manifest(folder / "second").files == second
+
+
+def test_a_damaged_manifest_is_unreadable_and_formats_1_and_2_are_still_read(tmp_path):
+    entry = digest_bytes(b"x")
+    Manifest("b1", {"a.html": entry, "b.html": entry}, None, [("/a/", "/gone/")]).write(tmp_path)
     path = tmp_path / MANIFEST_NAME
+    good = path.read_bytes()
+    lines = good.split(b"\n")
+    sha1 = json.dumps(entry.sha1 * 2).encode()
+    for damaged in (
+        good[: len(good) // 2],  # cut short
+        b"\n".join(lines[:-1]),  # a line missing
+        good.replace(sha1, sha1[:-2] + b'"'),  # a digest short
+        good.replace(b'"files":2', b'"files":3'),  # a count the columns do not have
+        good.replace(b'["a.html","b.html"]', b'["a.html",7]'),
+    ):
+        manifest_module._parsed.clear()
+        path.write_bytes(damaged)
+        assert read_manifest(tmp_path) is None, damaged
+    # The broken links are decoded when asked for: damaged, they were not recorded.
+    path.write_bytes(good.replace(b'[["/a/","/gone/"]]', b'[["/a/"]]'))
+    read = read_manifest(tmp_path)
+    assert read is not None and read.files == {"a.html": entry, "b.html": entry}
+    assert read.broken_links is None
+    with pytest.raises(ValueError, match="SHA-1"):
+        Manifest("b1", {"a.html": FileEntry(1, "x", "z")}).write(tmp_path)
     columns = {"paths": ["a.html", "b.html"], "sizes": [1, 2], "sha1": ["x", "y"], "md5": ["z"]}
     path.write_text(json.dumps({"format": 2, "build": "b1", **columns}))
     assert read_manifest(tmp_path) is None  # one md5 short: never guessed

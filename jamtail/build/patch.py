@@ -475,7 +475,8 @@ def finish(
     HighlightCache(cache_dir / "highlight.sqlite3").save()
     patch.graph.build = writer.build_id
     store = GraphStore(cache_dir / "graph.sqlite3")
-    store.save(patch.graph, list(patch.graph.pages), list(patch.graph.outputs))
+    # A patch build keeps the site's pages (a page gone is not patchable).
+    store.save(patch.graph, list(patch.graph.pages), list(patch.graph.outputs), removed_pages=())
 
 
 def _render(

@@ -435,7 +435,11 @@ class ContentCache:
         """Ids of the pages at site-relative ``urls`` (as last synced)."""
         urls = list(urls)
         marks = ",".join("?" * len(urls))
-        query = f"SELECT id FROM items WHERE kind = 'page' AND url IN ({marks})"
+        # Named: SQLite's planner otherwise walks every page by the primary key
+        # (46-200 ms at 50,000 pages, on every publish).
+        query = (
+            f"SELECT id FROM items INDEXED BY items_url WHERE kind = 'page' AND url IN ({marks})"
+        )
         return [pid for (pid,) in self.db.execute(query, urls)]
 
     def articles_on(self, date: str) -> list[tuple[str, int, str]]:

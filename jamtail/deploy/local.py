@@ -230,9 +230,10 @@ class LocalBackend(DeployBackend):
         live_files = self.release_files(live) if live else {}
         live_root = str(self.releases / live) if live else ""
         made: set[str] = set()
-        for path, entry in entries.items():
-            if held.get(path) == entry:
-                continue
+        # Found in one pass first: the loop below is per file changed, not per file.
+        differing = [path for path, entry in entries.items() if held.get(path) != entry]
+        for path in differing:
+            entry = entries[path]
             target = os.path.join(root, path)
             parent = os.path.dirname(target)
             if parent not in made:

@@ -224,12 +224,14 @@ class GraphStore:
         changed_pages: Iterable[int] | None = None,
         changed_outputs: Iterable[str] | None = None,
         removed_outputs: Iterable[str] = (),
+        removed_pages: Iterable[int] | None = None,
     ) -> None:
         """Store ``graph`` in one transaction, replacing the stored one.
 
         ``changed_pages``: ids whose :class:`PageRecord` differs from the
         stored one (``None``: rewrite every page row); rows of pages no longer
-        in ``graph.pages`` are deleted. ``changed_outputs``: paths whose
+        in ``graph.order`` are deleted (``removed_pages``: those ids, when the
+        caller knows them; else the stored ids are read). ``changed_outputs``: paths whose
         :class:`OutputRecord` differs from the stored one, and
         ``removed_outputs`` those that are gone (``None``: rewrite every
         output). ``graph.pages``/``graph.outputs`` need only hold the rows
@@ -273,7 +275,9 @@ class GraphStore:
                 db.execute("DELETE FROM pages")
                 ids: Iterable[int] = graph.pages
             else:
-                gone_pages = [(pid,) for pid in set(self._ids(db)) - set(graph.order)]
+                if removed_pages is None:
+                    removed_pages = set(self._ids(db)) - set(graph.order)
+                gone_pages = [(pid,) for pid in removed_pages]
                 db.executemany("DELETE FROM pages WHERE id = ?", gone_pages)
                 ids = [pid for pid in changed_pages if pid in graph.pages]
             db.executemany(

@@ -7,26 +7,33 @@ instead of hashing the whole tree (:class:`~jamtail.deploy.files.SiteFiles`),
 so a deploy and its dry run see which files changed at the cost of reading
 one file.
 
-Format 2 (JSON, UTF-8), the files as four columns of one length, sorted by path::
+Format 3 (UTF-8): seven lines, each one JSON value, the files as columns of
+one length, sorted by path::
 
-    {"format": 2, "build": "<build id>",
-     "paths": ["blog/hello/index.html", ...],
-     "sizes": [size, ...], "sha1": ["<sha1 hex>", ...], "md5": ["<md5 hex>", ...],
-     "broken_links": [["/blog/hello/", "/blog/gone/"], ...],
-     "broken_links_before": [...]}
+    {"format": 3, "build": "<build id>", "files": <count>}
+    ["blog/hello/index.html", ...]          paths
+    [size, ...]                             sizes in bytes
+    "<sha1 hex><sha1 hex>..."               40 hex digits per file
+    "<md5 hex><md5 hex>..."                 32 hex digits per file
+    [["/blog/hello/", "/blog/gone/"], ...]  broken_links, or null
+    [...]                                   broken_links_before, or null
 
-Columns rather than format 1's object of ``path: [size, sha1, md5]``: a
-one-page publish reads three manifests and writes one, and at 50,000 pages
-(67,199 files) the columns are read in about 60% of the time (no list per
-file to decode and then copy into a tuple). Format 1 is still read (a release
-deployed by an older Jamtail); only format 2 is written.
+A one-page publish reads three manifests (the output's, the spare's and the
+recycled release's) and writes one; at 50,000 pages (67,199 files, 14 MB)
+format 2 (one JSON object of four lists) took 60-190 ms to read each time.
+One value a line lets a reader decode only what it needs: a line equal, byte
+for byte, to a kept manifest's is taken from it undecoded (the paths are
+the same from one publish to the next), the broken links are decoded when
+asked for, and a digest column is one string, not 67,199. Formats 1 (an
+object of ``path: [size, sha1, md5]``) and 2 are still read (a release
+deployed by an older Jamtail); only format 3 is written.
 
 ``broken_links`` (``[source page URL, link target]``, sorted) are the site's
 broken internal links as the build's link check found them
 (:mod:`jamtail.links`); a deploy compares them with the live site's.
 ``broken_links_before`` are those of the site the build replaced in its
 output directory, what a deploy compares with when the target cannot say
-what is live. A manifest written before the check existed has neither key.
+what is live. A manifest written before the check existed has neither.
 
 Paths are ``/``-separated and relative to the site root; the manifest does
 not list itself. SHA-1 is what Netlify's file digest API and the local
@@ -36,17 +43,23 @@ backend compare; MD5 is an S3 ETag for single-part uploads.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from jamtail.collector import collector_paused
 
 MANIFEST_NAME = ".jamtail-manifest.json"
-FORMAT = 2
+FORMAT = 3
 _CHUNK = 1 << 20
+_BLOCK = 256  # entries compared at once when a manifest is read beside a kept one
+_SHA1, _MD5 = 40, 32  # hex digits
+_LINES = 7
+
+log = logging.getLogger(__name__)
 
 
 class FileEntry(NamedTuple):
@@ -58,6 +71,16 @@ class FileEntry(NamedTuple):
     """
 
     size: int
+    sha1: str
+    md5: str
+
+
+class Columns(NamedTuple):
+    """Files as format 3 holds them: ``paths`` sorted, ``sizes``, and the digests
+    concatenated (:data:`_SHA1` and :data:`_MD5` hex digits a file)."""
+
+    paths: list[str]
+    sizes: list[int]
     sha1: str
     md5: str
 
@@ -78,49 +101,88 @@ def digest_file(path: Path) -> FileEntry:
     return FileEntry(size, sha1.hexdigest(), md5.hexdigest())
 
 
-@dataclass
+Links = list[tuple[str, str]]
+
+
 class Manifest:
     """The files of one build: ``files`` maps site path to :class:`FileEntry`.
 
     ``raw``: the bytes it was read from (:func:`read_manifest`), so a copy can
     be written without serialising it again; ``None`` for a new manifest.
     ``broken_links``: ``(source, target)`` pairs; ``None`` when not recorded;
-    ``broken_links_before``: the same for the site this build replaced.
+    ``broken_links_before``: the same for the site this build replaced (both
+    decoded from ``raw`` when first asked for).
     """
 
-    build: str
-    files: dict[str, FileEntry]
-    raw: bytes | None = field(default=None, repr=False, compare=False)
-    broken_links: list[tuple[str, str]] | None = None
-    broken_links_before: list[tuple[str, str]] | None = None
+    def __init__(
+        self,
+        build: str,
+        files: dict[str, FileEntry],
+        raw: bytes | None = None,
+        broken_links: Links | None = None,
+        broken_links_before: Links | None = None,
+    ):
+        self.build = build
+        self.files = files
+        self.raw = raw
+        self._links: list[Links | None] = [broken_links, broken_links_before]
+        # Format 3's columns and lines (offsets in raw), when read or written as such.
+        self._columns: Columns | None = None
+        self._lines: list[tuple[int, int]] = []
+        self._encoded: list[bytes | None] = [None, None]  # the links' lines, not yet decoded
+
+    def __repr__(self) -> str:
+        return f"Manifest(build={self.build!r}, files={len(self.files)})"
+
+    @property
+    def broken_links(self) -> Links | None:
+        return self._decoded(0)
+
+    @property
+    def broken_links_before(self) -> Links | None:
+        return self._decoded(1)
+
+    def _decoded(self, which: int) -> Links | None:
+        encoded = self._encoded[which]
+        if encoded is not None:
+            self._encoded[which] = None
+            try:
+                self._links[which] = _links(json.loads(encoded))
+            except (ValueError, TypeError, RecursionError):
+                log.warning(
+                    "the broken links recorded in build %s's manifest are damaged", self.build
+                )
+        return self._links[which]
 
     def write(self, site_dir: Path) -> None:
-        """Write ``site_dir/.jamtail-manifest.json`` (paths sorted, so builds diff cleanly)."""
+        """Write ``site_dir/.jamtail-manifest.json`` (paths sorted, so builds diff cleanly).
+
+        Raises ``ValueError`` when an entry's digests are not SHA-1 and MD5 hex.
+        """
         paths = sorted(self.files)
         entries = [self.files[path] for path in paths]
-        files = dict(zip(paths, entries, strict=True))
-        data: dict[str, object] = {
-            "format": FORMAT,
-            "build": self.build,
-            "paths": paths,
-            "sizes": [entry.size for entry in entries],
-            "sha1": [entry.sha1 for entry in entries],
-            "md5": [entry.md5 for entry in entries],
-        }
-        # Tuples encode as JSON arrays: [source, target].
-        links = None if self.broken_links is None else sorted(self.broken_links)
-        before = None if self.broken_links_before is None else sorted(self.broken_links_before)
-        if links is not None:
-            data["broken_links"] = links
-        if before is not None:
-            data["broken_links_before"] = before
-        raw = json.dumps(data, separators=(",", ":")).encode("utf-8")
+        columns = Columns(
+            paths,
+            [entry.size for entry in entries],
+            "".join([entry.sha1 for entry in entries]),
+            "".join([entry.md5 for entry in entries]),
+        )
+        if len(columns.sha1) != _SHA1 * len(paths) or len(columns.md5) != _MD5 * len(paths):
+            raise ValueError("a manifest entry's digests are not SHA-1 and MD5 hex")
+        recorded = (self.broken_links, self.broken_links_before)
+        links = [None if pairs is None else sorted(pairs) for pairs in recorded]
+        header = {"format": FORMAT, "build": self.build, "files": len(paths)}
+        values = [header, *columns, *links]
+        lines = [json.dumps(value, separators=(",", ":")).encode("utf-8") for value in values]
+        raw = b"\n".join(lines)
         target = site_dir / MANIFEST_NAME
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(raw)
         os.replace(tmp, target)
         # The deploy that follows a build reads this manifest back: it is parsed already.
-        _remember(raw, Manifest(self.build, files, raw, links, before))
+        written = Manifest(self.build, dict(zip(paths, entries, strict=True)), raw, *links)
+        written._columns, written._lines = columns, _offsets(raw)
+        _remember(raw, written)
 
 
 def read_manifest(site_dir: Path) -> Manifest | None:
@@ -129,11 +191,13 @@ def read_manifest(site_dir: Path) -> Manifest | None:
     A missing or damaged manifest is not an error: callers fall back to
     hashing the files (deploy) or to a full build (the incremental builder).
 
-    One build and deploy reads the same manifest up to six times (the build
-    output, its spare, the live and the recycled releases), 15 ms each at
-    10,000 pages: the last :data:`_PARSED_KEEP` manifests parsed or written are
-    kept by their bytes, so equal bytes are parsed once. The result is shared between
-    callers and must be treated as read-only.
+    One build and deploy reads up to six manifests (the build output, its
+    spare, the live and the recycled releases). The last :data:`_PARSED_KEEP`
+    manifests read or written are kept: equal bytes are parsed once, and a
+    manifest whose paths line is a kept one's (a release a few publishes
+    old) is read as that one's copy with the entries that differ replaced,
+    found by comparing the columns :data:`_BLOCK` entries at a time. The
+    result is shared between callers and must be treated as read-only.
     """
     try:
         raw = (site_dir / MANIFEST_NAME).read_bytes()
@@ -165,9 +229,11 @@ def _remember(raw: bytes, manifest: Manifest) -> None:
 def _parse(raw: bytes) -> Manifest | None:
     """The manifest in ``raw``; ``None`` for an unknown format (errors as :func:`read_manifest`)."""
     with collector_paused():
+        if raw.startswith(b'{"format":3,'):
+            return _parse_lines(raw)
         data = json.loads(raw.decode("utf-8"))
-        if data.get("format") == FORMAT:
-            files = _columns(data)
+        if data.get("format") == 2:
+            files = _format_2(data)
         elif data.get("format") == 1:
             # FileEntry(*entry) raises TypeError unless entry is [size, sha1, md5].
             files = {path: FileEntry(*entry) for path, entry in data["files"].items()}
@@ -178,9 +244,9 @@ def _parse(raw: bytes) -> Manifest | None:
     return Manifest(str(data["build"]), files, raw, links, before)
 
 
-def _columns(data: dict[str, Any]) -> dict[str, FileEntry]:
-    """Format 2's columns as ``path -> FileEntry``; ``ValueError`` unless four lists of one
-    length, the paths strings."""
+def _format_2(data: dict[str, Any]) -> dict[str, FileEntry]:
+    """Format 2's four lists as ``path -> FileEntry``; ``ValueError`` unless they are lists
+    of one length, the paths strings."""
     columns = (data["paths"], data["sizes"], data["sha1"], data["md5"])
     if not all(isinstance(column, list) for column in columns):
         raise ValueError("a manifest column is not a list")
@@ -191,6 +257,125 @@ def _columns(data: dict[str, Any]) -> dict[str, FileEntry]:
     return dict(zip(paths, map(FileEntry._make, zip(*entries, strict=True)), strict=True))
 
 
-def _links(value: list | None) -> list[tuple[str, str]] | None:
+def _parse_lines(raw: bytes) -> Manifest:
+    """Format 3; raises ``ValueError`` (and the others :func:`read_manifest` catches) when
+    it is malformed."""
+    lines = _offsets(raw)
+    if len(lines) != _LINES:
+        raise ValueError(f"a manifest has {len(lines)} lines, not {_LINES}")
+    view = memoryview(raw)
+    header = json.loads(bytes(view[slice(*lines[0])]))
+    count = header["files"]
+    kept = _sibling()
+    columns = Columns(
+        _line(view, lines, 1, kept, 0),
+        _line(view, lines, 2, kept, 1),
+        _line(view, lines, 3, None, 2),
+        _line(view, lines, 4, None, 3),
+    )
+    paths, sizes, sha1, md5 = columns
+    if not (isinstance(paths, list) and isinstance(sizes, list)):
+        raise ValueError("a manifest column is not a list")
+    if not (isinstance(sha1, str) and isinstance(md5, str)):
+        raise ValueError("a manifest digest column is not a string")
+    if not (len(paths) == len(sizes) == count == len(sha1) / _SHA1 == len(md5) / _MD5):
+        raise ValueError("the manifest's columns differ in length")
+    if kept is None or kept._columns is None or paths is not kept._columns.paths:
+        if not all(isinstance(path, str) for path in paths):
+            raise ValueError("a manifest path is not a string")
+        if not all(a < b for a, b in itertools.pairwise(paths)):
+            raise ValueError("a manifest's paths are not sorted")
+    manifest = Manifest(str(header["build"]), _files(columns, kept), raw)
+    manifest._columns, manifest._lines = columns, lines
+    manifest._encoded = [bytes(view[slice(*lines[5])]), bytes(view[slice(*lines[6])])]
+    return manifest
+
+
+def _offsets(raw: bytes) -> list[tuple[int, int]]:
+    """``(start, end)`` of each line of ``raw``."""
+    offsets, start = [], 0
+    while (end := raw.find(b"\n", start)) != -1:
+        offsets.append((start, end))
+        start = end + 1
+    offsets.append((start, len(raw)))
+    return offsets
+
+
+def _sibling() -> Manifest | None:
+    """The newest kept format 3 manifest, if any."""
+    return next((m for m in reversed(_parsed.values()) if m._columns is not None), None)
+
+
+def _line(
+    view: memoryview, lines: list[tuple[int, int]], index: int, kept: Manifest | None, column: int
+) -> Any:
+    """Line ``index`` decoded, or ``kept``'s column ``column`` when the line is equal."""
+    mine = view[slice(*lines[index])]
+    if kept is not None and kept._columns is not None and kept.raw is not None:
+        theirs = memoryview(kept.raw)[slice(*kept._lines[index])]
+        if len(theirs) == len(mine) and theirs == mine:
+            return kept._columns[column]
+    return json.loads(bytes(mine))
+
+
+def _files(columns: Columns, kept: Manifest | None) -> dict[str, FileEntry]:
+    """``path -> FileEntry`` for ``columns``, in no particular order: a copy of ``kept``'s
+    with what differs changed.
+
+    Both lists of paths are sorted, so they are walked side by side like a
+    merge, :data:`_BLOCK` entries at a time while they agree.
+    """
+    paths, sizes, sha1, md5 = columns
+    if kept is None or kept._columns is None:
+        with_sha1 = [sha1[i : i + _SHA1] for i in range(0, len(sha1), _SHA1)]
+        with_md5 = [md5[i : i + _MD5] for i in range(0, len(md5), _MD5)]
+        entries = map(_new_entry, zip(sizes, with_sha1, with_md5, strict=True))
+        return dict(zip(paths, entries, strict=True))
+    old = kept._columns
+    files = dict(kept.files)
+
+    def entry(i: int) -> FileEntry:
+        return FileEntry(
+            sizes[i], sha1[_SHA1 * i : _SHA1 * (i + 1)], md5[_MD5 * i : _MD5 * (i + 1)]
+        )
+
+    i = j = 0
+    while i < len(paths) and j < len(old.paths):
+        if _same_block(columns, i, old, j):
+            i, j = i + _BLOCK, j + _BLOCK  # the usual case: all but a few blocks are equal
+            continue
+        for _ in range(_BLOCK):
+            if i == len(paths) or j == len(old.paths):
+                break
+            new_path, old_path = paths[i], old.paths[j]
+            if new_path <= old_path:
+                files[new_path] = entry(i)  # changed (or the same), or new
+                i += 1
+                j += new_path == old_path
+            else:
+                del files[old_path]  # gone
+                j += 1
+    files.update((paths[k], entry(k)) for k in range(i, len(paths)))
+    for gone in old.paths[j:]:
+        del files[gone]
+    return files
+
+
+def _new_entry(fields: tuple[int, str, str]) -> FileEntry:
+    return tuple.__new__(FileEntry, fields)  # FileEntry(*fields) without a Python-level call
+
+
+def _same_block(new: Columns, i: int, old: Columns, j: int) -> bool:
+    """Whether the :data:`_BLOCK` entries from ``new``'s ``i`` and ``old``'s ``j`` are equal."""
+    end, old_end = i + _BLOCK, j + _BLOCK
+    return (
+        new.paths[i:end] == old.paths[j:old_end]
+        and new.sizes[i:end] == old.sizes[j:old_end]
+        and new.sha1[_SHA1 * i : _SHA1 * end] == old.sha1[_SHA1 * j : _SHA1 * old_end]
+        and new.md5[_MD5 * i : _MD5 * end] == old.md5[_MD5 * j : _MD5 * old_end]
+    )
+
+
+def _links(value: list | None) -> Links | None:
     """``[[source, target], ...]`` as pairs; raises ``ValueError``/``TypeError`` when malformed."""
     return None if value is None else [(str(source), str(target)) for source, target in value]
