@@ -300,6 +300,34 @@ def test_a_manifest_read_after_another_holds_what_it_says_whatever_changed_betwe
         assert read_manifest(folder / "second").files == second
 
 
+def test_a_manifest_written_after_others_is_byte_for_byte_what_it_would_be_alone(
+    tmp_path, monkeypatch
+):
+    reused = []
+    kept_line = manifest_module._kept_line
+    monkeypatch.setattr(
+        manifest_module, "_kept_line", lambda *a: reused.append(kept_line(*a)) or reused[-1]
+    )
+    files = {f"p/{i}.html": digest_bytes(str(i).encode()) for i in range(300)}
+    links = [("/p/1.html", "/gone/"), ("/p/2.html", "/gone/")]
+    for folder in ("b1", "alone"):
+        (tmp_path / folder).mkdir()
+    Manifest("b1", files, None, links, []).write(tmp_path / "b1")
+    changed = {**files, "p/7.html": digest_bytes(b"seven")}
+    # The same paths, with the last build's broken links as the ones before; then others.
+    cases = [("b2", changed, links, links), ("b3", files, [], links), ("b4", changed, None, None)]
+    for build_id, entries, broken, broken_before in cases:
+        (tmp_path / build_id).mkdir()
+        reused.clear()
+        Manifest(build_id, entries, None, broken, broken_before).write(tmp_path / build_id)
+        written = (tmp_path / build_id / MANIFEST_NAME).read_bytes()
+        assert any(reused), build_id  # the paths at least were a kept manifest's line
+        manifest_module._parsed.clear()
+        Manifest(build_id, entries, None, broken, broken_before).write(tmp_path / "alone")
+        assert written == (tmp_path / "alone" / MANIFEST_NAME).read_bytes(), build_id
+        read_manifest(tmp_path / "b1")
+
+
 def test_a_damaged_manifest_is_unreadable_and_formats_1_and_2_are_still_read(tmp_path):
     entry = digest_bytes(b"x")
     Manifest("b1", {"a.html": entry, "b.html": entry}, None, [("/a/", "/gone/")]).write(tmp_path)

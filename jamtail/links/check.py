@@ -34,6 +34,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -141,6 +142,7 @@ def check_links(
         and state.build == previous.build
         and state.origin == origin
         and state.rules == rules_key
+        and previous.broken_links is not None
         and not store.linked(
             url for key in previous.files.keys() - files.keys() for url in _urls_of(key)
         )
@@ -148,25 +150,27 @@ def check_links(
     targets = _Targets(files.keys(), rules, fresh, store)
     if incremental:
         assert previous is not None
+        assert previous.broken_links is not None
         added = files.keys() - previous.files.keys()
-        broken = _recheck(targets, fresh, store, stored, added)
+        broken = _recheck(targets, fresh, store, stored, added, previous.broken_links)
     else:
         everything = store.pages(key for key in pages if key not in fresh)
         everything.update(fresh)
         targets.known.update(everything)
-        broken = {
-            BrokenLink(page_url(key), link)
-            for key, page in everything.items()
-            for link in page.links
-            if not targets.resolves(key, link)
-        }
+        broken = sorted(
+            {
+                BrokenLink(page_url(key), link)
+                for key, page in everything.items()
+                for link in page.links
+                if not targets.resolves(key, link)
+            }
+        )
     recorded = previous.broken_links if previous is not None else None
     before = sorted(recorded) if recorded is not None else None
     broken_before = set(before or ())  # (source, target) pairs, equal to the BrokenLinks
-    ordered = sorted(broken)
     report = LinkReport(
-        broken=ordered,
-        new=[link for link in ordered if link not in broken_before],
+        broken=broken,
+        new=[link for link in broken if link not in broken_before],
         before=before,
         pages=len(pages),
         read=len(fresh),
@@ -179,7 +183,6 @@ def check_links(
             CheckState(build, origin, rules_key),
             read,
             gone,
-            ordered,
             everything=complete,
         )
         store.close()
@@ -193,10 +196,12 @@ def _recheck(
     store: LinkStore,
     stored: dict[str, str],
     added: Collection[str],
-) -> set[BrokenLink]:
+    was_broken: list[tuple[str, str]],
+) -> list[BrokenLink]:
     """The broken links after a change, checking only what the change can affect.
 
-    ``added``: the files the previous site did not have.
+    ``added``: the files the previous site did not have; ``was_broken``: its
+    broken links (sorted, as its manifest records them).
     """
     # Pages whose ids changed: links with a fragment into them may be mended or broken.
     before = store.pages(key for key in fresh if key in stored)
@@ -215,22 +220,33 @@ def _recheck(
     # A link broken before, from a page not read again, is mended only by a new file
     # at its path: the rules are the same (else the check is not incremental), and a
     # fragment into a page whose ids changed was checked again above, with its page.
+    # One pass over what may be thousands of links, most of them broken still.
+    mended_by = {url for key in added for url in _urls_of(key)}  # what new files answer
+    files = targets.files
+    kept: list[tuple[str, str]] = []
     mendable = []
-    for source, target in store.broken():
+    for source, target in was_broken:
+        if source in checked:
+            continue  # read again above
         owner = source[1:] + "index.html" if source.endswith("/") else source[1:]
-        if source in checked or owner not in targets.files:
-            continue  # read again above, or its file is gone
-        if any(c in added for c in _candidates(target.partition("#")[0])):
+        if owner not in files:
+            continue  # its file is gone
+        if target.partition("#")[0] in mended_by:
             mendable.append((owner, source, target))
         else:
-            broken.add(BrokenLink(source, target))
+            kept.append((source, target))
     targets.preload(target for _, _, target in mendable)
     broken.update(
         BrokenLink(source, target)
         for owner, source, target in mendable
         if not targets.resolves(owner, target)
     )
-    return broken
+    # ``kept`` is in order already: sorting it with the few others is one merge.
+    return sorted([*map(_as_broken_link, kept), *broken])
+
+
+#: ``BrokenLink(*pair)`` for a pair, without a Python-level call per link.
+_as_broken_link = partial(tuple.__new__, BrokenLink)
 
 
 def _urls_of(key: str) -> list[str]:

@@ -2,9 +2,11 @@
 
 Each HTML file's links and ids are kept with the SHA-1 of the file they were
 read from, so a later build reads again only the files whose content
-changed; the broken links found are kept with the id of the build they
-describe, so a build that follows it can recheck only what its changes can
-have affected (see :mod:`jamtail.links.check`).
+changed; the check is kept with the id of the build it describes, so a
+build that follows it can recheck only what its changes can have affected
+(see :mod:`jamtail.links.check`). The broken links found are kept in that
+build's manifest (:mod:`jamtail.write.manifest`), not here: a publish reads
+that manifest anyway.
 
 Schema::
 
@@ -15,7 +17,6 @@ Schema::
                                         target URL path -> the file linking to it
     linked(path)                        every URL path a stored file links to (and some
                                         it no longer does: a superset, reset by a full check)
-    broken(source, target)              the broken links of ``build``
 
 A damaged or older store is emptied and costs one full check, never an error.
 """
@@ -40,14 +41,14 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE TABLE IF NOT EXISTS fragment_refs (
     target TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (target, source)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS fragment_refs_source ON fragment_refs (source);
-CREATE TABLE IF NOT EXISTS broken (source TEXT NOT NULL, target TEXT NOT NULL);
+DROP TABLE IF EXISTS broken;
 CREATE TABLE IF NOT EXISTS linked (path TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
 @dataclass(frozen=True)
 class CheckState:
-    """The build the stored broken links describe, the site origin and ``_redirects`` digest."""
+    """The build the stored check describes, the site origin and ``_redirects`` digest."""
 
     build: str = ""
     origin: str = ""
@@ -146,23 +147,17 @@ class LinkStore:
                     return True
         return False
 
-    def broken(self) -> list[tuple[str, str]]:
-        """The stored broken links, ``(source URL, target)``."""
-        with self._db() as db:
-            return db.execute("SELECT source, target FROM broken").fetchall()
-
     def save(
         self,
         state: CheckState,
         read: dict[str, tuple[str, PageLinks]],
         gone: Iterable[str],
-        broken: Iterable[tuple[str, str]],
         everything: bool = False,
     ) -> None:
         """Record a finished check in one transaction.
 
         ``read``: site path -> (SHA-1, links) of the files read this time;
-        ``gone``: files no longer in the site; ``broken``: the whole list.
+        ``gone``: files no longer in the site.
         ``everything``: ``read`` holds every file (the stored ones are replaced).
         """
         gone_rows = [(path,) for path in gone]
@@ -199,8 +194,6 @@ class LinkStore:
                     }
                 ),
             )
-            db.execute("DELETE FROM broken")
-            db.executemany("INSERT INTO broken VALUES (?, ?)", broken)
             db.execute("DELETE FROM meta")
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",

@@ -43,10 +43,11 @@ backend compare; MD5 is an S3 ETag for single-part uploads.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 import os
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -83,6 +84,10 @@ class Columns(NamedTuple):
     sizes: list[int]
     sha1: str
     md5: str
+
+
+#: ``FileEntry(*fields)`` for ``(size, sha1, md5)``, without a Python-level call per file.
+_as_entry = partial(tuple.__new__, FileEntry)
 
 
 def digest_bytes(data: bytes) -> FileEntry:
@@ -160,12 +165,12 @@ class Manifest:
         Raises ``ValueError`` when an entry's digests are not SHA-1 and MD5 hex.
         """
         paths = sorted(self.files)
-        entries = [self.files[path] for path in paths]
+        entries = list(map(self.files.__getitem__, paths))
         columns = Columns(
             paths,
-            [entry.size for entry in entries],
-            "".join([entry.sha1 for entry in entries]),
-            "".join([entry.md5 for entry in entries]),
+            list(map(itemgetter(0), entries)),
+            "".join(map(itemgetter(1), entries)),
+            "".join(map(itemgetter(2), entries)),
         )
         if len(columns.sha1) != _SHA1 * len(paths) or len(columns.md5) != _MD5 * len(paths):
             raise ValueError("a manifest entry's digests are not SHA-1 and MD5 hex")
@@ -173,7 +178,7 @@ class Manifest:
         links = [None if pairs is None else sorted(pairs) for pairs in recorded]
         header = {"format": FORMAT, "build": self.build, "files": len(paths)}
         values = [header, *columns, *links]
-        lines = [json.dumps(value, separators=(",", ":")).encode("utf-8") for value in values]
+        lines = [_kept_line(index, value) or _encoded(value) for index, value in enumerate(values)]
         raw = b"\n".join(lines)
         target = site_dir / MANIFEST_NAME
         tmp = target.with_name(target.name + ".tmp")
@@ -183,6 +188,32 @@ class Manifest:
         written = Manifest(self.build, dict(zip(paths, entries, strict=True)), raw, *links)
         written._columns, written._lines = columns, _offsets(raw)
         _remember(raw, written)
+
+
+def _encoded(value: Any) -> bytes:
+    """``value`` as one line of JSON (a digest column, all hex, without scanning it for escapes)."""
+    if isinstance(value, str) and value.isascii() and value.isalnum():
+        return b'"' + value.encode("ascii") + b'"'
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def _kept_line(index: int, value: Any) -> bytes | None:
+    """A kept manifest's line holding ``value`` as line ``index``, if there is one.
+
+    What a publish's manifest shares with the one before it, not encoded again:
+    the paths (when no file came or went) and the broken links, both before
+    and after the build (the last build's are this one's ``broken_links_before``).
+    """
+    for manifest in reversed(_parsed.values()):
+        if manifest.raw is None or manifest._columns is None:
+            continue
+        if index in (1, 2) and manifest._columns[index - 1] == value:
+            return manifest.raw[slice(*manifest._lines[index])]
+        if index in (5, 6) and value is not None:
+            for which in (0, 1):
+                if manifest._encoded[which] is None and manifest._links[which] == value:
+                    return manifest.raw[slice(*manifest._lines[5 + which])]
+    return None
 
 
 def read_manifest(site_dir: Path) -> Manifest | None:
@@ -281,9 +312,9 @@ def _parse_lines(raw: bytes) -> Manifest:
     if not (len(paths) == len(sizes) == count == len(sha1) / _SHA1 == len(md5) / _MD5):
         raise ValueError("the manifest's columns differ in length")
     if kept is None or kept._columns is None or paths is not kept._columns.paths:
-        if not all(isinstance(path, str) for path in paths):
+        if not set(map(type, paths)) <= {str}:
             raise ValueError("a manifest path is not a string")
-        if not all(a < b for a, b in itertools.pairwise(paths)):
+        if paths != sorted(paths):
             raise ValueError("a manifest's paths are not sorted")
     manifest = Manifest(str(header["build"]), _files(columns, kept), raw)
     manifest._columns, manifest._lines = columns, lines
@@ -329,7 +360,7 @@ def _files(columns: Columns, kept: Manifest | None) -> dict[str, FileEntry]:
     if kept is None or kept._columns is None:
         with_sha1 = [sha1[i : i + _SHA1] for i in range(0, len(sha1), _SHA1)]
         with_md5 = [md5[i : i + _MD5] for i in range(0, len(md5), _MD5)]
-        entries = map(_new_entry, zip(sizes, with_sha1, with_md5, strict=True))
+        entries = map(_as_entry, zip(sizes, with_sha1, with_md5, strict=True))
         return dict(zip(paths, entries, strict=True))
     old = kept._columns
     files = dict(kept.files)
@@ -359,10 +390,6 @@ def _files(columns: Columns, kept: Manifest | None) -> dict[str, FileEntry]:
     for gone in old.paths[j:]:
         del files[gone]
     return files
-
-
-def _new_entry(fields: tuple[int, str, str]) -> FileEntry:
-    return tuple.__new__(FileEntry, fields)  # FileEntry(*fields) without a Python-level call
 
 
 def _same_block(new: Columns, i: int, old: Columns, j: int) -> bool:
