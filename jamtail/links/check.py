@@ -117,22 +117,23 @@ def check_links(
     check in ``store`` under the new build's id: call it once the new site is
     in place, so the store never describes a site that was not committed.
     """
-    pages = {key: entry.sha1 for key, entry in files.items() if key.endswith(".html")}
+    pages = [key for key in files if key.endswith(".html")]
     state = store.state()
     complete = full or state.origin != origin
-    if complete:
-        stored = {}
-    elif previous is not None and state.build == previous.build:
+    if not complete and previous is not None and state.build == previous.build:
         # The store was saved for the site being replaced, so its digests are that
-        # site's manifest's: no need to read 10,000 rows back.
-        stored = {key: e.sha1 for key, e in previous.files.items() if key.endswith(".html")}
+        # site's manifest's: compare the two manifests, and only the pages that differ.
+        was = previous.files
+        changed = [key for key in pages if was.get(key) != files[key]]
+        gone = [key for key in was if key not in files and key.endswith(".html")]
+        stored = {key: was[key].sha1 for key in changed if key in was}
     else:
-        stored = store.digests()
-    changed = [key for key, sha1 in pages.items() if stored.get(key) != sha1]
+        stored = {} if complete else store.digests()
+        changed = [key for key in pages if stored.get(key) != files[key].sha1]
+        gone = [key for key in stored if key not in files]
     given = known or {}
     read_now = _read(site_dir, [key for key in changed if key not in given], origin, jobs)
     fresh = {key: given[key] if key in given else read_now[key] for key in changed}
-    gone = [key for key in stored if key not in pages]
     rules_entry = files.get("_redirects")
     rules = parse_redirects((site_dir / "_redirects").read_text()) if rules_entry else []
     rules_key = rules_entry.sha1 if rules_entry else ""
@@ -176,7 +177,7 @@ def check_links(
         read=len(fresh),
         incremental=incremental,
     )
-    read = {key: (pages[key], fresh[key]) for key in fresh}
+    read = {key: (files[key].sha1, fresh[key]) for key in fresh}
 
     def record(build: str) -> None:
         store.save(
