@@ -22,9 +22,9 @@ A one-page publish reads three manifests (the output's, the spare's and the
 recycled release's) and writes one; at 50,000 pages (67,199 files, 14 MB)
 format 2 (one JSON object of four lists) took 60-190 ms to read each time.
 One value a line lets a reader decode only what it needs: a line equal, byte
-for byte, to a kept manifest's is taken from it undecoded (the paths are
-the same from one publish to the next), the broken links are decoded when
-asked for, and a digest column is one string, not 67,199. Formats 1 (an
+for byte, to a kept manifest's is taken from it undecoded (the paths, when
+no file came or went), the broken links are decoded when asked for, and a
+digest column is one string, not 67,199. Formats 1 (an
 object of ``path: [size, sha1, md5]``) and 2 are still read (a release
 deployed by an older Jamtail); only format 3 is written.
 
@@ -110,7 +110,8 @@ Links = list[tuple[str, str]]
 
 
 class Manifest:
-    """The files of one build: ``files`` maps site path to :class:`FileEntry`.
+    """The files of one build: ``files`` maps site path to :class:`FileEntry` (in no
+    particular order).
 
     ``raw``: the bytes it was read from (:func:`read_manifest`), so a copy can
     be written without serialising it again; ``None`` for a new manifest.
@@ -225,9 +226,8 @@ def read_manifest(site_dir: Path) -> Manifest | None:
     One build and deploy reads up to six manifests (the build output, its
     spare, the live and the recycled releases). The last :data:`_PARSED_KEEP`
     manifests read or written are kept: equal bytes are parsed once, and a
-    manifest whose paths line is a kept one's (a release a few publishes
-    old) is read as that one's copy with the entries that differ replaced,
-    found by comparing the columns :data:`_BLOCK` entries at a time. The
+    manifest read after one of them (a release a few publishes old) is that
+    one's copy with the entries that differ changed (:func:`_files`). The
     result is shared between callers and must be treated as read-only.
     """
     try:
