@@ -13,6 +13,7 @@ import random
 import shutil
 import sqlite3
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 from hypothesis import given
@@ -23,6 +24,7 @@ from jamtail.cli import main as jamtail_main
 from jamtail.deploy import SiteFiles
 from jamtail.deploy.local import LocalBackend
 from jamtail.exceptions import TemplateRenderError
+from jamtail.outputs import sitemap as sitemap_module
 from jamtail.plan.incremental import pages_key, repaged_key
 from jamtail.write import manifest as manifest_module
 from jamtail.write.manifest import (
@@ -259,6 +261,30 @@ def test_a_manifest_reads_back_as_written_and_is_read_again_when_its_bytes_chang
     path.write_bytes(b'{"format": 1, "build": "b3", "files": {"a.html": [1]}}')
     assert read_manifest(tmp_path / "release") is None
     assert read_manifest(tmp_path / "build").build == "b1"
+
+
+def test_a_site_of_more_pages_than_one_sitemap_may_list_gets_a_sitemap_index(
+    site, config, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(sitemap_module, "MAX_URLS", 4)  # 50,000 by the protocol
+    build(config)
+    xmlns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    index = ET.parse(config.out_dir / "sitemap.xml").getroot()
+    assert index.tag == f"{xmlns}sitemapindex"
+    parts = [loc.text.rsplit("/", 1)[1] for loc in index.iter(f"{xmlns}loc")]
+    assert parts == ["sitemap-1.xml", "sitemap-2.xml"]
+    listed = [
+        [url.findtext(f"{xmlns}loc") for url in ET.parse(config.out_dir / part).getroot()]
+        for part in parts
+    ]
+    assert [len(urls) for urls in listed] == [4, 2]
+    assert listed[0][0].endswith("/") and len(set(listed[0] + listed[1])) == 6
+    retitle(site["posts"][-1], "Hello, sitemap index")  # its page is in the second part
+    result = build(config)
+    assert result.patched, result.why_not_patch
+    rewritten = {path for path, _ in result.rebuilt}
+    assert "sitemap-2.xml" in rewritten and not rewritten & {"sitemap.xml", "sitemap-1.xml"}
+    assert files(config.out_dir) == files(full_build_of(config, tmp_path))
 
 
 def test_a_manifest_read_after_another_holds_what_it_says_whatever_changed_between(tmp_path):

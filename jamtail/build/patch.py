@@ -46,7 +46,7 @@ from jamtail.content.media import MediaLocaliser, localise_pages
 from jamtail.exceptions import OutputError
 from jamtail.outputs import OUTPUTS
 from jamtail.outputs.feeds import build_feeds
-from jamtail.outputs.sitemap import patch_sitemap
+from jamtail.outputs.sitemap import patch_sitemaps
 from jamtail.plan import planner
 from jamtail.plan.graph import BuildGraph, GraphStore, OutputRecord, PageRecord
 from jamtail.plan.incremental import (
@@ -322,14 +322,14 @@ def _plan_files(
     if not changed:
         files = {name: list(live[name].items()) for name in PATCHED}
     else:
-        sitemap = patch_sitemap(live["sitemap"]["sitemap.xml"].read_bytes(), base, changed.values())
+        sitemap = patch_sitemaps(live["sitemap"], base, changed.values())
         if sitemap is None:
             raise NotPatchable("a changed page's sitemap entry was not found")
         if search is None:
             raise NotPatchable("the last build did not record the search output")
         patch.pending["search"] = search
         files = {
-            "sitemap": [("sitemap.xml", sitemap)],
+            "sitemap": sitemap,
             "feeds": _feeds(patch, store, live["feeds"], changed, shown, load),
         }
     patch.files = files
