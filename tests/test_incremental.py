@@ -367,6 +367,7 @@ def test_a_damaged_manifest_is_unreadable_and_formats_1_and_2_are_still_read(tmp
         good.replace(sha1, sha1[:-2] + b'"'),  # a digest short
         good.replace(b'"files":2', b'"files":3'),  # a count the columns do not have
         good.replace(b'["a.html","b.html"]', b'["a.html",7]'),
+        good.replace(b'["a.html","b.html"]', b'["b.html","a.html"]'),  # not sorted
     ):
         manifest_module._parsed.clear()
         path.write_bytes(damaged)
