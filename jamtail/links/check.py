@@ -120,12 +120,14 @@ def check_links(
     pages = [key for key in files if key.endswith(".html")]
     state = store.state()
     complete = full or state.origin != origin
+    removed: list[str] = []  # files of the replaced site that are gone, when it is compared
     if not complete and previous is not None and state.build == previous.build:
         # The store was saved for the site being replaced, so its digests are that
         # site's manifest's: compare the two manifests, and only the pages that differ.
         was = previous.files
         changed = [key for key in pages if was.get(key) != files[key]]
-        gone = [key for key in was if key not in files and key.endswith(".html")]
+        removed = [key for key in was if key not in files]
+        gone = [key for key in removed if key.endswith(".html")]
         stored = {key: was[key].sha1 for key in changed if key in was}
     else:
         stored = {} if complete else store.digests()
@@ -144,9 +146,7 @@ def check_links(
         and state.origin == origin
         and state.rules == rules_key
         and previous.broken_links is not None
-        and not store.linked(
-            url for key in previous.files.keys() - files.keys() for url in _urls_of(key)
-        )
+        and not store.linked(url for key in removed for url in _urls_of(key))
     )
     targets = _Targets(files.keys(), rules, fresh, store)
     if incremental:

@@ -140,6 +140,11 @@ class Manifest:
     def __repr__(self) -> str:
         return f"Manifest(build={self.build!r}, files={len(self.files)})"
 
+    def _raw_line(self, index: int) -> memoryview:
+        """Line ``index`` of ``raw`` (format 3, read or written), undecoded."""
+        assert self.raw is not None
+        return memoryview(self.raw)[slice(*self._lines[index])]
+
     @property
     def broken_links(self) -> Links | None:
         return self._decoded(0)
@@ -209,11 +214,11 @@ def _kept_line(index: int, value: Any) -> bytes | None:
         if manifest.raw is None or manifest._columns is None:
             continue
         if index in (1, 2) and manifest._columns[index - 1] == value:
-            return manifest.raw[slice(*manifest._lines[index])]
+            return bytes(manifest._raw_line(index))
         if index in (5, 6) and value is not None:
             for which in (0, 1):
                 if manifest._encoded[which] is None and manifest._links[which] == value:
-                    return manifest.raw[slice(*manifest._lines[5 + which])]
+                    return bytes(manifest._raw_line(5 + which))
     return None
 
 
@@ -342,8 +347,8 @@ def _line(
 ) -> Any:
     """Line ``index`` decoded, or ``kept``'s column ``column`` when the line is equal."""
     mine = view[slice(*lines[index])]
-    if kept is not None and kept._columns is not None and kept.raw is not None:
-        theirs = memoryview(kept.raw)[slice(*kept._lines[index])]
+    if kept is not None and kept._columns is not None:
+        theirs = kept._raw_line(index)
         if len(theirs) == len(mine) and theirs == mine:
             return kept._columns[column]
     return json.loads(bytes(mine))
